@@ -1,0 +1,60 @@
+# Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs.
+# `make bench` runs the benchmarks (figures in benchmarks/README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The real llama.cpp test tier runs in its own environment: llama-cpp-python[server]
+# pins its own web stack, which must not leak into ours.
+LLAMA_VENV := .venv-llama
+LLAMA_VERSION := 0.3.36
+WHEELS := $(HOME)/.cache/nbchat/wheels
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+JS_SOURCES := $(shell find js -type f 2>/dev/null) package.json tsconfig.json
+
+.PHONY: demo test bench setup lint check-js check-py
+
+demo: $(BIN)/.installed src/nbchat/static/widget.js
+	$(BIN)/jupyter lab notebooks/quickstart.ipynb
+
+test: setup lint
+	npm run --silent typecheck
+	npm run --silent test
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed src/nbchat/static/widget.js /usr/bin/chromium
+	$(BIN)/python -m benchmarks
+
+setup: $(BIN)/.installed src/nbchat/static/widget.js /usr/bin/chromium $(LLAMA_VENV)/.installed
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+src/nbchat/static/widget.js: node_modules/.installed $(JS_SOURCES)
+	npm run --silent build
+
+# The JS bundle is built by the rule above; the hatch build hook is for wheels and sdists.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk
+
+# llama-cpp-python compiles llama.cpp (4–5 minutes); the wheel is cached between runs.
+$(LLAMA_VENV)/.installed:
+	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
+	ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BLAS=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+	  $(LLAMA_VENV)/bin/python -m pip wheel -q --no-deps "llama-cpp-python==$(LLAMA_VERSION)" -w $(WHEELS)
+	$(LLAMA_VENV)/bin/python -m pip install -q --find-links $(WHEELS) "llama-cpp-python[server]==$(LLAMA_VERSION)"
+	touch $@

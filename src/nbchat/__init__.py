@@ -1,0 +1,1 @@
+"""nbchat: streaming LLM chat for Jupyter notebooks."""

@@ -1,0 +1,153 @@
+"""Every message between the kernel and the front end, tagged by ``kind``.
+
+Mirrors ``js/protocol.ts`` name for name. Committed history travels in the ``messages``
+trait (it is saved with the notebook); the reply in flight travels as the custom messages
+below, which are never saved, so a view that (re)connects says ``hello`` and gets a
+``snapshot``.
+
+Offsets and lengths count UTF-16 code units, as JavaScript strings do, so the front end
+can check ``offset == text.length`` without converting.
+"""
+
+from __future__ import annotations
+
+import typing
+
+__all__ = [
+    "ClientMessage",
+    "Message",
+    "MessageMeta",
+    "ServerMessage",
+    "utf16_len",
+]
+
+
+def utf16_len(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units (what JavaScript's ``.length`` says)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# ---------------------------------------------------------------------------------------
+# Committed history (the ``messages`` trait; also the JSON transcript format).
+
+
+class MessageMeta(typing.TypedDict, total=False):
+    model: str  # "provider:name" as resolved, e.g. "ollama:llama3.2", "demo:showcase"
+    provider: str  # provider label: "Ollama", "OpenAI-compatible", "demo"
+    prompt_tokens: int
+    tokens: int  # completion tokens (the server's count, else our count of deltas)
+    tokens_per_s: float
+    elapsed_s: float  # wall time from request to last token
+    ttft_s: float  # time to first token
+    finish_reason: str | None  # "stop", "length", …; None when stopped or failed
+    stopped: bool  # the user stopped it (or a kernel interrupt did)
+    error: str  # one-line message of the error that ended it
+    hint: str  # one-line next step for that error
+
+
+class _MessageBase(typing.TypedDict):
+    id: str
+    role: typing.Literal["system", "user", "assistant"]
+    content: str
+
+
+class Message(_MessageBase, total=False):
+    reasoning: str
+    meta: MessageMeta
+
+
+# ---------------------------------------------------------------------------------------
+# Kernel -> front end (custom messages).
+
+
+class StartMsg(typing.TypedDict):
+    kind: typing.Literal["start"]
+    id: str  # id the assistant message will have in ``messages``
+    text: str  # text already there (a continued reply starts from its partial)
+    model: str
+
+
+class DeltaMsg(typing.TypedDict):
+    kind: typing.Literal["delta"]
+    id: str
+    seq: int  # 1, 2, 3… per reply, shared by every message kind after ``start``
+    offset: int  # where ``text`` starts in the reply's content (UTF-16 units)
+    text: str
+    reasoning_offset: int
+    reasoning: str
+    tokens: int  # deltas received so far (a live token count)
+
+
+class DoneMsg(typing.TypedDict):
+    kind: typing.Literal["done"]
+    id: str
+    seq: int
+
+
+class ErrorMsg(typing.TypedDict):
+    kind: typing.Literal["error"]
+    id: str | None  # the reply it ended, or None for a refused command
+    message: str
+    hint: str
+
+
+class SnapshotMsg(typing.TypedDict):
+    kind: typing.Literal["snapshot"]
+    id: str | None  # None: nothing in flight
+    seq: int
+    text: str
+    reasoning: str
+    model: str
+    tokens: int
+
+
+class NoticeMsg(typing.TypedDict):
+    kind: typing.Literal["notice"]
+    text: str  # e.g. "A reply is still streaming — press Stop first."
+
+
+ServerMessage = typing.Union[StartMsg, DeltaMsg, DoneMsg, ErrorMsg, SnapshotMsg, NoticeMsg]
+
+
+# ---------------------------------------------------------------------------------------
+# Front end -> kernel.
+
+
+class HelloMsg(typing.TypedDict):
+    kind: typing.Literal["hello"]
+
+
+class ResyncMsg(typing.TypedDict):
+    kind: typing.Literal["resync"]
+    id: str
+
+
+class SubmitMsg(typing.TypedDict):
+    kind: typing.Literal["submit"]
+    text: str
+
+
+class StopMsg(typing.TypedDict):
+    kind: typing.Literal["stop"]
+
+
+class RegenerateMsg(typing.TypedDict):
+    kind: typing.Literal["regenerate"]
+
+
+class ContinueMsg(typing.TypedDict):
+    kind: typing.Literal["continue"]
+
+
+class EditMsg(typing.TypedDict):
+    kind: typing.Literal["edit"]
+    text: str  # new text of the last user message; the reply after it is redone
+
+
+class ClearMsg(typing.TypedDict):
+    kind: typing.Literal["clear"]
+
+
+ClientMessage = typing.Union[
+    HelloMsg, ResyncMsg, SubmitMsg, StopMsg, RegenerateMsg, ContinueMsg, EditMsg, ClearMsg
+]

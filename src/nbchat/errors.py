@@ -1,0 +1,178 @@
+"""The one exception tree of nbchat.
+
+Every failure a user can meet is one of these, with a one-line ``message`` saying what
+happened and a one-line ``hint`` saying what to do next. Catching :class:`NbchatError`
+catches them all.
+
+```
+NbchatError
+├── InvalidRequest            bad input, caught before any request is sent
+│   ├── UnknownProvider       "foo:bar" where foo is not a provider
+│   └── InvalidOption         an option the provider does not know, or of the wrong type
+├── ConversationBusy          a turn is already streaming in this conversation
+├── ServerUnreachable         refused, DNS failure, unreachable host, TLS to a plain port
+├── ResponseError             the server answered with an error status (``status`` is set)
+│   ├── AuthenticationFailed  401 / 403 — the key is never repeated
+│   ├── ModelNotFound         404 for the model (hint: the pull command)
+│   ├── ContextTooLong        the prompt does not fit the model's context
+│   ├── RateLimited           429 (``retry_after`` in seconds, when the server said)
+│   ├── BadRequest            any other 4xx
+│   └── ServerError           5xx, 503 loading/busy, and ``{"error": …}`` sent mid-stream
+└── StreamError               the reply started but did not end properly
+    ├── StreamInterrupted     EOF or a dropped connection before the terminal marker
+    │   └── IdleTimeout       no bytes for ``idle`` seconds after the first token
+    └── ProtocolError         bytes that are not the protocol (garbage, HTML, bad JSON)
+```
+
+Errors raised during a reply carry ``partial``: the text received before the failure, so
+nothing the model already said is lost.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationFailed",
+    "BadRequest",
+    "ContextTooLong",
+    "ConversationBusy",
+    "IdleTimeout",
+    "InvalidOption",
+    "InvalidRequest",
+    "ModelNotFound",
+    "NbchatError",
+    "ProtocolError",
+    "RateLimited",
+    "ResponseError",
+    "ServerError",
+    "ServerUnreachable",
+    "StreamError",
+    "StreamInterrupted",
+    "UnknownProvider",
+    "redact",
+]
+
+_REDACTED = "[redacted]"
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Return ``text`` with every non-empty secret (and its long-enough pieces) removed.
+
+    Servers sometimes echo a masked key back (``sk-abc***xyz``); removing the whole key and
+    its first/last 8 characters keeps even those fragments out of messages.
+    """
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, _REDACTED)
+        if len(secret) >= 16:
+            for piece in (secret[:8], secret[-8:]):
+                text = text.replace(piece, _REDACTED)
+    return text
+
+
+class NbchatError(Exception):
+    """Base class: a one-line ``message`` and a one-line ``hint``."""
+
+    default_hint = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        provider: str | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        status: int | None = None,
+        partial: str = "",
+    ) -> None:
+        self.message = " ".join(message.split()) or type(self).__name__
+        self.hint = " ".join((self.default_hint if hint is None else hint).split())
+        self.provider = provider
+        self.base_url = base_url
+        self.model = model
+        self.status = status
+        self.partial = partial
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class InvalidRequest(NbchatError, ValueError):
+    """The input cannot be sent: empty prompt, bad model string, malformed messages."""
+
+
+class UnknownProvider(InvalidRequest):
+    """The ``provider:`` prefix names no registered provider."""
+
+
+class InvalidOption(InvalidRequest):
+    """An option the provider does not know, or a value of the wrong type."""
+
+
+class ConversationBusy(NbchatError):
+    """A turn is already streaming; one turn at a time per conversation."""
+
+    default_hint = "Wait for the reply to finish, or stop it first."
+
+
+class ServerUnreachable(NbchatError):
+    """No answer at the base URL: refused, DNS failure, unreachable, or TLS mismatch."""
+
+
+class ResponseError(NbchatError):
+    """The server answered with an HTTP error status."""
+
+
+class AuthenticationFailed(ResponseError):
+    """401 or 403: the key is missing, wrong, or not allowed here."""
+
+
+class ModelNotFound(ResponseError):
+    """The server does not have this model."""
+
+
+class ContextTooLong(ResponseError):
+    """The conversation does not fit the model's context window."""
+
+    default_hint = "Start a new conversation, shorten the prompt, or raise the context size."
+
+
+class RateLimited(ResponseError):
+    """429: too many requests. ``retry_after`` is in seconds when the server said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class BadRequest(ResponseError):
+    """Any other 4xx: the server rejected the request."""
+
+
+class ServerError(ResponseError):
+    """5xx, a busy or loading server, or an error the server reported mid-stream."""
+
+
+class StreamError(NbchatError):
+    """The reply started but did not end with the protocol's terminal marker."""
+
+
+class StreamInterrupted(StreamError):
+    """The connection ended before the reply was complete; ``partial`` keeps what came."""
+
+    default_hint = "The text so far is kept; continue the reply or ask again."
+
+
+class IdleTimeout(StreamInterrupted):
+    """No bytes arrived for the configured idle time between tokens."""
+
+
+class ProtocolError(StreamError):
+    """The server sent something that is not the protocol (garbage, HTML, broken JSON)."""
+
+    default_hint = "Is the base URL pointing at the right kind of server?"
