@@ -1,0 +1,304 @@
+"""Ollama's native chat API: ``POST /api/chat`` answered with NDJSON.
+
+Each line is one JSON object; the reply is complete only at the line with ``"done":
+true``, which carries the counts and timings (and may still carry text). An error after
+the first line arrives as one more line, ``{"error": "…"}``, with status 200.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import typing
+import urllib.parse
+from collections.abc import AsyncIterator, Mapping
+
+from ..errors import NbchatError, ProtocolError, StreamInterrupted
+from . import _http, register
+from ._ndjson import NDJSONFramer, Record
+from .base import (
+    COMMON_OPTIONS,
+    DEFAULT_TIMEOUTS,
+    ChatRequest,
+    Finish,
+    Provider,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    Timeouts,
+    ToolCall,
+    Usage,
+)
+
+__all__ = ["DEFAULT_OLLAMA_URL", "OLLAMA_OPTIONS", "OllamaProvider", "ollama_host"]
+
+DEFAULT_OLLAMA_URL = "http://localhost:11434"
+
+#: Options for Ollama: the common ones plus the context size, how long the model stays
+#: loaded, and thinking (``True``/``False`` or ``"low"``/``"medium"``/``"high"``).
+OLLAMA_OPTIONS: Mapping[str, tuple[type, ...]] = {
+    **COMMON_OPTIONS,
+    "num_ctx": (int,),
+    "keep_alive": (str, int, float),
+    "think": (bool, str),
+}
+
+_TOP_LEVEL = frozenset({"keep_alive", "think"})  # request fields, not model options
+
+
+def ollama_host(env: Mapping[str, str] | None = None) -> str:
+    """The base URL ``OLLAMA_HOST`` names, by Ollama's own rules.
+
+    A bare host gets port 11434, ``http://host`` port 80 and ``https://host`` 443; an
+    unset variable means localhost. ``0.0.0.0`` is where a server listens, not where a
+    client connects, so it becomes ``127.0.0.1``.
+    """
+    value = (os.environ if env is None else env).get("OLLAMA_HOST", "").strip()
+    if not value:
+        return DEFAULT_OLLAMA_URL
+    scheme, has_scheme, rest = value.partition("://")
+    if not has_scheme:
+        scheme, rest = "http", value
+        default_port = 11434
+    else:
+        scheme = scheme.lower()
+        default_port = 443 if scheme == "https" else 80
+    hostport, _, path = rest.partition("/")
+    parsed = urllib.parse.urlsplit(f"//{hostport}")
+    try:
+        port = parsed.port or default_port
+    except ValueError:
+        port = default_port
+    host = parsed.hostname or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    path = path.strip("/")
+    return f"{scheme}://{host}:{port}" + (f"/{path}" if path else "")
+
+
+@register
+class OllamaProvider(Provider):
+    """Talks to Ollama's native API (``/api/chat``), which streams NDJSON."""
+
+    name = "ollama"
+    label = "Ollama"
+    default_base_url = DEFAULT_OLLAMA_URL
+    key_env_var = "OLLAMA_API_KEY"
+    options = OLLAMA_OPTIONS
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    ) -> None:
+        super().__init__(base_url=base_url, api_key=api_key, headers=headers, timeouts=timeouts)
+        self.base_url = _http.normalise_base_url(self.base_url)
+
+    def body(self, request: ChatRequest) -> dict[str, typing.Any]:
+        """The JSON body of ``POST /api/chat`` for ``request`` (options validated here)."""
+        body: dict[str, typing.Any] = {
+            "model": request.model,
+            "messages": [dict(m) for m in request.messages],
+            "stream": True,
+        }
+        model_options: dict[str, typing.Any] = {}
+        for key, value in self.check_options(request.options).items():
+            if key in _TOP_LEVEL:
+                body[key] = value
+            elif key == "max_tokens":
+                model_options["num_predict"] = value
+            elif key == "stop":
+                model_options["stop"] = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+            else:
+                model_options[key] = value
+        if model_options:
+            body["options"] = model_options
+        return body
+
+    async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        body = self.body(request)
+        endpoint = self._endpoint(request.model)
+        reply = _Reply()
+        try:
+            async with _http.stream(
+                endpoint,
+                f"{self.base_url}/api/chat",
+                body,
+                headers=self._headers("application/x-ndjson"),
+                timeouts=self.timeouts,
+            ) as response:
+                if _http.content_type(response) == "text/html":
+                    raise await _http.reject_body(endpoint, response, "NDJSON")
+                framer = NDJSONFramer()
+                async for chunk in _http.body_chunks(response):
+                    try:
+                        records = framer.feed(chunk)
+                    except ProtocolError:
+                        # Deliver the lines before the bad one, then fail (with the
+                        # server's own error, if one of them was that).
+                        for event in reply.decode(framer.salvaged, endpoint):
+                            yield event
+                        if reply.error is not None:
+                            raise reply.error from None
+                        raise
+                    if records:
+                        for event in reply.decode(records, endpoint):
+                            yield event
+                        if reply.error is not None:
+                            raise reply.error
+                        if reply.done:
+                            return
+                for event in reply.decode(framer.close(), endpoint):
+                    yield event
+                if reply.error is not None:
+                    raise reply.error
+                if not reply.done:
+                    raise _http.scrub(
+                        StreamInterrupted(
+                            "Ollama's reply ended before it was complete (no final line).",
+                            provider=self.name,
+                            base_url=_http.display_url(self.base_url),
+                            model=request.model,
+                        ),
+                        api_key=self._api_key,
+                    )
+        except NbchatError as exc:
+            _http.scrub(exc, api_key=self._api_key, partial=reply.text)
+            if exc.provider is None:
+                exc.provider, exc.model = self.name, request.model
+            raise
+
+    async def amodels(self) -> list[str]:
+        endpoint = self._endpoint(None)
+        response = await _http.request(
+            endpoint,
+            f"{self.base_url}/api/tags",
+            headers=self._headers("application/json"),
+            timeouts=self.timeouts,
+        )
+        await _http.raise_for_status(endpoint, response)
+        try:
+            models = response.json().get("models") or []
+            return [str(m.get("name") or m.get("model")) for m in models]
+        except (ValueError, AttributeError) as exc:
+            raise await _http.reject_body(endpoint, response, "a model list") from exc
+
+    def _endpoint(self, model: str | None) -> _http.Endpoint:
+        return _http.Endpoint(
+            label="Ollama",
+            base_url=self.base_url,
+            api_key=self._api_key,
+            provider=self.name,
+            model=model,
+            key_env_var=self.key_env_var,
+            unreachable_hint="is `ollama serve` running?",
+            model_not_found_hint=f"try `ollama pull {model or 'llama3.2'}`",
+            forbidden_hint=(
+                "Ollama refused the request: allow this origin with OLLAMA_ORIGINS, or fix the "
+                "Host header a proxy sends."
+            ),
+        )
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Accept": accept, **self.headers}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+
+class _Reply:
+    """What one reply has said so far, and the records → events step.
+
+    Consecutive text pieces from one network read become one :class:`TextDelta`:
+    they are the same text, and fewer events is less work for everything downstream.
+    """
+
+    __slots__ = ("done", "error", "parts", "started", "tool_index")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.started = False  # a record other than an error has arrived
+        self.done = False
+        self.error: NbchatError | None = None
+        self.tool_index = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def decode(self, records: list[Record], endpoint: _http.Endpoint) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        text: list[str] = []  # pending text, flushed when something else comes
+        for record in records:
+            message = record.get("message")
+            if message:
+                if "thinking" in message or "tool_calls" in message:
+                    self._flush(text, events)
+                    self._rich(message, events)
+                content = message.get("content")
+                if content:
+                    text.append(content)
+            elif "error" in record:
+                # Raised by the caller after these events: the consumer sees all the text.
+                self._flush(text, events)
+                started = self.started or record is not records[0]
+                self.error = _http.error_from_payload(endpoint, record["error"], started=started)
+                return events
+            if record.get("done"):
+                self._flush(text, events)
+                self._finish(record, events)
+                return events
+        self._flush(text, events)
+        self.started = True
+        return events
+
+    def _flush(self, text: list[str], events: list[StreamEvent]) -> None:
+        if text:
+            piece = text[0] if len(text) == 1 else "".join(text)
+            text.clear()
+            self.parts.append(piece)
+            events.append(TextDelta(piece))
+
+    def _rich(self, message: Mapping[str, typing.Any], events: list[StreamEvent]) -> None:
+        thinking = message.get("thinking")
+        if thinking:
+            events.append(ReasoningDelta(thinking))
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") or {}
+            arguments = function.get("arguments")
+            index = function.get("index")
+            events.append(
+                ToolCall(
+                    index=index if isinstance(index, int) else self.tool_index,
+                    name=str(function.get("name") or ""),
+                    arguments=arguments
+                    if isinstance(arguments, str)
+                    else json.dumps(arguments or {}, ensure_ascii=False),
+                    id=call.get("id"),
+                )
+            )
+            self.tool_index += 1
+
+    def _finish(self, record: Record, events: list[StreamEvent]) -> None:
+        self.done = True
+        eval_count = record.get("eval_count")
+        eval_ns = record.get("eval_duration")
+        total_ns = record.get("total_duration")
+        prompt_count = record.get("prompt_eval_count")
+        if any(v is not None for v in (eval_count, eval_ns, total_ns, prompt_count)):
+            rate = eval_count / eval_ns * 1e9 if eval_count and eval_ns else None
+            events.append(
+                Usage(
+                    prompt_tokens=prompt_count,
+                    completion_tokens=eval_count,
+                    tokens_per_second=rate,
+                    # The whole request as the server timed it (load + prompt + generation).
+                    duration_s=total_ns / 1e9 if total_ns else None,
+                )
+            )
+        events.append(Finish(str(record.get("done_reason") or "stop")))

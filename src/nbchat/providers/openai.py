@@ -1,0 +1,385 @@
+"""The OpenAI Chat Completions API over SSE, as every OpenAI-compatible server speaks it.
+
+One decoder serves OpenAI, Ollama ``/v1``, vLLM, llama.cpp, LM Studio, LiteLLM, Groq and
+OpenRouter: it reads every name a field goes by (``reasoning_content``/``reasoning``/
+``thinking``; ``usage``/``x_groq.usage``/``timings``), tolerates ``choices`` that are
+empty, null or missing, and counts a reply as complete only once a choice has a
+``finish_reason``. ``[DONE]`` or EOF before that is :class:`StreamInterrupted`, since
+several servers end a failed stream exactly that way. SSE framing is httpx-sse's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import typing
+import urllib.parse
+from collections.abc import AsyncIterator, Mapping
+
+import httpx
+from httpx_sse import EventSource
+
+from ..errors import (
+    BadRequest,
+    ContextTooLong,
+    IdleTimeout,
+    NbchatError,
+    ProtocolError,
+    StreamInterrupted,
+)
+from . import _http, register
+from .base import (
+    COMMON_OPTIONS,
+    DEFAULT_TIMEOUTS,
+    ChatRequest,
+    Finish,
+    Provider,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    Timeouts,
+    ToolCall,
+    Usage,
+)
+
+__all__ = ["OPENAI_OPTIONS", "OpenAIProvider"]
+
+#: The common options plus ``reasoning_effort`` for reasoning models.
+OPENAI_OPTIONS: Mapping[str, tuple[type, ...]] = {**COMMON_OPTIONS, "reasoning_effort": (str,)}
+
+_JSON_TYPES = frozenset({"application/json", "text/json"})
+_SHOWN = 80
+
+
+@register
+class OpenAIProvider(Provider):
+    """Talks to ``{base_url}/chat/completions`` with ``stream: true``."""
+
+    name = "openai"
+    label = "OpenAI-compatible"
+    default_base_url = "https://api.openai.com/v1"
+    key_env_var = "OPENAI_API_KEY"
+    options = OPENAI_OPTIONS
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    ) -> None:
+        super().__init__(base_url=base_url, api_key=api_key, headers=headers, timeouts=timeouts)
+        self.base_url = _http.normalise_base_url(self.base_url)
+
+    def body(self, request: ChatRequest) -> dict[str, typing.Any]:
+        """The JSON body of ``POST /chat/completions`` (options validated here)."""
+        body: dict[str, typing.Any] = {
+            "model": request.model,
+            "messages": [dict(m) for m in request.messages],
+            "stream": True,
+            # Without this most servers send no token counts in a stream.
+            "stream_options": {"include_usage": True},
+        }
+        body.update(self.check_options(request.options))
+        return body
+
+    async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        body = self.body(request)
+        endpoint = self._endpoint(request.model)
+        reply = _Reply(endpoint)
+        url = f"{self.base_url}/chat/completions"
+        headers = self._headers("text/event-stream")
+        try:
+            # One generator, not a generator per attempt: every event passes through each
+            # generator frame, and this path runs once per token.
+            for last_try in (False, True):
+                try:
+                    async with _http.stream(
+                        endpoint, url, body, headers=headers, timeouts=self.timeouts
+                    ) as response:
+                        media = _http.content_type(response)
+                        if media != "text/event-stream":
+                            if media not in _JSON_TYPES:
+                                expected = "an event stream (SSE)"
+                                raise await _http.reject_body(endpoint, response, expected)
+                            for event in await _whole_reply(endpoint, response):
+                                yield event
+                            return
+                        try:
+                            sses = EventSource(response).aiter_sse()
+                            async with contextlib.aclosing(sses):
+                                async for sse in sses:
+                                    data = sse.data
+                                    if not data:
+                                        continue
+                                    if data[0] == "[" and data.strip() == "[DONE]":
+                                        break
+                                    for event in reply.decode(data, sse.event):
+                                        yield event
+                        except (IdleTimeout, StreamInterrupted):
+                            # After a finish_reason the reply is whole; a server that then
+                            # stalls or drops the connection instead of sending [DONE]
+                            # loses us nothing.
+                            if reply.finish_reason is None:
+                                raise
+                        if reply.finish_reason is None:
+                            if response.num_bytes_downloaded == 0:
+                                raise await self._empty_stream(endpoint, body)
+                            raise StreamInterrupted(
+                                f"The reply from {endpoint.label} ended before it was complete "
+                                "(no finish_reason).",
+                            )
+                    break
+                except BadRequest as exc:
+                    # A few strict servers reject stream_options (it is newer than
+                    # streaming): ask once more without it, only when the server named it.
+                    said = exc.message.lower()
+                    named = "stream_options" in said or "include_usage" in said
+                    if last_try or reply.started or not named:
+                        raise
+                    del body["stream_options"]
+            for event in reply.finish():
+                yield event
+        except NbchatError as exc:
+            _http.scrub(exc, api_key=self._api_key, partial=reply.text)
+            if exc.provider is None:
+                exc.provider, exc.model = self.name, request.model
+                exc.base_url = _http.display_url(self.base_url)
+            raise
+
+    async def _empty_stream(
+        self, endpoint: _http.Endpoint, body: dict[str, typing.Any]
+    ) -> NbchatError:
+        # A 200 event stream with no bytes at all is how llama-cpp-python's server says
+        # the prompt overflowed the context. Asking the same thing without streaming
+        # (one token at most) gets the real error when that is the cause.
+        probe = {k: v for k, v in body.items() if k != "stream_options"}
+        probe.update(stream=False, max_tokens=1)
+        try:
+            async with _http.stream(
+                endpoint,
+                f"{self.base_url}/chat/completions",
+                probe,
+                headers=self._headers("application/json"),
+                timeouts=dataclasses.replace(self.timeouts, first_token=30.0),
+            ):
+                pass
+        except ContextTooLong as exc:
+            return exc
+        except NbchatError:
+            pass
+        return StreamInterrupted(
+            f"{endpoint.label} ended the reply without sending anything.",
+            hint="Some servers do this when the conversation no longer fits the model's "
+            "context: try a new conversation or a larger context.",
+            provider=self.name,
+            base_url=_http.display_url(self.base_url),
+            model=body["model"],
+        )
+
+    async def amodels(self) -> list[str]:
+        endpoint = self._endpoint(None)
+        response = await _http.request(
+            endpoint,
+            f"{self.base_url}/models",
+            headers=self._headers("application/json"),
+            timeouts=self.timeouts,
+        )
+        await _http.raise_for_status(endpoint, response)
+        try:
+            data = response.json()
+            items = data.get("data") or []  # Ollama /v1 says "data": null with no models
+            return [str(m["id"]) for m in items]
+        except (ValueError, AttributeError, KeyError, TypeError) as exc:
+            raise await _http.reject_body(endpoint, response, "a model list") from exc
+
+    def _endpoint(self, model: str | None) -> _http.Endpoint:
+        host = urllib.parse.urlsplit(self.base_url).hostname or ""
+        return _http.Endpoint(
+            label="OpenAI" if host == "api.openai.com" else "the OpenAI-compatible server",
+            base_url=self.base_url,
+            api_key=self._api_key,
+            provider=self.name,
+            model=model,
+            key_env_var=self.key_env_var,
+            unreachable_hint="is the server running, and is the base URL right?",
+            model_not_found_hint="Check the model name; nbchat.models() lists what the "
+            "server offers.",
+        )
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Accept": accept, "Cache-Control": "no-store", **self.headers}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+
+@dataclasses.dataclass
+class _ToolCallParts:
+    id: str | None = None
+    name: str = ""
+    arguments: list[str] = dataclasses.field(default_factory=list)
+
+
+class _Reply:
+    """What one reply has said so far, and the chunk → events step."""
+
+    def __init__(self, endpoint: _http.Endpoint) -> None:
+        self.endpoint = endpoint
+        self.parts: list[str] = []
+        self.started = False
+        self.finish_reason: str | None = None
+        self.tools: dict[int, _ToolCallParts] = {}
+        self.prompt_tokens: int | None = None
+        self.completion_tokens: int | None = None
+        self.tokens_per_second: float | None = None
+        self.duration_s: float | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def decode(self, data: str, event_name: str) -> list[StreamEvent]:
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            chunk = None
+        if type(chunk) is not dict:
+            raise ProtocolError(f"Expected a JSON object in an event, got: {_quote(data)}")
+        error = chunk.get("error")
+        if error or event_name == "error":
+            raise _http.error_from_payload(
+                self.endpoint, error or chunk, started=self.started or bool(self.parts)
+            )
+        self.started = True
+        events: list[StreamEvent] = []
+        choices = chunk.get("choices")
+        if choices:
+            for choice in choices:
+                if choice.get("index", 0) == 0:
+                    self._choice(choice, events)
+        if chunk.get("usage") or "timings" in chunk or "x_groq" in chunk:
+            self._usage(chunk)
+        return events
+
+    def _choice(self, choice: Mapping[str, typing.Any], events: list[StreamEvent]) -> None:
+        delta = choice.get("delta")
+        if delta:
+            content = delta.get("content")
+            if content and len(delta) == 1:  # the common case: {"content": "…"}
+                self.parts.append(content)
+                events.append(TextDelta(content))
+            else:
+                self._delta(delta, events)
+        finish = choice.get("finish_reason")
+        if finish:
+            if finish == "error":
+                raise _http.error_from_payload(
+                    self.endpoint, "the server ended the reply with an error", started=True
+                )
+            self.finish_reason = str(finish)
+
+    def _delta(self, delta: Mapping[str, typing.Any], events: list[StreamEvent]) -> None:
+        for key in ("reasoning_content", "reasoning", "thinking"):
+            reasoning = delta.get(key)
+            if reasoning and isinstance(reasoning, str):
+                events.append(ReasoningDelta(reasoning))
+                break
+        for key in ("content", "refusal"):
+            text = delta.get(key)
+            if text and isinstance(text, str):
+                self.parts.append(text)
+                events.append(TextDelta(text))
+        for position, fragment in enumerate(delta.get("tool_calls") or ()):
+            index = fragment.get("index")
+            parts = self.tools.setdefault(
+                index if isinstance(index, int) else position, _ToolCallParts()
+            )
+            parts.id = parts.id or fragment.get("id")
+            function = fragment.get("function") or {}
+            parts.name += function.get("name") or ""
+            arguments = function.get("arguments")
+            if isinstance(arguments, str):
+                parts.arguments.append(arguments)
+            elif arguments is not None:  # a server that sends an object, as Ollama does
+                parts.arguments.append(json.dumps(arguments, ensure_ascii=False))
+
+    def _usage(self, chunk: Mapping[str, typing.Any]) -> None:
+        usage = chunk.get("usage")
+        groq = chunk.get("x_groq")
+        if not usage and isinstance(groq, dict):
+            usage = groq.get("usage")
+        if isinstance(usage, dict):
+            self.prompt_tokens = _int(usage.get("prompt_tokens"), self.prompt_tokens)
+            self.completion_tokens = _int(usage.get("completion_tokens"), self.completion_tokens)
+            seconds = usage.get("completion_time")  # Groq
+            if isinstance(seconds, int | float) and seconds > 0 and self.completion_tokens:
+                self.tokens_per_second = self.completion_tokens / seconds
+            total = usage.get("total_time")
+            if isinstance(total, int | float) and total > 0:
+                self.duration_s = float(total)
+        timings = chunk.get("timings")  # llama.cpp
+        if isinstance(timings, dict):
+            rate = timings.get("predicted_per_second")
+            if isinstance(rate, int | float):
+                self.tokens_per_second = float(rate)
+            ms = [timings.get("prompt_ms"), timings.get("predicted_ms")]
+            if all(isinstance(v, int | float) for v in ms):
+                self.duration_s = (ms[0] + ms[1]) / 1000.0  # type: ignore[operator]
+            self.completion_tokens = _int(timings.get("predicted_n"), self.completion_tokens)
+            if self.prompt_tokens is None:
+                self.prompt_tokens = _int(timings.get("prompt_n"), None)
+
+    def finish(self) -> list[StreamEvent]:
+        events: list[StreamEvent] = [
+            ToolCall(index=i, name=p.name, arguments="".join(p.arguments), id=p.id)
+            for i, p in sorted(self.tools.items())
+        ]
+        counts = (
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.tokens_per_second,
+            self.duration_s,
+        )
+        if any(v is not None for v in counts):
+            events.append(Usage(*counts))
+        events.append(Finish(self.finish_reason or "stop"))
+        return events
+
+
+async def _whole_reply(endpoint: _http.Endpoint, response: httpx.Response) -> list[StreamEvent]:
+    """A server that ignored ``stream: true`` and answered with one JSON completion."""
+    body = await _http.read_capped(response, limit=16 * 1024 * 1024)
+    try:
+        data = json.loads(body)
+        choice = data["choices"][0]
+        message = choice["message"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        data = None
+    if data is None:
+        response = httpx.Response(response.status_code, headers=response.headers, content=body)
+        raise await _http.reject_body(endpoint, response, "an event stream (SSE)")
+    reply = _Reply(endpoint)
+    events: list[StreamEvent] = []
+    reply._delta(
+        {k: message.get(k) for k in ("content", "reasoning_content", "reasoning", "refusal")},
+        events,
+    )
+    for position, call in enumerate(message.get("tool_calls") or ()):
+        fragment = dict(call)
+        fragment.setdefault("index", position)
+        reply._delta({"tool_calls": [fragment]}, [])
+    reply.finish_reason = str(choice.get("finish_reason") or "stop")
+    reply._usage(data)
+    return events + reply.finish()
+
+
+def _int(value: object, default: int | None) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return repr(text[:_SHOWN] + "…" if len(text) > _SHOWN else text)
