@@ -106,7 +106,7 @@ class NoticeMsg(typing.TypedDict):
     text: str  # e.g. "A reply is still streaming — press Stop first."
 
 
-ServerMessage = typing.Union[StartMsg, DeltaMsg, DoneMsg, ErrorMsg, SnapshotMsg, NoticeMsg]
+ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg
 
 
 # ---------------------------------------------------------------------------------------
@@ -148,6 +148,6 @@ class ClearMsg(typing.TypedDict):
     kind: typing.Literal["clear"]
 
 
-ClientMessage = typing.Union[
-    HelloMsg, ResyncMsg, SubmitMsg, StopMsg, RegenerateMsg, ContinueMsg, EditMsg, ClearMsg
-]
+ClientMessage = (
+    HelloMsg | ResyncMsg | SubmitMsg | StopMsg | RegenerateMsg | ContinueMsg | EditMsg | ClearMsg
+)

@@ -76,7 +76,7 @@ class Finish:
     reason: str
 
 
-StreamEvent = typing.Union[TextDelta, ReasoningDelta, ToolCall, Usage, Finish]
+StreamEvent = TextDelta | ReasoningDelta | ToolCall | Usage | Finish
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,11 +114,8 @@ def validate_options(
                 f"Unknown option {key!r} for {provider}.", hint=f"Known options: {known}."
             )
         types = allowed[key]
-        if isinstance(value, bool) and bool not in types:
-            ok = False  # bool is an int subclass; True is not a temperature
-        else:
-            ok = isinstance(value, types)
-        if not ok:
+        # bool is an int subclass, but True is not a temperature.
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             names = " or ".join(t.__name__ for t in types)
             raise InvalidOption(
                 f"Option {key!r} must be {names}, not {type(value).__name__}.",
