@@ -1,0 +1,258 @@
+"""Run async code from blocking code: one private event loop in one daemon worker thread.
+
+Blocking callers (``for event in turn``, ``ask()``, the magics, model detection) must work
+inside a running Jupyter kernel, whose thread already runs an event loop we must never touch
+(``asyncio.run`` and ``run_until_complete`` refuse to nest). So the async side runs on a loop
+of our own in a worker thread, started on first use and shared by every caller, and its
+results are pumped back to the caller's thread.
+
+Items cross threads through a C ``SimpleQueue``: the worker's ``put`` wakes the caller only
+if it is asleep, and the caller takes whatever is ready without sleeping again. A
+``KeyboardInterrupt`` (a kernel interrupt) in the caller cancels the async side, waits for
+its cleanup (so an HTTP response really is closed) and then propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import queue
+import threading
+import time
+import typing
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
+
+__all__ = ["CLEANUP_WAIT", "POLL", "End", "iterate", "pump", "run", "worker_loop"]
+
+T = typing.TypeVar("T")
+
+#: How long an interrupted caller waits for the async side to clean up (close the response).
+CLEANUP_WAIT = 10.0
+#: A blocked caller wakes this often to notice a signal that arrived just before it slept.
+POLL = 0.25
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+
+
+def worker_loop() -> asyncio.AbstractEventLoop:
+    """The shared worker loop, started on first use."""
+    global _loop, _thread
+    with _lock:
+        if _loop is None or _thread is None or not _thread.is_alive():
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            thread = threading.Thread(
+                target=_run_forever, args=(loop, ready), name="nbchat-worker", daemon=True
+            )
+            thread.start()
+            ready.wait()
+            _loop, _thread = loop, thread
+        return _loop
+
+
+def _run_forever(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+    asyncio.set_event_loop(loop)
+    loop.call_soon(ready.set)
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
+
+
+def _check_not_on_worker() -> None:
+    if _thread is not None and threading.current_thread() is _thread:
+        # Blocking the worker loop on itself would wait forever.
+        raise RuntimeError("nbchat: blocking call made from nbchat's own worker loop")
+
+
+class End:
+    """Marks the end of a pumped stream; ``error`` is what the async side raised, if anything."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+async def pump(factory: Callable[[], AsyncIterator[T]], put: Callable[[T | End], None]) -> None:
+    """Drive ``factory()`` to the end, handing each item to ``put``, then an :class:`End`.
+
+    Cancellation ends the stream quietly (``End()``): the async side has cleaned up by then.
+    """
+    try:
+        source = factory()
+        try:
+            async for item in source:
+                put(item)
+        finally:
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
+    except asyncio.CancelledError:
+        put(End())
+    except Exception as exc:
+        put(End(exc))
+    else:
+        put(End())
+
+
+class _Done:
+    """A one-shot "finished" flag whose ``wait`` a KeyboardInterrupt cannot leave half-done.
+
+    (``threading.Event`` waits in a Condition written in Python; an interrupt landing at the
+    wrong bytecode there can leave its lock held. ``SimpleQueue`` does it in C.)
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+        self._queue.put(None)
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._set:
+            return True
+        try:
+            _get(self._queue, timeout)
+        except queue.Empty:
+            return self._set
+        self._queue.put(None)  # pass it on to any other waiter
+        return True
+
+
+def _get(source: queue.SimpleQueue[T], timeout: float | None = None) -> T:
+    """``source.get()``, waking every :data:`POLL` seconds so a SIGINT is never lost.
+
+    A signal that lands after Python last checked for one but before the thread blocks
+    only sets a flag; nothing looks at it until some bytecode runs. Waking up now and then
+    is that bytecode, so a kernel interrupt always gets through.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = POLL if deadline is None else min(POLL, deadline - time.monotonic())
+        try:
+            return source.get(timeout=max(wait, 0.0))
+        except queue.Empty:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+
+
+class _Job(typing.Generic[T]):
+    """A task on the worker loop, with a thread-safe "fully finished" event and cancel."""
+
+    def __init__(self) -> None:
+        self.loop = worker_loop()
+        self.finished = _Done()
+        self.started = False
+        self.task: asyncio.Task[T] | None = None
+
+    def start(self, coro: Coroutine[typing.Any, typing.Any, T]) -> None:
+        # Separate from __init__ so the caller holds the job before anything can run: an
+        # interrupt right after scheduling still finds a job to cancel.
+        self.started = True
+        self.loop.call_soon_threadsafe(self._start, coro)
+
+    def _start(self, coro: Coroutine[typing.Any, typing.Any, T]) -> None:
+        self.task = self.loop.create_task(coro)
+        # A done callback fires even for a task cancelled before its first step, which a
+        # ``finally`` inside the coroutine would not.
+        self.task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[T]) -> None:
+        if not task.cancelled():
+            task.exception()  # retrieved here, re-raised by result()
+        self.finished.set()
+
+    def cancel_and_wait(self) -> None:
+        """Cancel the task (callbacks are FIFO, so it exists by then) and await its cleanup."""
+        if self.started and not self.finished.is_set():
+            self.loop.call_soon_threadsafe(self._cancel)
+            self.finished.wait(CLEANUP_WAIT)
+
+    def _cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def result(self) -> T:
+        assert self.task is not None
+        assert self.task.done()
+        return self.task.result()
+
+
+def iterate(
+    factory: Callable[[], AsyncIterator[T]], *, cancel: Callable[[], None] | None = None
+) -> Generator[T, None, None]:
+    """Iterate ``factory()`` (an async iterator) on the worker loop, from blocking code.
+
+    Items arrive in order; an exception raised by the async side is raised here. Closing
+    this generator early (``break``, an exception in the loop body, a ``KeyboardInterrupt``)
+    cancels the async side — by calling ``cancel`` (thread-safe) if given, else by
+    cancelling its task — and waits up to :data:`CLEANUP_WAIT` seconds for it to finish.
+    """
+    _check_not_on_worker()
+    # SimpleQueue is C: a KeyboardInterrupt while blocked in get() leaves it consistent,
+    # which a threading.Event (a Condition written in Python) does not guarantee.
+    items: queue.SimpleQueue[T | End] = queue.SimpleQueue()
+    job: _Job[None] = _Job()
+    try:
+        job.start(pump(factory, items.put))
+        while True:
+            try:
+                item = items.get_nowait()  # a burst costs one C call per item
+            except queue.Empty:
+                item = _get(items)  # nothing ready: sleep until something is
+            if isinstance(item, End):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+    finally:
+        if cancel is not None and job.started and not job.finished.is_set():
+            cancel()
+            job.finished.wait(CLEANUP_WAIT)
+        job.cancel_and_wait()
+
+
+def run(factory: Callable[[], Coroutine[typing.Any, typing.Any, T]]) -> T:
+    """Run the coroutine ``factory()`` on the worker loop and return its result (blocking).
+
+    A ``KeyboardInterrupt`` while waiting cancels the coroutine, waits for it to clean up,
+    and propagates.
+    """
+    _check_not_on_worker()
+    job: _Job[T] = _Job()
+    try:
+        job.start(factory())
+        job.finished.wait()
+    finally:
+        job.cancel_and_wait()
+    return job.result()
+
+
+def _stop_worker() -> None:
+    # At exit, stop the loop so its thread closes it rather than dying mid-callback.
+    global _loop, _thread
+    with _lock:
+        loop, thread, _loop, _thread = _loop, _thread, None, None
+    if loop is not None and thread is not None and thread.is_alive():
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=2.0)
+
+
+def _forget_worker_after_fork() -> None:
+    # A forked child has the loop object but not its thread; start afresh on next use.
+    global _loop, _thread, _lock
+    _loop, _thread, _lock = None, None, threading.Lock()
+
+
+atexit.register(_stop_worker)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_worker_after_fork)

@@ -1,0 +1,140 @@
+"""One-call helpers: ``ask``, ``stream``, ``astream``, ``models``.
+
+Thin wrappers over :class:`~nbchat.session.Conversation` and the providers, for code that
+wants a reply without keeping a conversation:
+
+>>> nbchat.ask("What is a closure?")
+>>> for text in nbchat.stream("Explain monads", "ollama:llama3.2", temperature=0.2):
+...     print(text, end="")
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+
+from . import _sync, config, providers
+from .errors import InvalidRequest
+from .providers.base import TextDelta
+from .session import Conversation, Turn
+
+__all__ = ["Prompt", "ask", "astream", "models", "stream"]
+
+#: A prompt, or a list of ``{"role", "content"}`` messages whose last one is the question.
+Prompt = str | Sequence[Mapping[str, typing.Any]]
+
+
+def _turn(
+    prompt: Prompt,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    system: str | None,
+    options: dict[str, typing.Any],
+) -> Turn:
+    if isinstance(prompt, str):
+        history: list[typing.Any] = []
+        question = prompt
+    else:
+        if not isinstance(prompt, Sequence) or not prompt:
+            raise InvalidRequest(
+                "Give a prompt string or a non-empty list of messages.",
+                hint="For example ask('Hi') or ask([{'role': 'user', 'content': 'Hi'}]).",
+            )
+        last = prompt[-1]
+        if not isinstance(last, Mapping) or last.get("role") != "user":
+            raise InvalidRequest(
+                "The last message must be the user's question.",
+                hint="End the list with {'role': 'user', 'content': ...}.",
+            )
+        history = list(prompt[:-1])
+        question = last.get("content")  # type: ignore[assignment]
+    conversation = Conversation(
+        model, system=system, base_url=base_url, api_key=api_key, messages=history, **options
+    )
+    return conversation.prompt(question)
+
+
+def stream(
+    prompt_or_messages: Prompt,
+    model: str | None = None,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    system: str | None = None,
+    **options: object,
+) -> Generator[str, None, None]:
+    """Stream the reply's text as it arrives (blocking iterator).
+
+    Bad input raises here, before anything is sent; server errors raise from the
+    iteration. Leaving the loop early stops the reply.
+    """
+    turn = _turn(prompt_or_messages, model, base_url, api_key, system, options)
+    return _texts(turn)
+
+
+def _texts(turn: Turn) -> Generator[str, None, None]:
+    for event in turn:
+        if isinstance(event, TextDelta):
+            yield event.text
+
+
+def astream(
+    prompt_or_messages: Prompt,
+    model: str | None = None,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    system: str | None = None,
+    **options: object,
+) -> AsyncGenerator[str, None]:
+    """Stream the reply's text as it arrives (``async for``); see :func:`stream`.
+
+    Model resolution (which may probe a server) happens here, before iteration.
+    """
+    turn = _turn(prompt_or_messages, model, base_url, api_key, system, options)
+    return _atexts(turn)
+
+
+async def _atexts(turn: Turn) -> AsyncGenerator[str, None]:
+    async for event in turn:
+        if isinstance(event, TextDelta):
+            yield event.text
+
+
+def ask(
+    prompt_or_messages: Prompt,
+    model: str | None = None,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    system: str | None = None,
+    **options: object,
+) -> str:
+    """The whole reply as a string (blocking); raises if the reply failed."""
+    return _turn(prompt_or_messages, model, base_url, api_key, system, options).result()
+
+
+def models(
+    model_or_provider: str | None = None,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> list[str]:
+    """The models a server offers, with their prefix (``"ollama:llama3.2"``).
+
+    With no argument: the server nbchat would use (see :func:`nbchat.configure`); with a
+    provider name (``"ollama"``) or a model string: that provider's server.
+    """
+    if model_or_provider is not None and model_or_provider.strip() in providers.names():
+        name = model_or_provider.strip()
+        if name == "ollama":
+            # Listing must not need a model picked first.
+            target = config.resolve("ollama:_", base_url, api_key)
+        else:
+            target = config.resolve(f"{name}:_", base_url, api_key)
+    else:
+        target = config.resolve(model_or_provider, base_url, api_key)
+    provider = target.create_provider()
+    names = _sync.run(provider.amodels)
+    return [f"{target.provider}:{name}" for name in names]

@@ -1,0 +1,303 @@
+"""Messages ↔ documents: Markdown and HTML exports, and the JSON save format.
+
+- :func:`to_markdown` reads well on GitHub: a heading per role, a ``model · tokens`` line
+  under each reply, content verbatim (math and code intact), errors as a quoted line.
+- :func:`to_html` is the static fallback for places without the widget's JavaScript
+  (nbviewer, nbconvert, GitHub): everything escaped, no script, math left as TeX source.
+- :func:`dumps` / :func:`loads` are the JSON format, versioned, lossless for messages,
+  system prompt, model, base URL and options. It has no field for a key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import re
+import typing
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+
+from ._protocol import Message, MessageMeta
+from .errors import InvalidRequest
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Transcript",
+    "dumps",
+    "loads",
+    "meta_line",
+    "to_html",
+    "to_markdown",
+]
+
+FORMAT = "nbchat.transcript"
+VERSION = 1
+
+_ROLE_TITLES = {"system": "System", "user": "User", "assistant": "Assistant"}
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+# ---------------------------------------------------------------------------------------
+# JSON
+
+
+@dataclasses.dataclass
+class Transcript:
+    """What a saved conversation holds."""
+
+    messages: list[Message]
+    model: str | None = None
+    system: str | None = None
+    options: dict[str, object] = dataclasses.field(default_factory=dict)
+    base_url: str | None = None
+
+
+def dumps(
+    messages: Sequence[Message],
+    *,
+    model: str | None = None,
+    system: str | None = None,
+    options: Mapping[str, object] | None = None,
+    base_url: str | None = None,
+) -> str:
+    """The JSON text of a conversation (there is no field for a key)."""
+    data = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": model,
+        "base_url": _public_url(base_url),
+        "system": system,
+        "options": dict(options or {}),
+        "messages": list(messages),
+    }
+    try:
+        return json.dumps(data, ensure_ascii=False, indent=1)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(
+            f"The conversation cannot be saved as JSON: {exc}.",
+            hint="Options must be JSON values (numbers, strings, lists).",
+        ) from None
+
+
+def loads(text: str | bytes) -> Transcript:
+    """Read JSON written by :func:`dumps`; raises :class:`InvalidRequest` if it is not one."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidRequest(
+            f"Not an nbchat transcript: invalid JSON ({exc}).", hint="Load a file saved by nbchat."
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InvalidRequest(
+            "Not an nbchat transcript (no 'format': 'nbchat.transcript').",
+            hint="Load a file saved by nbchat.",
+        )
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InvalidRequest(f"Transcript version {version!r} is not valid.")
+    if version > VERSION:
+        raise InvalidRequest(
+            f"This transcript is version {version}; this nbchat reads up to {VERSION}.",
+            hint="Upgrade: pip install -U jupyter-nbchat.",
+        )
+    raw = data.get("messages")
+    if not isinstance(raw, list):
+        raise InvalidRequest("The transcript has no 'messages' list.")
+    messages = [_check_message(i, m) for i, m in enumerate(raw)]
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise InvalidRequest("The transcript's 'options' is not an object.")
+    return Transcript(
+        messages=messages,
+        model=_optional_str(data, "model"),
+        system=_optional_str(data, "system"),
+        options=options,
+        base_url=_optional_str(data, "base_url"),
+    )
+
+
+def _optional_str(data: Mapping[str, object], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequest(f"The transcript's {key!r} is not a string.")
+    return value
+
+
+def _check_message(index: int, value: object) -> Message:
+    where = f"messages[{index}]"
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"Transcript {where} is not an object.")
+    if not isinstance(value.get("id"), str) or not isinstance(value.get("content"), str):
+        raise InvalidRequest(f"Transcript {where} needs string 'id' and 'content'.")
+    if value.get("role") not in _ROLE_TITLES:
+        raise InvalidRequest(f"Transcript {where} has role {value.get('role')!r}.")
+    if "meta" in value and not isinstance(value["meta"], dict):
+        raise InvalidRequest(f"Transcript {where} has a 'meta' that is not an object.")
+    return typing.cast(Message, value)
+
+
+def _public_url(url: str | None) -> str | None:
+    """The URL without user:password (a credential must not be saved)."""
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
+    return urllib.parse.urlunsplit(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Markdown
+
+
+def to_markdown(
+    messages: Iterable[Message], *, system: str | None = None, title: str | None = None
+) -> str:
+    """A Markdown transcript: role headings, a model · tokens line, content verbatim."""
+    blocks: list[str] = []
+    if title:
+        blocks.append(f"# {title}")
+    if system:
+        blocks.append(f"### System\n\n{_close_fences(system)}")
+    for message in messages:
+        role = message.get("role", "user")
+        parts = [f"### {_ROLE_TITLES.get(role, role.title())}"]
+        meta = message.get("meta") or {}
+        line = meta_line(meta) if role == "assistant" else ""
+        if line:
+            parts.append(f"*{_escape_markdown(line)}*")
+        reasoning = message.get("reasoning")
+        if reasoning:
+            parts.append(
+                f"<details><summary>Reasoning</summary>\n\n{_close_fences(reasoning)}\n\n</details>"
+            )
+        if message["content"]:
+            parts.append(_close_fences(message["content"]))
+        error = meta.get("error")
+        if error:
+            hint = meta.get("hint")
+            quoted = f"**Error:** {error}" + (f" — {hint}" if hint else "")
+            parts.append("> " + _escape_markdown(quoted, keep_bold=True).replace("\n", " "))
+        blocks.append("\n\n".join(parts))
+    return "\n\n".join(blocks) + "\n"
+
+
+def meta_line(meta: MessageMeta) -> str:
+    """``ollama:llama3.2 · 123 tokens · 45.6 tokens/s · stopped`` for a reply's meta."""
+    parts: list[str] = []
+    if meta.get("model"):
+        parts.append(str(meta["model"]))
+    if isinstance(meta.get("tokens"), int):
+        parts.append(f"{meta['tokens']} tokens")
+    rate = meta.get("tokens_per_s")
+    if isinstance(rate, (int, float)):
+        parts.append(f"{rate:.1f} tokens/s")
+    if meta.get("stopped"):
+        parts.append("stopped")
+    elif meta.get("finish_reason") == "length":
+        parts.append("cut off (length)")
+    return " · ".join(parts)
+
+
+def _escape_markdown(text: str, *, keep_bold: bool = False) -> str:
+    out = re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", text)
+    if keep_bold:
+        out = out.replace(r"\*\*Error:\*\*", "**Error:**", 1)
+    return out
+
+
+def _close_fences(text: str) -> str:
+    """Close a code fence left open (a stopped reply) so it cannot swallow what follows."""
+    opener: str | None = None
+    for line in text.split("\n"):
+        match = _FENCE.match(line)
+        if not match:
+            continue
+        fence = match.group(1)
+        if opener is None:
+            opener = fence
+        elif (
+            fence[0] == opener[0]
+            and len(fence) >= len(opener)
+            and not line.strip()[len(fence) :].strip()
+        ):
+            opener = None
+    if opener is None:
+        return text
+    return text + ("" if text.endswith("\n") else "\n") + opener[0] * len(opener)
+
+
+# ---------------------------------------------------------------------------------------
+# HTML
+
+
+def to_html(
+    messages: Iterable[Message], *, system: str | None = None, title: str | None = None
+) -> str:
+    """A static HTML transcript: escaped, no script, math left as TeX source."""
+    out = ['<div class="nbchat-transcript" style="font-family: sans-serif; max-width: 52em">']
+    if title:
+        out.append(f"<h2>{html.escape(title)}</h2>")
+    if system:
+        out.append("<h3>System</h3>")
+        out.append(_html_body(system))
+    for message in messages:
+        role = message.get("role", "user")
+        out.append(f"<h3>{html.escape(_ROLE_TITLES.get(role, role.title()))}</h3>")
+        meta = message.get("meta") or {}
+        line = meta_line(meta) if role == "assistant" else ""
+        if line:
+            out.append(f"<p><small><em>{html.escape(line)}</em></small></p>")
+        reasoning = message.get("reasoning")
+        if reasoning:
+            out.append(f"<details><summary>Reasoning</summary>{_html_body(reasoning)}</details>")
+        if message["content"]:
+            out.append(_html_body(message["content"]))
+        if meta.get("error"):
+            hint = meta.get("hint")
+            text = html.escape(str(meta["error"])) + (f" — {html.escape(hint)}" if hint else "")
+            out.append(f"<blockquote><strong>Error:</strong> {text}</blockquote>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _html_body(text: str) -> str:
+    """Fenced code as ``<pre><code>``, the rest as pre-wrapped paragraphs (all escaped)."""
+    out: list[str] = []
+    prose: list[str] = []
+    code: list[str] = []
+    opener: str | None = None
+    language = ""
+
+    def flush_prose() -> None:
+        joined = "\n".join(prose).strip("\n")
+        prose.clear()
+        for paragraph in re.split(r"\n{2,}", joined):
+            if paragraph.strip():
+                out.append(f'<p style="white-space: pre-wrap">{html.escape(paragraph)}</p>')
+
+    for line in text.split("\n"):
+        match = _FENCE.match(line)
+        if opener is None and match:
+            flush_prose()
+            opener = match.group(1)
+            language = line.strip()[len(opener) :].strip().split(" ")[0]
+        elif opener is not None and match and match.group(1)[0] == opener[0]:
+            out.append(_html_code(code, language))
+            code.clear()
+            opener = None
+        elif opener is not None:
+            code.append(line)
+        else:
+            prose.append(line)
+    if opener is not None:
+        out.append(_html_code(code, language))
+    flush_prose()
+    return "\n".join(out)
+
+
+def _html_code(lines: list[str], language: str) -> str:
+    cls = f' class="language-{html.escape(language)}"' if language else ""
+    return f"<pre><code{cls}>{html.escape(chr(10).join(lines))}</code></pre>"

@@ -1,0 +1,685 @@
+"""Conversation and Turn: against the scripted demo provider, and — for the paths that
+must reach the network (stop closes the response, resume's request, keys in errors) —
+against the loopback emulators in ``tests/servers`` over real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import pathlib
+import signal
+import threading
+from collections.abc import Iterator
+
+import pytest
+from tests.servers import EmulatorServer, Reply
+
+import nbchat
+from nbchat import Conversation, Turn
+from nbchat.errors import (
+    ConversationBusy,
+    InvalidOption,
+    InvalidRequest,
+    NbchatError,
+    ServerError,
+    ServerUnreachable,
+    StreamInterrupted,
+)
+from nbchat.providers import demo
+from nbchat.providers.base import Finish, ReasoningDelta, StreamEvent, TextDelta, Usage
+
+KEY = "sk-test-0123456789abcdefSECRET"
+
+
+@pytest.fixture(autouse=True)
+def clean_settings() -> Iterator[None]:
+    saved = nbchat.config._settings
+    yield
+    nbchat.config._settings = saved
+
+
+@contextlib.contextmanager
+def sigint_when(condition: threading.Event) -> Iterator[None]:
+    """Deliver a real SIGINT to the main thread once ``condition`` is set."""
+    assert threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def fire() -> None:
+        if condition.wait(10):
+            signal.pthread_kill(main, signal.SIGINT)
+
+    thread = threading.Thread(target=fire, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(10)
+        signal.signal(signal.SIGINT, previous)
+
+
+def status(turn: Turn) -> str:
+    return turn.status  # a plain str: mypy would narrow turn.status between asserts
+
+
+def stop_when_stalled(script: demo.Script, turn: Turn) -> threading.Thread:
+    """Stop ``turn`` from another thread once the scripted stream stalls."""
+
+    def run() -> None:
+        if script.stalled.wait(5):
+            turn.stop()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def texts(events: list[StreamEvent]) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+# -- a turn from start to end -----------------------------------------------------------
+
+
+def test_prompt_streams_and_records_both_messages_with_meta() -> None:
+    script = demo.script("Hello there world")
+    conversation = Conversation(script.model, system="Be brief.")
+    turn = conversation.prompt("Hi")
+    assert status(turn) == "pending"
+    assert not script.requests
+    events = list(turn)
+    assert texts(events) == "Hello there world" == turn.text
+    assert status(turn) == "done"
+    assert turn.finish_reason == "stop"
+    assert turn.error is None
+    user, reply = conversation.messages
+    assert (user["role"], user["content"]) == ("user", "Hi")
+    assert (reply["role"], reply["content"], reply["id"]) == ("assistant", turn.text, turn.id)
+    meta = reply["meta"]
+    assert meta["model"] == script.model
+    assert meta["provider"] == "demo"
+    assert meta["tokens"] == 3
+    assert meta["finish_reason"] == "stop"
+    assert meta["stopped"] is False
+    assert meta["elapsed_s"] >= meta["ttft_s"] >= 0
+    assert "error" not in meta
+    assert script.requests[0].messages == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert conversation.current is None
+
+
+def test_server_counts_win_over_counted_deltas() -> None:
+    script = demo.script(
+        ["a", "b", Usage(prompt_tokens=7, completion_tokens=10, tokens_per_second=5.0)]
+    )
+    conversation = Conversation(script.model)
+    conversation.prompt("x").result()
+    meta = conversation.messages[-1]["meta"]
+    assert (meta["prompt_tokens"], meta["tokens"], meta["tokens_per_s"]) == (7, 10, 5.0)
+
+
+def test_reasoning_is_kept_apart_from_the_text() -> None:
+    script = demo.script([ReasoningDelta("think "), ReasoningDelta("hard"), "answer"])
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("x")
+    assert turn.result() == "answer"
+    assert conversation.messages[-1]["reasoning"] == "think hard" == turn.reasoning
+    assert conversation.messages[-1]["meta"]["tokens"] == 3  # reasoning deltas count
+
+
+def test_history_is_sent_on_the_next_turn() -> None:
+    script = demo.script("first reply", "second reply")
+    conversation = Conversation(script.model)
+    conversation.prompt("one").result()
+    conversation.prompt("two").result()
+    assert [(m["role"], m["content"]) for m in script.requests[1].messages] == [
+        ("user", "one"),
+        ("assistant", "first reply"),
+        ("user", "two"),
+    ]
+    assert len(conversation.messages) == 4
+
+
+def test_finished_turn_replays_its_events() -> None:
+    script = demo.script("a b c")
+    turn = Conversation(script.model).prompt("x")
+    first = list(turn)
+    assert list(turn) == first
+    assert len(script.requests) == 1
+
+
+async def test_sync_and_async_iteration_give_the_same_events() -> None:
+    replies: list[demo.Reply] = [
+        ["a", ReasoningDelta("r"), "b", Usage(completion_tokens=3), Finish("length")]
+    ]
+    sync_turn = Conversation(demo.script(*replies).model).prompt("x")
+    async_turn = Conversation(demo.script(*replies).model).prompt("x")
+    sync_events = await asyncio.to_thread(list, sync_turn)
+    async_events = [event async for event in async_turn]
+    assert sync_events == async_events
+    assert sync_turn.message["meta"]["finish_reason"] == "length"
+    assert async_turn.message["content"] == sync_turn.message["content"] == "ab"
+    assert await async_turn.aresult() == "ab"  # replays
+
+
+# -- bad input loses nothing ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("a\x00b", "NUL"),
+        ("bad \ud800 surrogate", "surrogate"),
+        (42, "string"),
+    ],
+)
+def test_bad_prompts_fail_before_any_request(text: object, words: str) -> None:
+    script = demo.script("ok")
+    conversation = Conversation(script.model)
+    conversation.prompt("keep me").result()
+    before = conversation.messages
+    with pytest.raises(InvalidRequest, match=words):
+        conversation.prompt(text)  # type: ignore[arg-type]
+    assert conversation.messages == before
+    assert len(script.requests) == 1
+
+
+def test_unknown_option_names_the_known_ones() -> None:
+    script = demo.script("ok")
+    with pytest.raises(InvalidOption) as info:
+        Conversation(script.model, temprature=0.2)
+    assert "temperature" in info.value.hint
+    assert "tokens_per_second" in info.value.hint
+    conversation = Conversation(script.model)
+    with pytest.raises(InvalidOption, match="seed"):
+        conversation.prompt("x", seed="abc")
+    assert not script.requests
+    assert not conversation.messages
+
+
+def test_options_per_turn_over_conversation_over_configure() -> None:
+    script = demo.script("ok")
+    nbchat.configure(temperature=0.1, top_p=0.9, num_ctx=4096)  # num_ctx is Ollama's
+    conversation = Conversation(script.model, temperature=0.5)
+    conversation.prompt("x", seed=3).result()
+    conversation.prompt("y", top_p=None).result()  # None drops it for the turn
+    assert dict(script.requests[0].options) == {"temperature": 0.5, "top_p": 0.9, "seed": 3}
+    assert dict(script.requests[1].options) == {"temperature": 0.5}
+
+
+def test_one_turn_at_a_time() -> None:
+    script = demo.script(["a", demo.STALL], "b")
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("x")
+    events: list[StreamEvent] = []
+    consumer = threading.Thread(target=lambda: events.extend(turn))
+    consumer.start()
+    assert script.stalled.wait(5)
+    assert conversation.current is turn
+    assert status(turn) == "streaming"
+    for attempt in (
+        lambda: conversation.prompt("y"),
+        conversation.regenerate,
+        conversation.resume,
+        lambda: conversation.edit("z"),
+        conversation.clear,
+    ):
+        with pytest.raises(ConversationBusy):
+            attempt()
+    turn.stop()
+    consumer.join(5)
+    assert not consumer.is_alive()
+    assert status(turn) == "stopped"
+    assert conversation.current is None
+    assert conversation.prompt("y").result() == "b"
+
+
+# -- stop, interrupt, failure -----------------------------------------------------------
+
+
+def test_stop_from_another_thread_keeps_the_partial_marked_stopped() -> None:
+    script = demo.script(["Hel", "lo", demo.STALL])
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("x")
+    stop_when_stalled(script, turn)
+    events = list(turn)  # ends normally
+    assert texts(events) == "Hello"
+    assert status(turn) == "stopped"
+    assert turn.error is None
+    reply = conversation.messages[-1]
+    assert reply["content"] == "Hello"
+    assert reply["meta"]["stopped"] is True
+    assert reply["meta"]["finish_reason"] is None
+
+
+async def test_stop_during_async_iteration() -> None:
+    script = demo.script(["a", demo.STALL])
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("x")
+    seen: list[StreamEvent] = []
+
+    async def consume() -> None:
+        async for event in turn:
+            seen.append(event)
+
+    task = asyncio.ensure_future(consume())
+    await asyncio.to_thread(script.stalled.wait, 5)
+    turn.stop()
+    await asyncio.wait_for(task, 5)
+    assert seen == [TextDelta("a")]
+    assert status(turn) == "stopped"
+    assert conversation.messages[-1]["meta"]["stopped"] is True
+
+
+def test_keyboard_interrupt_stops_the_turn_keeps_the_partial_and_propagates() -> None:
+    script = demo.script(["one ", "two ", "three", demo.STALL])
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("x")
+    got: list[StreamEvent] = []
+    streamed_three = threading.Event()
+
+    def consume() -> None:
+        for event in turn:
+            got.append(event)
+            if len(got) == 3:
+                streamed_three.set()  # the next wait blocks on the stalled stream
+
+    with sigint_when(streamed_three), pytest.raises(KeyboardInterrupt):
+        consume()
+    assert texts(got) == "one two three"
+    assert status(turn) == "stopped"
+    assert conversation.current is None
+    user, reply = conversation.messages
+    assert user["content"] == "x"
+    assert reply["content"] == "one two three"
+    assert reply["meta"]["stopped"] is True
+
+
+def test_leaving_the_loop_early_stops_the_turn() -> None:
+    script = demo.script(["a", "b", demo.STALL])
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("x")
+    for event in turn:
+        assert event == TextDelta("a")
+        break
+    # The generator is closed when the loop is left; the turn is recorded by then.
+    assert status(turn) == "stopped"
+    assert conversation.messages[-1]["meta"]["stopped"] is True
+
+
+def test_failed_turn_keeps_user_message_and_partial_then_raises() -> None:
+    script = demo.script(["Hel", "lo", ServerError("The model crashed.", hint="Restart it.")])
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("Hi")
+    with pytest.raises(ServerError) as info:
+        list(turn)
+    assert info.value.partial == "Hello"
+    assert status(turn) == "error"
+    assert turn.error is info.value
+    user, reply = conversation.messages
+    assert user["content"] == "Hi"
+    assert reply["content"] == "Hello"
+    assert reply["meta"]["error"] == "The model crashed."
+    assert reply["meta"]["hint"] == "Restart it."
+    assert reply["meta"]["finish_reason"] is None
+    assert reply["meta"]["stopped"] is False
+    with pytest.raises(ServerError):  # a replay raises again
+        list(turn)
+
+
+def test_failed_exchange_without_text_is_shown_but_not_sent() -> None:
+    script = demo.script(ServerUnreachable("No server."), "fine")
+    conversation = Conversation(script.model)
+    with pytest.raises(ServerUnreachable):
+        conversation.prompt("lost?").result()
+    assert conversation.prompt("again").result() == "fine"
+    assert [m["content"] for m in conversation.messages] == ["lost?", "", "again", "fine"]
+    assert [m["content"] for m in script.requests[1].messages] == ["again"]
+
+
+def test_unexpected_exception_is_recorded_as_an_error_too() -> None:
+    script = demo.script(["part", RuntimeError("bug")])
+    conversation = Conversation(script.model)
+    with pytest.raises(NbchatError, match="RuntimeError: bug"):
+        conversation.prompt("x").result()
+    assert conversation.messages[-1]["content"] == "part"
+    assert conversation.messages[-1]["meta"]["error"] == "RuntimeError: bug"
+
+
+def test_stopping_a_pending_turn_sends_and_records_nothing() -> None:
+    script = demo.script("never")
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("x")
+    turn.stop()
+    assert list(turn) == []
+    assert status(turn) == "stopped"
+    assert not script.requests
+    assert not conversation.messages
+
+
+def test_a_turn_made_before_the_conversation_changed_is_refused() -> None:
+    script = demo.script("ok")
+    conversation = Conversation(script.model)
+    stale = conversation.prompt("first")
+    conversation.prompt("second").result()
+    with pytest.raises(InvalidRequest, match="changed"):
+        list(stale)
+    assert [m["content"] for m in conversation.messages] == ["second", "ok"]
+
+
+# -- regenerate, resume, edit -----------------------------------------------------------
+
+
+def test_regenerate_replaces_the_last_reply_and_retries_a_failed_one() -> None:
+    script = demo.script(["half", ServerError("boom")], "whole")
+    conversation = Conversation(script.model)
+    with pytest.raises(ServerError):
+        conversation.prompt("q").result()
+    failed_id = conversation.messages[-1]["id"]
+    turn = conversation.regenerate()
+    assert turn.result() == "whole"
+    user, reply = conversation.messages
+    assert user["content"] == "q"
+    assert reply["content"] == "whole"
+    assert reply["id"] != failed_id
+    assert "error" not in reply["meta"]
+    assert [m["content"] for m in script.requests[1].messages] == ["q"]
+
+
+def test_resume_sends_the_partial_last_and_appends_to_the_same_message() -> None:
+    script = demo.script(["The answer ", "is", demo.STALL], [" 42."])
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("q")
+    stop_when_stalled(script, turn)
+    turn.result()
+    stopped = conversation.messages[-1]
+    resumed = conversation.resume()
+    assert resumed.id == stopped["id"]
+    assert resumed.text == "The answer is"
+    events = list(resumed)
+    assert texts(events) == " 42."  # only the new text streams
+    assert resumed.text == "The answer is 42."
+    assert [(m["role"], m["content"]) for m in script.requests[1].messages] == [
+        ("user", "q"),
+        ("assistant", "The answer is"),
+    ]
+    _user, reply = conversation.messages
+    assert reply["id"] == stopped["id"]
+    assert reply["content"] == "The answer is 42."
+    assert reply["meta"]["tokens"] == 3
+    assert reply["meta"]["stopped"] is False
+    assert reply["meta"]["finish_reason"] == "stop"
+
+
+def test_resume_continues_a_reply_cut_by_max_tokens() -> None:
+    conversation = Conversation("demo:showcase", tokens_per_second=0)
+    whole = Conversation("demo:showcase", tokens_per_second=0).prompt("hi").result()
+    cut = conversation.prompt("hi", max_tokens=20)
+    cut.result()
+    assert cut.finish_reason == "length"
+    assert len(cut.text) < len(whole)
+    assert conversation.resume().result() == whole
+    assert conversation.messages[-1]["content"] == whole
+
+
+def test_edit_replaces_the_last_question_and_its_reply() -> None:
+    script = demo.script("reply one", "reply two", "reply three")
+    conversation = Conversation(script.model)
+    conversation.prompt("first").result()
+    conversation.prompt("secnd").result()
+    turn = conversation.edit("second")
+    assert turn.user_message is not None
+    assert turn.user_message["content"] == "second"
+    assert turn.result() == "reply three"
+    assert [m["content"] for m in conversation.messages] == [
+        "first",
+        "reply one",
+        "second",
+        "reply three",
+    ]
+    assert [m["content"] for m in script.requests[2].messages] == [
+        "first",
+        "reply one",
+        "second",
+    ]
+
+
+def test_nothing_to_regenerate_resume_or_edit() -> None:
+    conversation = Conversation(demo.script("x").model)
+    with pytest.raises(InvalidRequest):
+        conversation.regenerate()
+    with pytest.raises(InvalidRequest):
+        conversation.resume()
+    with pytest.raises(InvalidRequest):
+        conversation.edit("a")
+
+
+def test_clear_forgets_everything() -> None:
+    conversation = Conversation(demo.script("x").model)
+    conversation.prompt("a").result()
+    conversation.clear()
+    assert conversation.messages == []
+
+
+# -- restoring and saving ---------------------------------------------------------------
+
+
+def test_messages_given_at_start_are_history_and_system_is_lifted() -> None:
+    script = demo.script("ok")
+    conversation = Conversation(
+        script.model,
+        messages=[
+            {"role": "system", "content": "Be terse."},  # type: ignore[typeddict-item]
+            {"role": "user", "content": "a"},  # type: ignore[typeddict-item]
+            {"id": "keep", "role": "assistant", "content": "b"},
+        ],
+    )
+    assert conversation.system == "Be terse."
+    assert [m["content"] for m in conversation.messages] == ["a", "b"]
+    assert conversation.messages[1]["id"] == "keep"
+    with pytest.raises(InvalidRequest, match="role"):
+        Conversation(script.model, messages=[{"id": "1", "role": "tool", "content": "x"}])  # type: ignore[typeddict-item]
+
+
+def test_json_round_trip_is_lossless(tmp_path: pathlib.Path) -> None:
+    script = demo.script(["Some $x^2$ and ", "```py\nx = 1\n```"], ["par", ServerError("boom")])
+    conversation = Conversation(script.model, system="S", temperature=0.3, seed=1)
+    conversation.prompt("q1").result()
+    with pytest.raises(ServerError):
+        conversation.prompt("q2").result()
+    text = conversation.to_json()
+    again = Conversation.from_json(text)
+    assert again.messages == conversation.messages
+    assert (again.model, again.system, again.options) == (
+        conversation.model,
+        conversation.system,
+        conversation.options,
+    )
+    assert again.to_json() == text
+    path = f"{tmp_path}/talk.json"
+    conversation.save(path)
+    assert Conversation.load(path).messages == conversation.messages
+    assert Conversation.load(path, model="demo:echo").model == "demo:echo"
+
+
+def test_save_as_markdown_and_html(tmp_path: pathlib.Path) -> None:
+    conversation = Conversation(demo.script("Reply with <b>tags</b>").model)
+    conversation.prompt("q").result()
+    conversation.save(f"{tmp_path}/t.md")
+    conversation.save(f"{tmp_path}/t.html")
+    with open(f"{tmp_path}/t.md", encoding="utf-8") as file:
+        assert file.read() == conversation.to_markdown()
+    with open(f"{tmp_path}/t.html", encoding="utf-8") as file:
+        assert "&lt;b&gt;tags&lt;/b&gt;" in file.read()
+
+
+def test_no_api_key_in_reprs_json_markdown_or_errors() -> None:
+    script = demo.script(["Hi ", ServerError(f"Rejected key {KEY}", hint=f"Check {KEY[:10]}")])
+    conversation = Conversation(script.model, api_key=KEY)
+    assert conversation.provider.has_api_key
+    with pytest.raises(ServerError) as info:
+        conversation.prompt("q").result()
+    shown = [
+        str(info.value),
+        repr(info.value),
+        repr(conversation),
+        repr(conversation.resolution),
+        repr(conversation.provider),
+        repr(conversation.current),
+        conversation.to_json(),
+        conversation.to_markdown(),
+        conversation.to_html(),
+        json.dumps(conversation.messages),
+    ]
+    for text in shown:
+        assert KEY not in text
+        assert KEY[:8] not in text
+        assert KEY[-8:] not in text
+    assert "[redacted]" in conversation.messages[-1]["meta"]["error"]
+
+
+def test_stream_interrupted_keeps_text_for_continue() -> None:
+    script = demo.script(["partial", StreamInterrupted("Connection lost.")], [" rest"])
+    conversation = Conversation(script.model)
+    with pytest.raises(StreamInterrupted):
+        conversation.prompt("q").result()
+    assert conversation.resume().result() == "partial rest"
+    assert "error" not in conversation.messages[-1]["meta"]
+
+
+# -- over real HTTP (loopback emulators) ------------------------------------------------
+
+PIECES = ["one", " two", " three", " four", " five"]
+
+
+def stream_until(turn: Turn, count: int) -> tuple[threading.Thread, threading.Event, list[str]]:
+    """Iterate ``turn`` in a thread; the event is set once ``count`` text pieces arrived."""
+    got: list[str] = []
+    reached = threading.Event()
+
+    def run() -> None:
+        for event in turn:
+            if isinstance(event, TextDelta):
+                got.append(event.text)
+                if len(got) == count:
+                    reached.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, reached, got
+
+
+def left_early(server: EmulatorServer) -> bool:
+    """Wait until the last chat request is over; did the client hang up before the end?"""
+    record = server.chat_requests[-1]
+    assert server.wait_for(record.done.is_set)
+    return record.client_left
+
+
+@pytest.mark.parametrize(
+    ("flavour", "model"), [("ollama", "ollama:llama3.2"), ("vllm", "openai:m")]
+)
+def test_stop_closes_the_http_response(flavour: str, model: str) -> None:
+    with EmulatorServer(flavour, behaviour="stall_after=3") as server:
+        server.enqueue(Reply(tokens=PIECES))
+        conversation = Conversation(model, base_url=server.base_url)
+        turn = conversation.prompt("count")
+        thread, reached, got = stream_until(turn, 3)
+        assert reached.wait(10)
+        turn.stop()
+        thread.join(10)
+        assert left_early(server)  # the server saw the client go: generation stops
+    assert got == PIECES[:3]
+    assert status(turn) == "stopped"
+    assert conversation.messages[-1]["content"] == "one two three"
+
+
+def test_resume_sends_the_partial_as_the_last_assistant_message() -> None:
+    with EmulatorServer("ollama", behaviour="stall_after=2") as server:
+        server.enqueue(Reply(tokens=PIECES), Reply(tokens=[" and", " on"]))
+        conversation = Conversation("ollama:llama3.2", base_url=server.base_url)
+        turn = conversation.prompt("count")
+        thread, reached, _ = stream_until(turn, 2)
+        assert reached.wait(10)
+        turn.stop()
+        thread.join(10)
+        server.behaviour = None
+        assert conversation.resume().result() == "one two and on"
+        sent = server.chat_requests[-1].json()["messages"]
+    assert sent == [
+        {"role": "user", "content": "count"},
+        {"role": "assistant", "content": "one two"},
+    ]
+    (reply,) = [m for m in conversation.messages if m["role"] == "assistant"]
+    assert reply["id"] == turn.id
+    assert reply["content"] == "one two and on"
+    assert reply["meta"]["stopped"] is False
+
+
+def test_keyboard_interrupt_closes_the_http_response() -> None:
+    with EmulatorServer("ollama", behaviour="stall_after=3") as server:
+        server.enqueue(Reply(tokens=PIECES))
+        conversation = Conversation("ollama:llama3.2", base_url=server.base_url)
+        turn = conversation.prompt("count")
+        got: list[str] = []
+        three = threading.Event()
+
+        def consume() -> None:
+            for event in turn:
+                if isinstance(event, TextDelta):
+                    got.append(event.text)
+                    if len(got) == 3:
+                        three.set()
+
+        with sigint_when(three), pytest.raises(KeyboardInterrupt):
+            consume()
+        assert left_early(server)
+    assert status(turn) == "stopped"
+    assert conversation.messages[-1]["content"] == "one two three"
+    assert conversation.messages[-1]["meta"]["stopped"] is True
+
+
+async def test_async_stop_closes_the_http_response() -> None:
+    with EmulatorServer("openai", behaviour="stall_after=2") as server:
+        server.enqueue(Reply(tokens=PIECES))
+        conversation = Conversation("openai:gpt-4o-mini", base_url=server.base_url, api_key=KEY)
+        turn = conversation.prompt("count")
+        seen: list[StreamEvent] = []
+        two = asyncio.Event()
+
+        async def consume() -> None:
+            async for event in turn:
+                seen.append(event)
+                if texts(seen) == "one two":
+                    two.set()
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.wait_for(two.wait(), 10)
+        turn.stop()
+        await asyncio.wait_for(task, 10)
+        assert await asyncio.to_thread(left_early, server)
+    assert status(turn) == "stopped"
+
+
+def test_a_mid_stream_error_keeps_the_partial_and_no_key_leaks() -> None:
+    with EmulatorServer("openai", api_key=KEY, behaviour="error_after=2,leak_key") as server:
+        server.enqueue(Reply(tokens=PIECES))
+        conversation = Conversation("openai:gpt-4o-mini", base_url=server.base_url, api_key=KEY)
+        with pytest.raises(NbchatError) as info:
+            conversation.prompt("count").result()
+        assert "authorization" in server.chat_requests[-1].headers  # the key was sent
+    assert info.value.partial == "one two"
+    assert "[redacted]" in str(info.value)  # the server did echo it
+    reply = conversation.messages[-1]
+    assert reply["content"] == "one two"
+    assert reply["meta"]["error"]
+    for shown in (str(info.value), repr(info.value), conversation.to_json()):
+        assert KEY not in shown
+        assert KEY[:8] not in shown

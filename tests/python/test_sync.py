@@ -1,0 +1,179 @@
+"""The worker-loop bridge: async iterators driven from blocking code, interrupts included."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from nbchat import _sync
+
+
+@contextlib.contextmanager
+def sigint_when(condition: threading.Event) -> Iterator[None]:
+    """Deliver a real SIGINT to the main thread once ``condition`` is set."""
+    assert threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def fire() -> None:
+        if condition.wait(10):
+            signal.pthread_kill(main, signal.SIGINT)
+
+    thread = threading.Thread(target=fire, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(10)
+        signal.signal(signal.SIGINT, previous)
+
+
+class Source:
+    """An async iterator that yields ``count`` items, then waits forever if ``stall``."""
+
+    def __init__(self, count: int, *, stall: bool = False, fail: Exception | None = None):
+        self.count, self.stall, self.fail = count, stall, fail
+        self.stalled = threading.Event()
+        self.cleaned_up = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
+
+    async def __call__(self) -> AsyncIterator[int]:
+        self.loop = asyncio.get_running_loop()
+        self.thread = threading.current_thread()
+        try:
+            for i in range(self.count):
+                yield i
+            if self.fail is not None:
+                raise self.fail
+            if self.stall:
+                self.stalled.set()
+                await asyncio.Event().wait()
+        finally:
+            await asyncio.sleep(0)  # cleanup that needs the loop, like closing a response
+            self.cleaned_up.set()
+
+
+def test_iterate_yields_every_item_in_order_on_the_worker_thread() -> None:
+    source = Source(1000)
+    assert list(_sync.iterate(source)) == list(range(1000))
+    assert source.thread is not threading.current_thread()
+    assert source.thread is not None
+    assert source.thread.name == "nbchat-worker"
+    assert source.cleaned_up.is_set()
+
+
+def test_iterate_raises_what_the_async_side_raised() -> None:
+    source = Source(2, fail=ValueError("broken"))
+    got: list[int] = []
+    with pytest.raises(ValueError, match="broken"):
+        got.extend(_sync.iterate(source))
+    assert got == [0, 1]
+
+
+async def test_iterate_works_inside_a_running_loop_without_touching_it() -> None:
+    # A Jupyter kernel's thread runs a loop; blocking code in a cell must still work.
+    mine = asyncio.get_running_loop()
+    source = Source(3)
+    assert list(_sync.iterate(source)) == [0, 1, 2]
+    assert source.loop is not None
+    assert source.loop is not mine
+    assert source.loop is _sync.worker_loop()
+
+
+def test_leaving_early_cancels_and_waits_for_cleanup() -> None:
+    source = Source(2, stall=True)
+    items = _sync.iterate(source)
+    assert next(items) == 0
+    items.close()
+    assert source.cleaned_up.is_set()  # close() returned only after the cleanup ran
+
+
+def test_keyboard_interrupt_cancels_the_async_side_then_propagates() -> None:
+    source = Source(3, stall=True)
+    got: list[int] = []
+    three = threading.Event()
+
+    def consume() -> None:
+        for item in _sync.iterate(source):
+            got.append(item)
+            if len(got) == 3:
+                three.set()  # the next wait blocks on the stalled source
+
+    with sigint_when(three), pytest.raises(KeyboardInterrupt):
+        consume()
+    assert got == [0, 1, 2]
+    assert source.stalled.is_set()
+    assert source.cleaned_up.is_set()
+
+
+def test_cancel_callback_is_used_instead_of_cancelling_the_task() -> None:
+    source = Source(1, stall=True)
+    called = threading.Event()
+    loop = _sync.worker_loop()
+    tasks: list[asyncio.Task[object]] = []
+
+    async def tracked() -> AsyncIterator[int]:
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.append(task)
+        async for item in source():
+            yield item
+
+    def cancel() -> None:
+        called.set()
+        loop.call_soon_threadsafe(tasks[0].cancel)
+
+    items = _sync.iterate(tracked, cancel=cancel)
+    assert next(items) == 0
+    items.close()
+    assert called.is_set()
+    assert source.cleaned_up.is_set()
+
+
+def test_run_returns_the_result_and_raises_errors() -> None:
+    async def answer() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    async def fail() -> int:
+        raise LookupError("nope")
+
+    assert _sync.run(answer) == 42
+    with pytest.raises(LookupError, match="nope"):
+        _sync.run(fail)
+
+
+def test_run_interrupted_cancels_the_coroutine() -> None:
+    started = threading.Event()
+    cleaned = threading.Event()
+
+    async def forever() -> None:
+        try:
+            started.set()
+            await asyncio.Event().wait()
+        finally:
+            cleaned.set()
+
+    with sigint_when(started), pytest.raises(KeyboardInterrupt):
+        _sync.run(forever)
+    assert cleaned.is_set()
+
+
+def test_blocking_from_the_worker_loop_itself_is_refused() -> None:
+    async def nested() -> object:
+        try:
+            _sync.run(lambda: asyncio.sleep(0))
+        except RuntimeError as exc:
+            return exc
+        return None
+
+    error = _sync.run(nested)
+    assert isinstance(error, RuntimeError)
+    assert "worker loop" in str(error)
