@@ -1,0 +1,332 @@
+"""The kernel half of the delta channel: one chat's reply in flight, sent as coalesced deltas.
+
+A reply can arrive at 10,000 tokens a second; the front end needs a few updates a second
+and Jupyter Server drops comm messages past 1,000 a second. So the channel never sends a
+message per token: text accumulates, and a delta carrying everything new goes out at most
+once per :data:`MIN_INTERVAL`. When tokens stop arriving before the interval is over, a
+timer sends the tail (the trailing flush), so nothing waits for the next token.
+
+Each delta says where its text starts (``offset``, in UTF-16 units as JavaScript counts)
+and numbers itself (``seq``), so a front end that missed one notices and asks for a
+``snapshot``; a view that (re)connects says ``hello`` and gets one too. Bytes sent stay
+proportional to the reply: each piece of text travels once, plus snapshots on request.
+
+The channel knows nothing of widgets or threads: it calls ``send`` with a message and asks
+a :class:`Scheduler` for time and timers. On the kernel's loop the scheduler is the asyncio
+loop itself; blocking callers use a :class:`PollingScheduler` and run due timers between
+events; tests drive a :class:`PollingScheduler` with a fake clock.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import typing
+from collections.abc import Callable
+
+from ._protocol import (
+    DeltaMsg,
+    DoneMsg,
+    ErrorMsg,
+    ServerMessage,
+    SnapshotMsg,
+    StartMsg,
+    utf16_len,
+)
+
+__all__ = ["MIN_INTERVAL", "Channel", "PollingScheduler", "Scheduler", "TimerHandle"]
+
+#: Least time between two messages of one reply: at most 25 a second, which leaves room
+#: under the 30-a-second budget for the trait updates at a reply's start and end.
+MIN_INTERVAL = 0.04
+
+# A lone surrogate cannot be encoded as UTF-8, so it would break the comm's JSON.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TimerHandle(typing.Protocol):
+    def cancel(self) -> None: ...
+
+
+class Scheduler(typing.Protocol):
+    """Time and timers; an :class:`asyncio.AbstractEventLoop` is one."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle: ...
+
+
+class _Timer:
+    __slots__ = ("callback", "cancelled", "deadline")
+
+    def __init__(self, deadline: float, callback: Callable[[], object]) -> None:
+        self.deadline = deadline
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class PollingScheduler:
+    """Timers that run when the owner asks: for loops that block between events.
+
+    The owner waits for its next event at most :meth:`timeout` seconds, then calls
+    :meth:`run_due`. Everything happens on the owner's thread.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._timers: list[_Timer] = []
+
+    def time(self) -> float:
+        return self._clock()
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> _Timer:
+        timer = _Timer(self._clock() + max(delay, 0.0), callback)
+        self._timers.append(timer)
+        return timer
+
+    def timeout(self) -> float | None:
+        """Seconds until the next timer is due (0 if one is), or ``None`` if none is set."""
+        self._timers = [t for t in self._timers if not t.cancelled]
+        if not self._timers:
+            return None
+        return max(min(t.deadline for t in self._timers) - self._clock(), 0.0)
+
+    def run_due(self) -> None:
+        """Run every timer whose deadline has passed, earliest first."""
+        now = self._clock()
+        due = sorted(
+            (t for t in self._timers if not t.cancelled and t.deadline <= now),
+            key=lambda t: t.deadline,
+        )
+        self._timers = [t for t in self._timers if not t.cancelled and t.deadline > now]
+        for timer in due:
+            if not timer.cancelled:
+                timer.callback()
+
+
+class _Reply:
+    """What the front end has been sent of the reply in flight, and what is pending."""
+
+    __slots__ = (
+        "id",
+        "model",
+        "pending_reasoning",
+        "pending_text",
+        "reasoning",
+        "reasoning_len",
+        "seq",
+        "text",
+        "text_len",
+        "tokens",
+    )
+
+    def __init__(self, reply_id: str, model: str, text: str, reasoning: str) -> None:
+        self.id = reply_id
+        self.model = model
+        self.seq = 0
+        self.tokens = 0
+        # Sent pieces are kept as lists and joined only for a snapshot, so a long reply
+        # does not cost a copy of itself per delta.
+        self.text: list[str] = [text] if text else []
+        self.reasoning: list[str] = [reasoning] if reasoning else []
+        self.text_len = utf16_len(text)
+        self.reasoning_len = utf16_len(reasoning)
+        self.pending_text: list[str] = []
+        self.pending_reasoning: list[str] = []
+
+    def take_pending(self) -> tuple[str, str]:
+        text, reasoning = "".join(self.pending_text), "".join(self.pending_reasoning)
+        self.pending_text.clear()
+        self.pending_reasoning.clear()
+        return text, reasoning
+
+
+class Channel:
+    """Sends one reply at a time: ``start``, coalesced ``delta``\\ s, then ``done`` or ``error``.
+
+    Every message after ``start`` takes the next ``seq`` (deltas, snapshots, ``done``);
+    ``error`` ends a reply instead of ``done``. Snapshots answer :meth:`request_snapshot`
+    and are rate-limited like deltas, so a front end asking too often cannot make the
+    traffic grow with the square of the reply.
+    """
+
+    def __init__(
+        self,
+        send: Callable[[ServerMessage], None],
+        scheduler: Scheduler,
+        *,
+        interval: float = MIN_INTERVAL,
+    ) -> None:
+        self._send = send
+        self._scheduler = scheduler
+        self._interval = interval
+        self._reply: _Reply | None = None
+        self._last_sent = -math.inf
+        self._timer: TimerHandle | None = None
+        self._snapshot_wanted = False
+
+    @property
+    def reply_id(self) -> str | None:
+        """Id of the reply in flight, or ``None``."""
+        return None if self._reply is None else self._reply.id
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self._scheduler
+
+    def start(self, reply_id: str, *, model: str, text: str = "", reasoning: str = "") -> None:
+        """Open a reply; ``text``/``reasoning`` are what a continued reply already has."""
+        if self._reply is not None:
+            raise RuntimeError(f"reply {self._reply.id} is still in flight")
+        text, reasoning = _clean(text), _clean(reasoning)
+        self._reply = _Reply(reply_id, model, text, reasoning)
+        self._snapshot_wanted = False
+        self._emit(StartMsg(kind="start", id=reply_id, text=text, model=model))
+
+    def add_text(self, text: str) -> None:
+        """Append a piece of the reply; it goes out with the next flush."""
+        self._add(text, reasoning=False)
+
+    def add_reasoning(self, text: str) -> None:
+        """Append a piece of the model's reasoning."""
+        self._add(text, reasoning=True)
+
+    def request_snapshot(self) -> None:
+        """A view (re)connected or lost a delta: send the whole reply so far, soon."""
+        if self._reply is None:
+            self._emit(_idle_snapshot())
+            return
+        self._snapshot_wanted = True
+        self._arm()
+
+    def flush(self) -> None:
+        """Send what is pending now, whatever the rate (the reply is about to end)."""
+        self._cancel_timer()
+        self._flush()
+
+    def done(self) -> None:
+        """End the reply normally (finished or stopped): the tail, then ``done``."""
+        reply = self._end()
+        if reply is not None:
+            reply.seq += 1
+            self._emit(DoneMsg(kind="done", id=reply.id, seq=reply.seq))
+
+    def fail(self, message: str, hint: str) -> None:
+        """End the reply with an error: the tail, then ``error``."""
+        reply = self._end()
+        if reply is not None:
+            self._emit(ErrorMsg(kind="error", id=reply.id, message=message, hint=hint))
+
+    def close(self) -> None:
+        """Forget the reply in flight without sending anything more."""
+        self._cancel_timer()
+        self._reply = None
+
+    # -----------------------------------------------------------------------------------
+
+    def _add(self, text: str, *, reasoning: bool) -> None:
+        reply = self._reply
+        if reply is None:
+            raise RuntimeError("no reply in flight")
+        reply.tokens += 1
+        if text:
+            (reply.pending_reasoning if reasoning else reply.pending_text).append(_clean(text))
+        self._arm()
+
+    def _arm(self) -> None:
+        """Flush now if the interval has passed since the last message, else set a timer."""
+        if self._timer is not None:
+            return  # a flush is already due; it will carry this too
+        wait = self._last_sent + self._interval - self._scheduler.time()
+        if wait <= 0:
+            self._flush()
+        else:
+            self._timer = self._scheduler.call_later(wait, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._flush()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _flush(self) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        if self._snapshot_wanted:
+            self._snapshot_wanted = False
+            self._send_snapshot(reply)
+            return
+        if not reply.pending_text and not reply.pending_reasoning:
+            return  # tokens without text (a count only) wait for real text or the end
+        text, reasoning = reply.take_pending()
+        reply.seq += 1
+        msg = DeltaMsg(
+            kind="delta",
+            id=reply.id,
+            seq=reply.seq,
+            offset=reply.text_len,
+            text=text,
+            reasoning_offset=reply.reasoning_len,
+            reasoning=reasoning,
+            tokens=reply.tokens,
+        )
+        if text:
+            reply.text.append(text)
+            reply.text_len += utf16_len(text)
+        if reasoning:
+            reply.reasoning.append(reasoning)
+            reply.reasoning_len += utf16_len(reasoning)
+        self._emit(msg)
+
+    def _send_snapshot(self, reply: _Reply) -> None:
+        # The snapshot carries the pending pieces too, so it also counts as a flush.
+        text, reasoning = reply.take_pending()
+        if text:
+            reply.text.append(text)
+            reply.text_len += utf16_len(text)
+        if reasoning:
+            reply.reasoning.append(reasoning)
+            reply.reasoning_len += utf16_len(reasoning)
+        full_text, full_reasoning = "".join(reply.text), "".join(reply.reasoning)
+        reply.text, reply.reasoning = [full_text], [full_reasoning]
+        reply.seq += 1
+        self._emit(
+            SnapshotMsg(
+                kind="snapshot",
+                id=reply.id,
+                seq=reply.seq,
+                text=full_text,
+                reasoning=full_reasoning,
+                model=reply.model,
+                tokens=reply.tokens,
+            )
+        )
+
+    def _end(self) -> _Reply | None:
+        self._cancel_timer()
+        reply = self._reply
+        if reply is not None and self._snapshot_wanted:
+            self._snapshot_wanted = False  # the committed message will answer it
+        self._flush()
+        self._reply = None
+        return reply
+
+    def _emit(self, msg: ServerMessage) -> None:
+        self._last_sent = self._scheduler.time()
+        self._send(msg)
+
+
+def _idle_snapshot() -> SnapshotMsg:
+    return SnapshotMsg(kind="snapshot", id=None, seq=0, text="", reasoning="", model="", tokens=0)
+
+
+def _clean(text: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
