@@ -1,0 +1,1059 @@
+"""The ``%chat`` line magic and ``%%chat`` cell magic (``%load_ext nbchat``).
+
+::
+
+    %chat What is a closure?                      one line: the rest of the line is the prompt
+    %%chat [provider:model] [options]             the cell body is the prompt
+    %chat models | config [key=value ...] | reset | history | fix
+
+Consecutive calls continue one conversation (the session) until ``--new`` or ``%chat reset``.
+A model, base URL or system prompt named in a call stays in use for the calls after it;
+sampling options (``--temperature`` …) apply to one call, ``%chat config`` sets defaults.
+
+The reply streams into a compact :class:`~nbchat.widget.Chat` view while the cell runs; when
+it ends, that output is replaced by a static Markdown transcript of the exchange, which is
+what a saved notebook shows everywhere — JupyterLab after a restart, GitHub, nbviewer,
+``nbconvert`` — with no widget JavaScript (a widget output whose kernel is gone renders as
+"model not found", and ``nbclient`` saves widget state, which makes ``nbconvert`` pick the
+widget view over any fallback). ``-f text`` and terminals stream plain text instead.
+
+Failures show one line (message — hint), never a traceback, and keep what was said; they
+still fail the cell, so "Run All" and ``nbclient`` stop there as they would for any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import contextlib
+import dataclasses
+import functools
+import json
+import re
+import shlex
+import sys
+import traceback
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+
+import traitlets
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.display import DisplayHandle
+from IPython.display import display as _ipython_display
+
+from ._protocol import Message
+from .errors import InvalidRequest, NbchatError
+
+if typing.TYPE_CHECKING:
+    from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
+
+    from .session import Conversation
+    from .widget import Chat
+
+    class ExchangeView(Chat):
+        first: int
+
+        def show_from(self, first: int) -> None: ...
+
+
+__all__ = ["ChatMagics", "MagicSession", "interpolate", "load_ipython_extension", "parse"]
+
+USAGE = """\
+Usage:
+  %chat [provider:model] [options] PROMPT        ask in one line
+  %%chat [provider:model] [options]              ask with the cell body as the prompt
+  %chat models [provider]                        list the models the server offers
+  %chat config [key=value ...]                   show or set session defaults
+  %chat reset                                    start a new conversation
+  %chat history                                  show the conversation so far
+  %chat fix [provider:model] [options]           explain and fix the last exception
+Options:
+  --base-url URL         server to use (Ollama or any OpenAI-compatible /v1)
+  --system TEXT          system prompt for this conversation
+  --temperature T        --max-tokens N    --top-p P    --seed N    --stop TEXT
+  -m, --model-parameters JSON      options as a JSON object, e.g. '{"num_ctx": 8192}'
+  -o, --option KEY=VALUE           one more option (repeatable)
+  -f, --format markdown|code|text  code: put the reply's code into the next cell
+  --new                  start a new conversation with this prompt
+  --no-interpolate       send {braces} as typed ({name} is taken from the notebook)
+Start the prompt with -- if it begins with a subcommand or a dash."""
+
+_SUBCOMMANDS = ("models", "config", "reset", "history", "fix")
+_FORMATS = {"markdown": "markdown", "md": "markdown", "code": "code", "text": "text"}
+_CODE_INSTRUCTION = "Answer with code only, in one fenced code block, without explanation."
+_FIX_INSTRUCTION = "Explain the following error and propose a fix."
+_TRACEBACK_LIMIT = 12_000  # characters of traceback sent by %chat fix (head and tail kept)
+_SECRET_KEYS = {"api_key", "apikey", "key", "token", "password", "secret"}
+
+Format = typing.Literal["markdown", "code", "text"]
+Kind = typing.Literal["ask", "fix", "models", "config", "reset", "history", "usage"]
+
+
+# ---------------------------------------------------------------------------------------
+# Grammar.
+
+
+@dataclasses.dataclass
+class Command:
+    """One parsed ``%chat`` / ``%%chat`` call."""
+
+    kind: Kind
+    prompt: str = ""
+    model: str | None = None
+    base_url: str | None = None
+    system: str | None = None
+    options: dict[str, object] = dataclasses.field(default_factory=dict)
+    format: Format = "markdown"
+    new: bool = False
+    interpolate: bool = True
+    settings: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # config k=v
+
+
+@dataclasses.dataclass(frozen=True)
+class _Flag:
+    names: tuple[str, ...]
+    dest: str
+    metavar: str | None  # None: a switch that takes no value
+    parse: typing.Callable[[str], object] = str  # for the sampling options
+
+
+def _json_object(text: str) -> dict[str, object]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidRequest(
+            f"-m expects a JSON object, not {_clip(text)!r}.",
+            hint='For example: -m \'{"temperature": 0.2, "num_ctx": 8192}\'',
+        )
+    return value
+
+
+def _key_value(text: str) -> tuple[str, object]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise InvalidRequest(
+            f"-o expects key=value, not {_clip(text)!r}.", hint="For example: -o num_ctx=8192"
+        )
+    return key.strip().replace("-", "_"), _scalar(raw)
+
+
+_FLAGS = (
+    _Flag(("--base-url", "--api-base"), "base_url", "URL"),
+    _Flag(("--system",), "system", "TEXT"),
+    _Flag(("--temperature",), "temperature", "T", float),
+    _Flag(("--max-tokens",), "max_tokens", "N", int),
+    _Flag(("--top-p",), "top_p", "P", float),
+    _Flag(("--seed",), "seed", "N", int),
+    _Flag(("--stop",), "stop", "TEXT"),
+    _Flag(("-m", "--model-parameters"), "model_parameters", "JSON"),
+    _Flag(("-o", "--option"), "option", "KEY=VALUE"),
+    _Flag(("-f", "--format"), "format", "FORMAT"),
+    _Flag(("--new",), "new", None),
+    _Flag(("--no-interpolate",), "no_interpolate", None),
+    _Flag(("-h", "--help"), "help", None),
+)
+_FLAG_BY_NAME = {name: flag for flag in _FLAGS for name in flag.names}
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "stop")
+
+
+def _usage_error(message: str, hint: str = "") -> InvalidRequest:
+    """A malformed call: shown with the usage after the one-line message."""
+    exc = InvalidRequest(message, hint=hint)
+    exc._nbchat_usage = True  # type: ignore[attr-defined]
+    return exc
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing to stderr and exiting the kernel."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise _usage_error(_sentence(message))
+
+    def exit(self, status: int = 0, message: str | None = None) -> typing.NoReturn:
+        raise _usage_error(_sentence(message or "Invalid arguments"))
+
+
+def _parser(with_model: bool) -> _ArgumentParser:
+    parser = _ArgumentParser(prog="%chat", add_help=False, allow_abbrev=False)
+    if with_model:
+        parser.add_argument("model", nargs="?")
+    for flag in _FLAGS:
+        if flag.metavar is None:
+            parser.add_argument(*flag.names, dest=flag.dest, action="store_true")
+        elif flag.dest == "option":
+            parser.add_argument(*flag.names, dest="option", action="append", default=[])
+        else:
+            parser.add_argument(*flag.names, dest=flag.dest)
+    return parser
+
+
+def parse(line: str, cell: str | None = None) -> Command:
+    """Parse a magic call; raise :class:`~nbchat.errors.InvalidRequest` if it is malformed.
+
+    In the line form the leading flags and an optional model are options and the rest of
+    the line, exactly as typed, is the prompt (so apostrophes need no quoting).
+    """
+    if cell is None:
+        head, prompt = _split_line(line)
+    else:
+        head, prompt = _shell_words(line), cell
+    if head and head[0] in _SUBCOMMANDS:
+        return _parse_subcommand(head[0], head[1:], prompt, cell is not None)
+    command = _parse_flags(head, positional_is_model=cell is not None)
+    command.prompt = prompt
+    if command.kind == "ask" and not prompt.strip():
+        command.kind = "usage"
+    return command
+
+
+def _split_line(line: str) -> tuple[list[str], str]:
+    """Leading option words of a line magic, and the prompt after them (verbatim)."""
+    head: list[str] = []
+    model_seen = False
+    pending_value = False
+    for word, start, end in _words(line):
+        if pending_value:
+            head.append(word)
+            pending_value = False
+        elif word == "--":
+            return head, line[end:].strip()
+        elif not head and word in _SUBCOMMANDS:
+            return [word, *_shell_words(line[end:])], ""
+        elif re.match(r"--?[A-Za-z]", word):
+            name = word.split("=", 1)[0]
+            flag = _FLAG_BY_NAME.get(name)
+            if flag is None:
+                raise _usage_error(
+                    f"Unknown option {name}.",
+                    hint="Start the prompt with -- if it begins with a dash.",
+                )
+            head.append(word)
+            pending_value = flag.metavar is not None and "=" not in word
+        elif not model_seen and _looks_like_model(word):
+            head.append(word)
+            model_seen = True
+        else:
+            return head, line[start:].strip()
+    if pending_value:
+        raise _usage_error(f"Option {head[-1]} expects a value.")
+    return head, ""
+
+
+_WORD = re.compile(r"""(?:[^\s'"]+|'[^']*'|"(?:[^"\\]|\\.)*")+""")
+
+
+def _words(line: str) -> Iterator[tuple[str, int, int]]:
+    """Shell words with their span; a word with an unclosed quote ends the option part."""
+    for match in _WORD.finditer(line):
+        try:
+            parts = shlex.split(match.group())
+        except ValueError:
+            parts = [match.group()]
+        yield (parts[0] if parts else ""), match.start(), match.end()
+
+
+def _shell_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise InvalidRequest(f"Cannot read the options: {exc}.", hint="Check the quotes.") from None
+
+
+def _looks_like_model(word: str) -> bool:
+    """A provider name, or ``provider:model`` (``ollama:llama3.2:1b``); never a URL."""
+    from . import providers
+
+    if word.split(":", 1)[0] in providers.names():
+        return True
+    return "://" not in word and re.fullmatch(r"[A-Za-z][\w.-]*:[\w.:@/+-]+", word) is not None
+
+
+def _parse_flags(words: list[str], *, positional_is_model: bool) -> Command:
+    ns, extra = _parser(with_model=True).parse_known_args(words)
+    unknown = [word for word in extra if word.startswith("-")]
+    if unknown:
+        raise _usage_error(f"Unknown option {unknown[0]}.")
+    if extra:
+        raise _usage_error(
+            f"Unexpected words after the model: {_clip(' '.join(extra))!r}.",
+            hint="This line takes a model and options; the prompt goes in the cell body.",
+        )
+    if ns.help:
+        return Command("usage")
+    command = Command("ask", model=ns.model, base_url=ns.base_url, system=ns.system)
+    if ns.model is not None and not positional_is_model and not _looks_like_model(ns.model):
+        raise _usage_error(f"{ns.model!r} is not a model.", hint="Write it as provider:model.")
+    if ns.model is not None and ns.model.startswith("-"):
+        raise _usage_error(f"Unknown option {ns.model}.")
+    options: dict[str, object] = {}
+    if ns.model_parameters is not None:
+        options.update(_json_object(ns.model_parameters))
+    for item in ns.option:
+        key, value = _key_value(item)
+        options[key] = value
+    for name in _SAMPLING:
+        raw = getattr(ns, name)
+        if raw is not None:
+            flag = _FLAG_BY_NAME["--" + name.replace("_", "-")]
+            try:
+                options[name] = flag.parse(raw)
+            except ValueError:
+                raise InvalidRequest(
+                    f"{flag.names[0]} expects a number, not {_clip(raw)!r}.",
+                    hint=f"For example {flag.names[0]} {'0.2' if flag.parse is float else '256'}",
+                ) from None
+    command.options = options
+    if ns.format is not None:
+        fmt = _FORMATS.get(ns.format.lower())
+        if fmt is None:
+            raise _usage_error(
+                f"Unknown format {ns.format!r}.", hint="Use -f markdown, -f code or -f text."
+            )
+        command.format = typing.cast(Format, fmt)
+    command.new = ns.new
+    command.interpolate = not ns.no_interpolate
+    return command
+
+
+def _parse_subcommand(name: str, args: list[str], body: str, is_cell: bool) -> Command:
+    as_prompt = f"To send it as a prompt, start with --: %chat -- {name} {' '.join(args)}".strip()
+    if name == "fix":
+        command = _parse_flags(args, positional_is_model=True)
+        if command.kind == "ask":
+            command.kind, command.prompt = "fix", body
+        return command
+    if is_cell:
+        raise InvalidRequest(f"%chat {name} is a line magic.", hint=f"Use %chat {name}.")
+    if name == "models":
+        ns = _parser(with_model=True).parse_args(args)
+        return Command("models", model=ns.model, base_url=ns.base_url)
+    if name == "config":
+        settings: list[tuple[str, str]] = []
+        for arg in args:
+            key, sep, value = arg.partition("=")
+            if not sep or not key:
+                raise InvalidRequest(
+                    f"%chat config expects key=value, not {_clip(arg)!r}.", hint=as_prompt
+                )
+            settings.append((key.strip().replace("-", "_"), value))
+        return Command("config", settings=settings)
+    if args:
+        raise _usage_error(f"%chat {name} takes no arguments.", hint=as_prompt)
+    return Command(typing.cast(Kind, name))
+
+
+# ---------------------------------------------------------------------------------------
+# Interpolation: {name} and {expression} from the notebook, {{ and }} for braces.
+
+
+_CONVERSION = re.compile(r"!([rsa])$")
+_CONVERSIONS: dict[str, typing.Callable[[object], str]] = {"r": repr, "s": str, "a": ascii}
+_FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?\d*[,_]?(?:\.\d+)?[bcdeEfFgGnosxX%]?")
+
+
+def interpolate(template: str, namespace: Mapping[str, object]) -> str:
+    """Replace ``{expr}`` fields by their value in ``namespace``; ``{{``/``}}`` are braces.
+
+    Like an f-string field, a field may end in ``!r``/``!s``/``!a`` and ``:spec``. Braces
+    around anything that is not an expression using a notebook name — code, JSON, ``{}``,
+    ``{1, 2}``, ``{id}`` — stay as typed. A name defined nowhere raises
+    :class:`~nbchat.errors.InvalidRequest` naming it, before anything is sent.
+    """
+    out: list[str] = []
+    i, n = 0, len(template)
+    while i < n:
+        char = template[i]
+        if char in "{}" and template.startswith(char * 2, i):
+            out.append(char)
+            i += 2
+        elif char == "{":
+            end = _field_end(template, i + 1)
+            if end is None:
+                out.append(char)
+                i += 1
+                continue
+            value = _evaluate(template[i + 1 : end], namespace)
+            out.append(template[i : end + 1] if value is None else value)
+            i = end + 1
+        else:
+            j = min((k for k in (template.find("{", i + 1), template.find("}", i + 1)) if k > 0),
+                    default=n)  # fmt: skip
+            out.append(template[i:j])
+            i = j
+    return "".join(out)
+
+
+def _field_end(text: str, start: int) -> int | None:
+    """Index of the ``}`` closing a field that starts at ``start``; fields are one line."""
+    depth, quote, i = 0, "", start
+    while i < len(text):
+        char = text[i]
+        if char == "\n":
+            return None
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return None
+
+
+def _evaluate(field: str, namespace: Mapping[str, object]) -> str | None:
+    """The text of one field, or None to keep it as typed."""
+    source, conversion, spec = field.strip(), "", ""
+    tree = _expression(source)
+    if tree is None:
+        source, conversion, spec = _split_field(source)
+        tree = _expression(source)
+        if tree is None or not _FORMAT_SPEC.fullmatch(spec):
+            return None
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    if not names & namespace.keys():
+        # Only literals ({1, 2}, {"a": 1}) or builtins ({id}, {max}): text, not a field.
+        # A name defined nowhere is most likely a notebook variable that is missing.
+        missing = sorted(n for n in names if not hasattr(builtins, n))
+        if not missing:
+            return None
+        raise _undefined(missing[0])
+    try:
+        value = eval(compile(tree, "<chat prompt>", "eval"), dict(namespace))
+        if conversion:
+            value = _CONVERSIONS[conversion](value)
+        return format(value, spec)
+    except NameError as exc:
+        raise _undefined(getattr(exc, "name", None) or source) from None
+    except Exception as exc:
+        raise InvalidRequest(
+            f"Cannot fill in {{{field.strip()}}}: {type(exc).__name__}: {_clip(str(exc))}",
+            hint="Write {{ and }} for literal braces, or use --no-interpolate.",
+        ) from None
+
+
+def _undefined(name: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Name {name!r} is not defined in the notebook.",
+        hint="Define it first, write {{ and }} for literal braces, or use --no-interpolate.",
+    )
+
+
+def _expression(source: str) -> ast.Expression | None:
+    if not source:
+        return None
+    try:
+        return ast.parse(source, mode="eval")
+    except SyntaxError:
+        return None
+
+
+def _split_field(field: str) -> tuple[str, str, str]:
+    """Split ``expr!r:spec`` at the first top-level ``:`` (outside brackets and strings)."""
+    depth, quote = 0, ""
+    for i, char in enumerate(field):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == ":" and depth == 0:
+            head, spec = field[:i], field[i + 1 :]
+            break
+    else:
+        head, spec = field, ""
+    conversion = _CONVERSION.search(head)
+    if conversion:
+        return head[: conversion.start()].strip(), conversion.group(1), spec
+    return head.strip(), "", spec
+
+
+# ---------------------------------------------------------------------------------------
+# The session: one conversation continued across cells, and its defaults.
+
+
+@dataclasses.dataclass(frozen=True)
+class _Endpoint:
+    """What the conversation talks to; ``None`` is left to :func:`nbchat.configure` & co."""
+
+    model: str | None = None
+    base_url: str | None = None
+    system: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class LastError:
+    """The last exception a cell raised, as ``%chat fix`` sends it."""
+
+    cell: str
+    traceback: str
+    execution_count: int | None
+
+
+class MagicSession:
+    """The state behind the magics of one shell: one conversation, continued across cells.
+
+    Defaults live in :func:`nbchat.configure` (``%chat config`` writes there); ``endpoint``
+    is what the conversation uses now, so a model named in one call stays for the next.
+    """
+
+    def __init__(self) -> None:
+        self.endpoint = _Endpoint()
+        self.conversation: Conversation | None = None
+        self._stale = False  # the defaults changed: rebuild the conversation, keep history
+        self.last_error: LastError | None = None
+        self.errors: dict[int, str] = {}  # the notebook's ``Err``: execution count -> traceback
+        self.view: ExchangeView | None = None  # the widget the replies stream into
+
+    def target(self, command: Command) -> _Endpoint:
+        """The endpoint a call uses: what it names, else what is in use."""
+        current = self.endpoint
+        if command.model is not None:
+            # Another model on the same kind of server keeps the server; another provider
+            # starts from its default (an Ollama URL means nothing to OpenAI).
+            was = self.conversation.resolution.provider if self.conversation else None
+            was = was or _provider_of(current.model)
+            now = _provider_of(command.model)
+            keep = now is None or now == was
+            current = dataclasses.replace(
+                current, model=command.model, base_url=current.base_url if keep else None
+            )
+        if command.base_url is not None:
+            current = dataclasses.replace(current, base_url=command.base_url)
+        if command.system is not None:
+            current = dataclasses.replace(current, system=command.system or None)
+        return current
+
+    def conversation_for(self, command: Command) -> Conversation:
+        """The conversation a call continues (or starts); commit it with :meth:`commit`.
+
+        Switching model, server or system prompt keeps the history: the next model reads
+        what was said so far.
+        """
+        from .session import Conversation
+
+        endpoint = self.target(command)
+        conversation = self.conversation
+        if (
+            conversation is not None
+            and not (command.new or self._stale)
+            and endpoint == self.endpoint
+        ):
+            return conversation
+        history = [] if command.new or conversation is None else conversation.messages
+        return Conversation(
+            endpoint.model, system=endpoint.system, base_url=endpoint.base_url, messages=history
+        )
+
+    def commit(self, command: Command, conversation: Conversation) -> None:
+        self.endpoint = self.target(command)
+        self.conversation = conversation
+        self._stale = False
+
+    def reset(self) -> None:
+        """Forget the history; the model in use stays in use."""
+        self.conversation = None
+
+    def configure(self, settings: Sequence[tuple[str, str]]) -> None:
+        """Apply ``key=value`` settings through :func:`nbchat.configure` (all or none)."""
+        from .config import configure
+
+        changes: dict[str, typing.Any] = {}
+        for key, raw in settings:
+            if key.lower() in _SECRET_KEYS or key.lower().endswith("api_key"):
+                raise InvalidRequest(
+                    "API keys cannot be set in a cell: the notebook would keep them.",
+                    hint="Set OPENAI_API_KEY or OLLAMA_API_KEY in the environment, "
+                    "or call nbchat.configure(api_key=os.environ[...]).",
+                )
+            value = raw.strip()
+            if key in ("model", "base_url", "system"):
+                changes[key] = value or None
+            else:
+                changes[key] = _scalar(value) if value else None
+        configure(**changes)
+        if changes.keys() & {"model", "base_url", "system"}:
+            self.endpoint = _Endpoint()  # the next call follows the new defaults
+            self._stale = True
+
+
+def _provider_of(model: str | None) -> str | None:
+    """The registered provider a model string names (``ollama:x`` → ``ollama``), if any."""
+    from . import providers
+
+    prefix = (model or "").split(":", 1)[0]
+    return prefix if prefix in providers.names() else None
+
+
+def _scalar(raw: str) -> object:
+    """``0.2`` → 0.2, ``true`` → True, ``[1]`` → [1]; anything else stays text."""
+    try:
+        return typing.cast(object, json.loads(raw))
+    except ValueError:
+        return raw
+
+
+# ---------------------------------------------------------------------------------------
+# What a finished exchange looks like without any JavaScript.
+
+
+def _exchange(messages: Sequence[Message], start: int) -> list[Message]:
+    """The messages recorded at or after index ``start``: this call's prompt and reply."""
+    return list(messages[start:])
+
+
+def static_bundle(exchange: Sequence[Message]) -> dict[str, str]:
+    """The output a finished exchange leaves: Markdown (math and code intact) and text."""
+    from . import transcript
+
+    if not exchange:
+        return {"text/plain": ""}
+    plain = []
+    for message in exchange:
+        who = "You" if message["role"] == "user" else "Reply"
+        meta = transcript.meta_line(message.get("meta", {}))
+        error = message.get("meta", {}).get("error")
+        lines = [f"{who}: {message['content']}".rstrip()]
+        if meta or error:
+            lines.append(f"[{' · '.join(part for part in (meta, error) if part)}]")
+        plain.append("\n".join(lines))
+    # Inert: JupyterLab renders this output trusted, and the text is a model's.
+    markdown = transcript.to_markdown(exchange, inert=True)
+    return {"text/plain": "\n\n".join(plain), "text/markdown": markdown}
+
+
+_FENCE = re.compile(
+    r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[^\s`]*)[^\n]*\n(?P<code>.*?)^(?P=fence)[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
+_PYTHON = {"", "python", "py", "python3", "ipython", "ipython3"}
+
+
+def code_from_reply(text: str) -> str:
+    """The code of a reply for ``-f code``: its Python blocks, else any blocks, else all."""
+    blocks = [(m.group("lang").lower(), m.group("code").rstrip()) for m in _FENCE.finditer(text)]
+    chosen = [code for lang, code in blocks if lang in _PYTHON] or [code for _, code in blocks]
+    return "\n\n".join(chosen) if blocks else text.strip()
+
+
+# ---------------------------------------------------------------------------------------
+# Errors shown as one line.
+
+
+def _shown(exc: BaseException, *extra: str) -> BaseException:
+    """Make IPython show ``exc`` as one line (plus ``extra``) instead of a traceback.
+
+    IPython asks an exception for ``_render_traceback_`` before formatting one; the cell
+    still fails, so "Run All" stops where it would for any other error.
+    """
+    text = str(exc)
+    lines = [f"\x1b[0;31m{type(exc).__name__}\x1b[0m{': ' if text else ''}{text}", *extra]
+    exc._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
+    exc._nbchat_magic = True  # type: ignore[attr-defined]  # not a "last error" for %chat fix
+    return exc
+
+
+# ---------------------------------------------------------------------------------------
+# The magics.
+
+
+@magics_class
+class ChatMagics(Magics):
+    """``%chat`` and ``%%chat``: ask a model, with the conversation kept across cells."""
+
+    output = traitlets.Enum(
+        ("auto", "widget", "text"),
+        default_value="auto",
+        help='Where replies stream: "auto" (the chat view in a kernel, plain text in a '
+        'terminal), "widget" or "text". Set with %config ChatMagics.output = "text".',
+    ).tag(config=True)
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        super().__init__(shell)
+        self.session = MagicSession()
+
+    @property
+    def _shell(self) -> InteractiveShell:
+        assert self.shell is not None
+        return self.shell
+
+    @no_var_expand
+    @line_cell_magic
+    def chat(self, line: str, cell: str | None = None) -> None:
+        """Ask a model; ``%chat`` alone shows the grammar."""
+        try:
+            command = parse(line, cell)
+            getattr(self, f"_run_{command.kind}")(command)
+        except NbchatError as exc:
+            extra = USAGE.splitlines() if getattr(exc, "_nbchat_usage", False) else []
+            raise _shown(exc, *extra) from None
+
+    # -- subcommands ---------------------------------------------------------------------
+
+    def _run_usage(self, command: Command) -> None:
+        print(USAGE)
+
+    def _run_ask(self, command: Command) -> None:
+        prompt = command.prompt.strip("\n")
+        if command.interpolate:
+            prompt = interpolate(prompt, self._shell.user_ns)
+        if command.format == "code":
+            prompt = f"{prompt}\n\n{_CODE_INSTRUCTION}"
+        self._converse(command, prompt)
+
+    def _run_fix(self, command: Command) -> None:
+        error = self.session.last_error
+        if error is None:
+            raise InvalidRequest(
+                "No exception to fix yet in this session.",
+                hint="Run the cell that fails, then %chat fix.",
+            )
+        parts = [_FIX_INSTRUCTION]
+        extra = command.prompt.strip()
+        if extra:
+            parts.append(interpolate(extra, self._shell.user_ns) if command.interpolate else extra)
+        if error.cell.strip():
+            parts.append(f"The cell that raised it:\n\n{_fenced(error.cell.strip(), 'python')}")
+        parts.append(f"The error:\n\n{_fenced(error.traceback.strip(), '')}")
+        self._converse(command, "\n\n".join(parts))
+
+    def _run_models(self, command: Command) -> None:
+        from .api import models
+
+        endpoint = self.session.target(command)
+        names = models(command.model or endpoint.model, base_url=endpoint.base_url)
+        if not names:
+            print("The server lists no models.")
+            return
+        current = self.session.conversation.model if self.session.conversation else None
+        lines = [f"{name}  (in use)" if name == current else name for name in names]
+        _show(
+            {
+                "text/plain": "\n".join(lines),
+                "text/markdown": "\n".join(f"- `{line}`" for line in lines) + "\n",
+            }
+        )
+
+    def _run_config(self, command: Command) -> None:
+        if command.settings:
+            self.session.configure(command.settings)
+        print(self._describe_config())
+
+    def _run_reset(self, command: Command) -> None:
+        self.session.reset()
+        print("New conversation: the history is cleared (settings are kept).")
+
+    def _run_history(self, command: Command) -> None:
+        conversation = self.session.conversation
+        if conversation is None or not conversation.messages:
+            print("No messages yet.")
+            return
+        from .transcript import to_markdown
+
+        text = conversation.to_markdown()
+        shown = to_markdown(conversation.messages, system=conversation.system, inert=True)
+        _show({"text/plain": text, "text/markdown": shown})
+
+    # -- one exchange --------------------------------------------------------------------
+
+    def _converse(self, command: Command, prompt: str) -> None:
+        session = self.session
+        conversation = session.conversation_for(command)
+        conversation.provider.check_options(command.options)  # fail before any output
+        session.commit(command, conversation)
+        start = len(conversation.messages)
+        if self._use_widget(command):
+            interrupted, error = self._stream_in_widget(conversation, prompt, command, start)
+        else:
+            interrupted, error = self._stream_as_text(conversation, prompt, command)
+        if interrupted:
+            raise _shown(KeyboardInterrupt("the reply was stopped; the partial reply is kept"))
+        if error is not None:
+            raise error
+        if command.format == "code":
+            replies = [m for m in _exchange(conversation.messages, start) if m["role"] != "user"]
+            code = code_from_reply(replies[-1]["content"]) if replies else ""
+            if code:
+                self._shell.set_next_input(code, replace=False)
+
+    def _use_widget(self, command: Command) -> bool:
+        if command.format == "text" or self.output == "text":
+            return False
+        if self.output == "widget":
+            return True
+        return getattr(self._shell, "kernel", None) is not None
+
+    def _stream_in_widget(
+        self, conversation: Conversation, prompt: str, command: Command, start: int
+    ) -> tuple[bool, NbchatError | None]:
+        view = self._view_for(conversation)
+        view.show_from(start)
+        handle = _show_live(
+            {
+                "text/plain": f"nbchat: {conversation.model} is replying…",
+                _WIDGET_VIEW: {"version_major": 2, "version_minor": 1, "model_id": view.model_id},
+            }
+        )
+        interrupted, error = False, None
+        try:
+            view.ask(prompt, **command.options)
+        except KeyboardInterrupt:
+            interrupted = True
+            turn = conversation.current
+            if turn is not None:  # an interrupt the widget did not get to: stop it here
+                turn.stop()
+        except NbchatError as exc:
+            error = exc
+        finally:
+            # The static transcript replaces the live view: it is what a saved notebook shows.
+            _update(handle, static_bundle(_exchange(conversation.messages, start)))
+        return interrupted, error
+
+    def _view_for(self, conversation: Conversation) -> ExchangeView:
+        """The session's widget for ``conversation``: one for all its cells.
+
+        Each cell's live view is replaced by its transcript when the reply ends, so one
+        widget serves every cell; a new one per cell would send the front-end bundle (about
+        1 MB) again each time, and nbclient would save that many widget states.
+        """
+        view = self.session.view
+        if view is None or view.conversation is not conversation or view.comm is None:
+            if view is not None:
+                view.close()
+            view = self.session.view = _exchange_view(conversation)
+        return view
+
+    def _stream_as_text(
+        self, conversation: Conversation, prompt: str, command: Command
+    ) -> tuple[bool, NbchatError | None]:
+        from .providers.base import TextDelta
+
+        turn = conversation.prompt(prompt, **command.options)
+        interrupted, error = False, None
+        try:
+            for event in turn:
+                if isinstance(event, TextDelta):
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+        except KeyboardInterrupt:
+            interrupted = True
+        except NbchatError as exc:
+            error = exc
+        interrupted = interrupted or turn.status == "stopped"
+        sys.stdout.write("\n[stopped]\n" if interrupted else "\n")
+        sys.stdout.flush()
+        return interrupted, error
+
+    # -- %chat config ----------------------------------------------------------------------
+
+    def _describe_config(self) -> str:
+        from .config import settings
+
+        session = self.session
+        lines = [repr(settings())]
+        endpoint, conversation = session.endpoint, session.conversation
+        if endpoint != _Endpoint():
+            named = ", ".join(
+                f"{key}={value!r}"
+                for key, value in dataclasses.asdict(endpoint).items()
+                if value is not None
+            )
+            lines.append(f"%chat uses: {named} (named in a cell)")
+        if conversation is None:
+            lines.append("conversation: none yet (the model is chosen at the first prompt)")
+        else:
+            key = "set" if conversation.provider.has_api_key else "not set"
+            lines.append(
+                f"conversation: {_count(len(conversation.messages), 'message')} with "
+                f"{_in_use(conversation)}; api_key {key}"
+            )
+        # A password in a base URL is as secret as a key.
+        return _without_userinfo("\n".join(lines))
+
+    # -- %chat fix: remember the last exception ------------------------------------------
+
+    def _after_cell(self, result: ExecutionResult) -> None:
+        exc = result.error_in_exec or result.error_before_exec
+        if exc is None or getattr(exc, "_nbchat_magic", False):
+            return
+        if isinstance(exc, KeyboardInterrupt):
+            return
+        text = _format_exception(exc)
+        count = result.execution_count
+        cell = getattr(result.info, "raw_cell", None) or ""
+        self.session.last_error = LastError(cell, text, count)
+        if count is not None:
+            self.session.errors[count] = text
+
+
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@functools.cache
+def _exchange_view_class() -> type[ExchangeView]:
+    from .widget import Chat
+
+    class ExchangeView(Chat):
+        """A compact Chat that shows only the messages from index ``first`` on.
+
+        The model still reads the whole history; the cell shows its own exchange.
+        """
+
+        first = 0
+
+        @traitlets.validate("messages")
+        def _this_exchange(self, proposal: dict[str, typing.Any]) -> list[Message]:
+            return list(proposal["value"][self.first :])
+
+        def show_from(self, first: int) -> None:
+            self.first = first
+            self.set_trait("messages", self.conversation.messages)
+
+    return ExchangeView
+
+
+def _exchange_view(conversation: Conversation) -> ExchangeView:
+    return _exchange_view_class()(conversation=conversation, compact=True)
+
+
+def _in_use(conversation: Conversation) -> str:
+    """``ollama:llama3.2 — from NBCHAT_MODEL``: the model and why it was chosen."""
+    reason = conversation.resolution.reason
+    return reason if reason.startswith(conversation.model) else f"{conversation.model} ({reason})"
+
+
+def _show(bundle: Mapping[str, str]) -> None:
+    _ipython_display(dict(bundle), raw=True)  # type: ignore[no-untyped-call]
+
+
+def _show_live(bundle: Mapping[str, object]) -> DisplayHandle | None:
+    handle = _ipython_display(dict(bundle), raw=True, display_id=True)  # type: ignore[no-untyped-call]
+    return typing.cast("DisplayHandle | None", handle)
+
+
+def _update(handle: DisplayHandle | None, bundle: Mapping[str, str]) -> None:
+    if handle is not None:
+        handle.update(dict(bundle), raw=True)  # type: ignore[no-untyped-call]
+
+
+def _fenced(text: str, lang: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _format_exception(exc: BaseException) -> str:
+    """The traceback as Python prints it, without IPython's own frames, clipped."""
+    tb = exc.__traceback__
+    while tb is not None and "IPython" in tb.tb_frame.f_code.co_filename.split("/")[-3:-1]:
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    text = _ANSI.sub("", text)
+    if len(text) > _TRACEBACK_LIMIT:
+        half = _TRACEBACK_LIMIT // 2
+        text = f"{text[:half]}\n[… {len(text) - 2 * half} characters left out …]\n{text[-half:]}"
+    return text
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
+
+
+def _without_userinfo(text: str) -> str:
+    """``http://user:password@host`` → ``http://***@host`` wherever a URL appears."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+# ---------------------------------------------------------------------------------------
+# The extension.
+
+
+_CHAT_LINE = re.compile(r"(?P<indent>[ \t]*)%chat(?P<rest>[ \t].*)?")
+
+
+def _keep_question_marks(lines: list[str]) -> list[str]:
+    """Call the line magic directly when its prompt ends in ``?``.
+
+    IPython reads any line ending in ``?`` as a help request, so ``%chat What is a
+    closure?`` would print "Object `closure` not found." and never reach us. This runs
+    with IPython's cleanup transforms, before that rule; cell magics are left alone.
+    """
+    if not lines or lines[0].lstrip().startswith("%%"):
+        return lines
+    out = []
+    for line in lines:
+        body = line.rstrip("\r\n")
+        match = _CHAT_LINE.fullmatch(body)
+        if match is None or not body.rstrip().endswith("?"):
+            out.append(line)
+            continue
+        rest = (match.group("rest") or "").strip()
+        call = f"get_ipython().run_line_magic('chat', {rest!r})"
+        out.append(f"{match.group('indent')}{call}{line[len(body) :]}")
+    return out
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """Register ``%chat``/``%%chat`` (``%load_ext nbchat``); a second load changes nothing."""
+    if isinstance(ipython.magics_manager.registry.get(ChatMagics.__name__), ChatMagics):
+        return
+    magics = ChatMagics(ipython)
+    ipython.register_magics(magics)
+    ipython.events.register("post_run_cell", magics._after_cell)
+    if _keep_question_marks not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(_keep_question_marks)
+    if "Err" not in ipython.user_ns:
+        ipython.user_ns["Err"] = magics.session.errors
+
+
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
+    """Remove ``%chat``/``%%chat`` and forget the session (``%unload_ext nbchat``)."""
+    magics = ipython.magics_manager.registry.pop(ChatMagics.__name__, None)
+    if not isinstance(magics, ChatMagics):
+        return
+    for kind in ("line", "cell"):
+        table = ipython.magics_manager.magics[kind]
+        if getattr(table.get("chat"), "__self__", None) is magics:
+            del table["chat"]
+    with contextlib.suppress(ValueError):
+        ipython.events.unregister("post_run_cell", magics._after_cell)
+    with contextlib.suppress(ValueError):
+        ipython.input_transformers_cleanup.remove(_keep_question_marks)
+    with contextlib.suppress(ValueError):
+        ipython.configurables.remove(magics)
+    if magics.session.view is not None:
+        magics.session.view.close()
+    if ipython.user_ns.get("Err") is magics.session.errors:
+        del ipython.user_ns["Err"]
