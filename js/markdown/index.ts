@@ -1,36 +1,21 @@
-// CONTRACT STUB (lead): the renderer interface the view codes against. The renderer engineer
-// replaces the bodies; the names and signatures stay.
+// The renderer's public surface: stream Markdown into an element, render it once to HTML,
+// register KaTeX's fonts. Everything the view needs; nothing else is meant to be imported.
 
-/** Renders a growing Markdown text into one element. */
-export interface StreamingRenderer {
-  /**
-   * Show `text` (the whole reply so far). Cheap to call once per animation frame: settled
-   * blocks are rendered once and kept; only the unsettled tail is re-rendered.
-   * `final` says the text will not grow any more (heal nothing, settle everything).
-   */
-  update(text: string, final?: boolean): void;
-  /** Forget cached state and listeners. */
-  destroy(): void;
-}
+import "./markdown.css";
+import { renderHtml } from "./parse.js";
+import { MarkdownStream } from "./renderer.js";
+import type { StreamingRenderer } from "./renderer.js";
+import { sanitizeToString } from "./sanitize.js";
+
+export type { StreamingRenderer } from "./renderer.js";
+export { ensureKatexFonts } from "./fonts.js";
 
 /** A renderer that writes into `el` (which it owns). */
 export function createRenderer(el: HTMLElement): StreamingRenderer {
-  return {
-    update(text: string): void {
-      el.textContent = text;
-    },
-    destroy(): void {
-      el.textContent = "";
-    },
-  };
+  return new MarkdownStream(el);
 }
 
 /** One-shot render of a whole Markdown text to sanitized HTML. */
 export function renderMarkdown(text: string): string {
-  const div = document.createElement("div");
-  div.textContent = text;
-  return div.innerHTML;
+  return sanitizeToString(renderHtml(text).html);
 }
-
-/** Register KaTeX's @font-face rules (bundled as data URLs) in `doc.head`, once per document. */
-export function ensureKatexFonts(_doc: Document): void {}

@@ -2,6 +2,8 @@
 
 - :func:`to_markdown` reads well on GitHub: a heading per role, a ``model · tokens`` line
   under each reply, content verbatim (math and code intact), errors as a quoted line.
+  ``inert=True`` (for notebook outputs, which JupyterLab renders *trusted*) passes the text
+  through :func:`inert_markdown` so that model output cannot become live HTML there.
 - :func:`to_html` is the static fallback for places without the widget's JavaScript
   (nbviewer, nbconvert, GitHub): everything escaped, no script, math left as TeX source.
 - :func:`dumps` / :func:`loads` are the JSON format, versioned, lossless for messages,
@@ -26,6 +28,7 @@ __all__ = [
     "VERSION",
     "Transcript",
     "dumps",
+    "inert_markdown",
     "loads",
     "meta_line",
     "to_html",
@@ -153,14 +156,26 @@ def _public_url(url: str | None) -> str | None:
 
 
 def to_markdown(
-    messages: Iterable[Message], *, system: str | None = None, title: str | None = None
+    messages: Iterable[Message],
+    *,
+    system: str | None = None,
+    title: str | None = None,
+    inert: bool = False,
 ) -> str:
-    """A Markdown transcript: role headings, a model · tokens line, content verbatim."""
+    """A Markdown transcript: role headings, a model · tokens line, content verbatim.
+
+    ``inert=True`` writes the texts through :func:`inert_markdown` (for notebook outputs).
+    """
+
+    def body(text: str) -> str:
+        closed = _close_fences(text)
+        return inert_markdown(closed) if inert else closed
+
     blocks: list[str] = []
     if title:
-        blocks.append(f"# {title}")
+        blocks.append(f"# {inert_markdown(title) if inert else title}")
     if system:
-        blocks.append(f"### System\n\n{_close_fences(system)}")
+        blocks.append(f"### System\n\n{body(system)}")
     for message in messages:
         role = message.get("role", "user")
         parts = [f"### {_ROLE_TITLES.get(role, role.title())}"]
@@ -171,10 +186,10 @@ def to_markdown(
         reasoning = message.get("reasoning")
         if reasoning:
             parts.append(
-                f"<details><summary>Reasoning</summary>\n\n{_close_fences(reasoning)}\n\n</details>"
+                f"<details><summary>Reasoning</summary>\n\n{body(reasoning)}\n\n</details>"
             )
         if message["content"]:
-            parts.append(_close_fences(message["content"]))
+            parts.append(body(message["content"]))
         error = meta.get("error")
         if error:
             hint = meta.get("hint")
@@ -206,6 +221,85 @@ def _escape_markdown(text: str, *, keep_bold: bool = False) -> str:
     if keep_bold:
         out = out.replace(r"\*\*Error:\*\*", "**Error:**", 1)
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Inert Markdown
+#
+# JupyterLab renders the Markdown of a notebook output *trusted*: raw HTML in it is not
+# sanitized (an ``<img onerror>`` runs, ids clobber ``document`` globals), ``javascript:``
+# links work and images load from anywhere; nbconvert's HTML keeps raw HTML too. The widget
+# never renders a model's HTML (markdown-it with ``html: false``, then DOMPurify), so the
+# static transcript must not either. Parsing Markdown here the way every renderer does is
+# not possible (they disagree about fences, math and containers), so this works the other
+# way round: every place where HTML, a character reference, an image or a dangerous URL
+# scheme could start gets a zero-width space that no renderer reads through, except inside
+# fenced code blocks that every renderer must see as code (kept verbatim, so copied code
+# stays exact). A fence whose place is in any doubt gets no such exception.
+
+_ZWSP = "\u200b"
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # a tag, a comment, a declaration, an autolink
+_REFERENCE_START = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")  # &#106; &lt; &amp;
+_IMAGE_START = re.compile(r"!(?=\[)")
+_UNSAFE_SCHEME = re.compile(r"(?i)\b(?:javascript|vbscript|data|file)(?=:\S)")
+_COLUMN0_FENCE = re.compile(r"(?:(`{3,})[^`]*|(~{3,}).*)$")
+_ANY_FENCE = re.compile(r"[ \t>*+\-\d.)]*(?:`{3,}|~{3,})")
+# Block math (nbconvert reads it before fences) and link definitions (whose titles span
+# lines) can swallow a fence line; after one, no fence is certain.
+_SWALLOWS_FENCES = re.compile(r"\$\$|\\\[|\\begin\{|^ {0,3}\[[^\]]*\]:")
+
+
+def inert_markdown(text: str) -> str:
+    """``text`` as Markdown that renders the same but cannot become live HTML anywhere.
+
+    Outside certain code blocks, ``<`` before a tag character, ``&`` before a character
+    reference, ``!`` before ``[`` and the colon of ``javascript:``/``vbscript:``/``data:``/
+    ``file:`` get a zero-width space after them: the text reads the same, but no renderer
+    sees a tag, an entity, an image or a script URL. Math and code stay TeX and code.
+    """
+    lines = text.split("\n")
+    keep = _certain_code(lines)
+    return "\n".join(line if i in keep else _defuse(line) for i, line in enumerate(lines))
+
+
+def _defuse(line: str) -> str:
+    line = _TAG_START.sub("<" + _ZWSP, line)
+    line = _REFERENCE_START.sub("&" + _ZWSP, line)
+    line = _IMAGE_START.sub("!" + _ZWSP, line)
+    return _UNSAFE_SCHEME.sub(lambda m: m.group(0) + _ZWSP, line)
+
+
+def _certain_code(lines: list[str]) -> set[int]:
+    """Indices of the lines of fenced code blocks that every renderer reads as code.
+
+    Certain means: opened at column 0 (so no container or indentation can hold it), closed
+    by a plain fence (``` ```~ ``` closes in marked but not in CommonMark), and nothing before
+    it that could swallow its opening line. At the first doubt, nothing after is certain.
+    """
+    keep: set[int] = set()
+    block: list[int] = []
+    opener = ""
+    doubtful = False
+    for index, line in enumerate(lines):
+        if not opener:
+            match = _COLUMN0_FENCE.match(line)
+            if match and not doubtful:
+                opener, block = match.group(1) or match.group(2), [index]
+            elif match or _ANY_FENCE.match(line):
+                return keep
+            elif _SWALLOWS_FENCES.search(line):
+                doubtful = True
+            continue
+        block.append(index)
+        stripped = line.lstrip(" ")
+        run = len(stripped) - len(stripped.lstrip(opener[0]))
+        if len(line) - len(stripped) > 3 or run < len(opener):
+            continue  # code (a shorter run closes nothing anywhere)
+        if stripped[run:].strip(" \t"):
+            return keep  # a fence with something after it: renderers disagree
+        keep.update(block)
+        opener = ""
+    return keep  # a fence left open is not kept: more Markdown may follow it
 
 
 def _close_fences(text: str) -> str:

@@ -475,8 +475,11 @@ def _drain(
 ) -> _End:
     """Feed events to the channel until the end, running its trailing flushes on time."""
     while True:
+        due = scheduler.timeout()
         try:
-            item = events.get(timeout=scheduler.timeout())
+            # Never block longer than POLL: a SIGINT delivered to another thread is only
+            # acted on when this thread wakes (see _sync._get).
+            item = events.get(timeout=_sync.POLL if due is None else min(due, _sync.POLL))
         except queue.Empty:
             scheduler.run_due()
             continue
