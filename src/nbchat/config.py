@@ -32,6 +32,7 @@ from .errors import (
     NbchatError,
     ServerUnreachable,
     UnknownProvider,
+    redact_userinfo,
 )
 from .providers.base import DEFAULT_TIMEOUTS, Provider, Timeouts, validate_options
 
@@ -104,7 +105,7 @@ class Settings:
         ]
         env = _environment_summary()
         lines.append(f"environment: {env}" if env else "environment: (no nbchat variables)")
-        return "\n".join(lines)
+        return redact_userinfo("\n".join(lines))
 
 
 _settings = Settings()
@@ -199,17 +200,10 @@ def normalize_url(url: str) -> str:
     parts = urllib.parse.urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidRequest(
-            f"Not an HTTP URL: {_without_userinfo(text)!r}.",
+            f"Not an HTTP URL: {redact_userinfo(text)!r}.",
             hint="For example base_url='http://localhost:11434'.",
         )
     return text
-
-
-def _without_userinfo(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _root(url: str) -> str:
@@ -298,7 +292,7 @@ class Resolution:
 
     def __repr__(self) -> str:
         key = ", api_key set" if self.__api_key else ""
-        where = f" at {_without_userinfo(self.base_url)}" if self.base_url else ""
+        where = f" at {redact_userinfo(self.base_url)}" if self.base_url else ""
         return f"<Resolution {self.spec}{where}{key}: {self.why}>"
 
     def __eq__(self, other: object) -> bool:
@@ -422,11 +416,11 @@ def _resolve_detected(
             hint = "Check the base URL and that the server is running."
             if not name:
                 raise ServerUnreachable(
-                    f"No server answers at {_without_userinfo(url)}.", hint=hint, base_url=url
+                    f"No server answers at {redact_userinfo(url)}.", hint=hint, base_url=url
                 )
             provider = "ollama" if urllib.parse.urlsplit(url).port == 11434 else "openai"
             base = _root(url) if provider == "ollama" else url
-            guess = f"nothing answers at {_without_userinfo(url)} yet; guessed from the URL"
+            guess = f"nothing answers at {redact_userinfo(url)} yet; guessed from the URL"
             return Resolution(
                 provider, name, base, why(named, guess), api_key=key or _env_key(provider)
             )
@@ -502,7 +496,7 @@ def _pick_ollama_model(base: str, key: str | None) -> tuple[str, str]:
     models = _list_models("ollama", base, key)
     if not models:
         raise ModelNotFound(
-            f"Ollama at {_without_userinfo(base)} has no models installed.",
+            f"Ollama at {redact_userinfo(base)} has no models installed.",
             hint=f"Pull one: `ollama pull {PREFERRED_OLLAMA_MODEL}`.",
             provider="ollama",
             base_url=base,
@@ -519,7 +513,7 @@ def _pick_only_model(provider: str, base: str | None, key: str | None) -> str:
         return listed[0]
     some = ", ".join(f"'{provider}:{m}'" for m in listed[:5]) or f"'{provider}:<model>'"
     raise InvalidRequest(
-        f"Name the model: the server at {_without_userinfo(base or '')} lists {len(listed)}.",
+        f"Name the model: the server at {redact_userinfo(base or '')} lists {len(listed)}.",
         hint=f"For example {some}.",
     )
 

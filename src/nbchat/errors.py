@@ -30,6 +30,8 @@ nothing the model already said is lost.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "AuthenticationFailed",
     "BadRequest",
@@ -49,6 +51,7 @@ __all__ = [
     "StreamInterrupted",
     "UnknownProvider",
     "redact",
+    "redact_userinfo",
 ]
 
 _REDACTED = "[redacted]"
@@ -68,6 +71,17 @@ def redact(text: str, *secrets: str | None) -> str:
             for piece in (secret[:8], secret[-8:]):
                 text = text.replace(piece, _REDACTED)
     return text
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
+
+
+def redact_userinfo(text: str, mask: str = "***") -> str:
+    """``http://user:password@host`` → ``http://***@host`` wherever a URL appears in ``text``.
+
+    A password in a base URL is as secret as a key. ``mask=""`` drops the userinfo entirely.
+    """
+    return _USERINFO.sub(lambda m: m.group(1) + (f"{mask}@" if mask else ""), text)
 
 
 class NbchatError(Exception):

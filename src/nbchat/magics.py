@@ -43,7 +43,7 @@ from IPython.display import DisplayHandle
 from IPython.display import display as _ipython_display
 
 from ._protocol import Message
-from .errors import InvalidRequest, NbchatError
+from .errors import InvalidRequest, NbchatError, redact_userinfo
 
 if typing.TYPE_CHECKING:
     from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
@@ -883,7 +883,7 @@ class ChatMagics(Magics):
                 f"{_in_use(conversation)}; api_key {key}"
             )
         # A password in a base URL is as secret as a key.
-        return _without_userinfo("\n".join(lines))
+        return redact_userinfo("\n".join(lines))
 
     # -- %chat fix: remember the last exception ------------------------------------------
 
@@ -971,14 +971,6 @@ def _format_exception(exc: BaseException) -> str:
         half = _TRACEBACK_LIMIT // 2
         text = f"{text[:half]}\n[… {len(text) - 2 * half} characters left out …]\n{text[-half:]}"
     return text
-
-
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
-
-
-def _without_userinfo(text: str) -> str:
-    """``http://user:password@host`` → ``http://***@host`` wherever a URL appears."""
-    return _USERINFO.sub(r"\1***@", text)
 
 
 def _clip(text: str, limit: int = 60) -> str:

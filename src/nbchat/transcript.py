@@ -17,11 +17,10 @@ import html
 import json
 import re
 import typing
-import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 
 from ._protocol import Message, MessageMeta
-from .errors import InvalidRequest
+from .errors import InvalidRequest, redact_userinfo
 
 __all__ = [
     "FORMAT",
@@ -145,10 +144,7 @@ def _public_url(url: str | None) -> str | None:
     """The URL without user:password (a credential must not be saved)."""
     if not url:
         return None
-    parts = urllib.parse.urlsplit(url)
-    if "@" in parts.netloc:
-        parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
-    return urllib.parse.urlunsplit(parts)
+    return redact_userinfo(url, mask="")
 
 
 # ---------------------------------------------------------------------------------------

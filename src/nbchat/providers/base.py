@@ -11,10 +11,9 @@ from __future__ import annotations
 import abc
 import dataclasses
 import typing
-import urllib.parse
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from ..errors import InvalidOption
+from ..errors import InvalidOption, redact_userinfo
 
 __all__ = [
     "COMMON_OPTIONS",
@@ -212,12 +211,4 @@ class Provider(abc.ABC):
 
     def __repr__(self) -> str:
         key = ", api_key=<set>" if self._api_key else ""
-        return f"<{type(self).__name__} {_shown_url(self.base_url) or '(offline)'}{key}>"
-
-
-def _shown_url(url: str) -> str:
-    """``url`` with any ``user:password@`` masked: a key can live in a URL too."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+        return f"<{type(self).__name__} {redact_userinfo(self.base_url) or '(offline)'}{key}>"
