@@ -172,11 +172,6 @@ def test_updating_the_static_transcript_keeps_the_live_view(lab: Jupyter) -> Non
     assert lab.unexpected_console_errors() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the front-end CSS rule that hides .nbchat-static next to a live chat "
-    "(asked of the front end; remove this mark when js/styles.css has it)",
-)
 def test_the_static_transcript_is_hidden_next_to_a_live_chat(lab: Jupyter) -> None:
     lab.open_notebook(f'{SETUP}\ns = demo.script("Hidden?")\nchat = nbchat.Chat(s.model)\nchat')
     lab.run_all()

@@ -1,0 +1,325 @@
+// The front-end half of the delta channel: a pure reducer from kernel messages (and changes
+// of the `messages` trait) to the live state the views draw.
+//
+// Rules (see _channel.py for the sending half):
+// - `start` opens a live reply; `delta`s must arrive in `seq` order with `offset` equal to the
+//   text we hold. A gap or a mismatched offset asks the kernel for `resync{id}` once and ignores
+//   deltas until the `snapshot` arrives. Duplicate or late deltas (seq already applied) are
+//   dropped silently.
+// - `done`/`error` finish the reply; it stays live until the `messages` trait holds it, so it is
+//   never shown twice nor dropped, whichever of the trait update and `done` arrives first.
+
+import type { ClientMessage, Message, ServerMessage } from "./protocol.js";
+
+export type ReplyPhase = "streaming" | "done" | "error";
+
+export interface LiveReply {
+  readonly id: string;
+  readonly model: string;
+  readonly text: string;
+  readonly reasoning: string;
+  readonly tokens: number;
+  /** Last `seq` applied (0 right after `start`). */
+  readonly seq: number;
+  readonly phase: ReplyPhase;
+  readonly error: { readonly message: string; readonly hint: string } | null;
+  /** Local clock (ms) when we first saw the reply; drives the ticking elapsed time. */
+  readonly startedAt: number;
+  readonly firstTokenAt: number | null;
+  readonly finishedAt: number | null;
+  /** Content of the committed message with this id when the reply started (a continued
+   * reply), so we can tell when `messages` has been rewritten with the result. */
+  readonly baseline: string | null;
+  /** We know deltas are missing (a gap at `done`): trust `messages` as soon as it has the id. */
+  readonly incomplete: boolean;
+  /** `messages` changed after the reply finished. */
+  readonly committedAfterFinish: boolean;
+}
+
+export interface Notice {
+  readonly seq: number; // distinguishes two equal notices in a row
+  readonly text: string;
+  readonly hint: string;
+}
+
+/** A command this front end sent whose effect `messages` does not show yet. */
+export interface Pending {
+  readonly action: "submit" | "edit" | "regenerate";
+  readonly text: string;
+  /** Number of user messages when it was sent (a submitted prompt is shown until then). */
+  readonly userCount: number;
+  /** Committed messages the command replaces (hidden until the new reply settles). */
+  readonly hides: readonly string[];
+  /** The reply the kernel started for it, once `start` arrives. */
+  readonly replyId: string | null;
+}
+
+export interface ChannelState {
+  /** Replies not yet held by `messages`, oldest first; at most the last one streams. */
+  readonly replies: readonly LiveReply[];
+  /** Reply id we asked a snapshot for; its deltas are ignored until the snapshot. */
+  readonly resyncing: string | null;
+  readonly notice: Notice | null;
+  readonly pending: Pending | null;
+  /** Text of a command the kernel refused, for the input box to take back. */
+  readonly refused: { readonly seq: number; readonly text: string } | null;
+}
+
+export type ChannelInput =
+  | ServerMessage
+  | { kind: "messages"; messages: readonly Message[] }
+  | { kind: "sent"; message: ClientMessage };
+
+export interface ChannelContext {
+  now: number;
+  messages: readonly Message[];
+}
+
+export interface Reduction {
+  state: ChannelState;
+  /** Messages to send to the kernel. */
+  send: ClientMessage[];
+}
+
+export const initialChannelState: ChannelState = {
+  replies: [],
+  resyncing: null,
+  notice: null,
+  pending: null,
+  refused: null,
+};
+
+/** The reply currently streaming, if any. */
+export function streamingReply(state: ChannelState): LiveReply | null {
+  const last = state.replies[state.replies.length - 1];
+  return last !== undefined && last.phase === "streaming" ? last : null;
+}
+
+export function reduce(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Reduction {
+  const out = step(state, input, ctx);
+  return { state: settlePending(settle(out.state, ctx.messages)), send: out.send };
+}
+
+function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Reduction {
+  const same = { state, send: [] };
+  switch (input.kind) {
+    case "start": {
+      const baseline = ctx.messages.find((m) => m.id === input.id)?.content ?? null;
+      const reply: LiveReply = {
+        id: input.id,
+        model: input.model ?? "",
+        text: input.text ?? "",
+        reasoning: "",
+        tokens: 0,
+        seq: 0,
+        phase: "streaming",
+        error: null,
+        startedAt: ctx.now,
+        firstTokenAt: null,
+        finishedAt: null,
+        baseline,
+        incomplete: false,
+        committedAfterFinish: false,
+      };
+      // A reply still marked streaming that is followed by a new start will never get its
+      // `done` (it was lost): finish it so it can settle against `messages`.
+      const older = state.replies
+        .filter((r) => r.id !== input.id)
+        .map((r) => (r.phase === "streaming" ? finish(r, "done", ctx.now, true) : r));
+      const pending =
+        state.pending !== null && state.pending.replyId === null
+          ? { ...state.pending, replyId: input.id }
+          : state.pending;
+      return {
+        state: { ...state, replies: [...older, reply], resyncing: null, pending },
+        send: [],
+      };
+    }
+    case "delta": {
+      const reply = findReply(state, input.id);
+      if (state.resyncing === input.id) return same;
+      if (reply === undefined || reply.phase !== "streaming") {
+        // A delta for a reply we never saw start (the start was dropped): ask once.
+        if (reply === undefined) return askResync(state, input.id);
+        return same;
+      }
+      if (input.seq <= reply.seq) return same; // duplicate or late
+      const reasoning = input.reasoning ?? "";
+      const reasoningOffset = input.reasoning_offset ?? reply.reasoning.length;
+      if (
+        input.seq !== reply.seq + 1 ||
+        input.offset !== reply.text.length ||
+        (reasoning !== "" && reasoningOffset !== reply.reasoning.length)
+      ) {
+        return askResync(state, input.id);
+      }
+      const grows = input.text !== "" || reasoning !== "";
+      const next: LiveReply = {
+        ...reply,
+        text: reply.text + input.text,
+        reasoning: reply.reasoning + reasoning,
+        tokens: typeof input.tokens === "number" ? input.tokens : reply.tokens + 1,
+        seq: input.seq,
+        firstTokenAt: reply.firstTokenAt ?? (grows ? ctx.now : null),
+      };
+      return { state: replace(state, next), send: [] };
+    }
+    case "done": {
+      const reply = findReply(state, input.id);
+      if (reply === undefined || reply.phase !== "streaming") return same;
+      if (input.seq < reply.seq) return same; // stale
+      // `done` may carry the last delta's seq or the next one. A larger jump means deltas
+      // are missing and can no longer be fetched (nothing is in flight any more): the
+      // committed message written at finish is the authority then.
+      const gap = input.seq > reply.seq + 1 || state.resyncing === input.id;
+      const next = finish({ ...reply, seq: input.seq }, "done", ctx.now, gap);
+      const resyncing = state.resyncing === input.id ? null : state.resyncing;
+      return { state: { ...replace(state, next), resyncing }, send: [] };
+    }
+    case "error": {
+      const reply = input.id === null ? undefined : findReply(state, input.id);
+      const error = { message: input.message, hint: input.hint ?? "" };
+      if (reply === undefined) {
+        // A refused command, or a failure of a reply we never saw start.
+        return { state: refuse(withNotice(state, error.message, error.hint)), send: [] };
+      }
+      if (reply.phase !== "streaming") return same;
+      const next = { ...finish(reply, "error", ctx.now, state.resyncing === reply.id), error };
+      const resyncing = state.resyncing === reply.id ? null : state.resyncing;
+      return { state: { ...replace(state, next), resyncing }, send: [] };
+    }
+    case "snapshot": {
+      if (input.id === null) {
+        // Nothing in flight: whatever we thought was streaming has ended.
+        const replies = state.replies.map((r) =>
+          r.phase === "streaming" ? finish(r, "done", ctx.now, true) : r,
+        );
+        return { state: { ...state, replies, resyncing: null }, send: [] };
+      }
+      const prior = findReply(state, input.id);
+      if (prior !== undefined && prior.phase !== "streaming") {
+        return { state: { ...state, resyncing: null }, send: [] };
+      }
+      if (prior !== undefined && state.resyncing !== input.id && input.seq <= prior.seq) {
+        return same; // an answer to someone else's hello, older than what we hold
+      }
+      const grows = input.text !== "" || (input.reasoning ?? "") !== "";
+      const reply: LiveReply = {
+        id: input.id,
+        model: input.model ?? prior?.model ?? "",
+        text: input.text,
+        reasoning: input.reasoning ?? "",
+        tokens: input.tokens ?? prior?.tokens ?? 0,
+        seq: input.seq,
+        phase: "streaming",
+        error: null,
+        startedAt: prior?.startedAt ?? ctx.now,
+        firstTokenAt: prior?.firstTokenAt ?? (grows ? ctx.now : null),
+        finishedAt: null,
+        baseline: prior?.baseline ?? null,
+        incomplete: false,
+        committedAfterFinish: false,
+      };
+      const older = state.replies
+        .filter((r) => r.id !== input.id)
+        .map((r) => (r.phase === "streaming" ? finish(r, "done", ctx.now, true) : r));
+      return { state: { ...state, replies: [...older, reply], resyncing: null }, send: [] };
+    }
+    case "notice":
+      return { state: refuse(withNotice(state, input.text, "")), send: [] };
+    case "sent": {
+      // Stop, continue and the like leave an earlier pending command in place.
+      const pending = pendingFor(input.message, ctx.messages) ?? state.pending;
+      return { state: { ...state, pending }, send: [] };
+    }
+    case "messages": {
+      // Remember that `messages` changed after a reply finished: that change holds it.
+      const replies = state.replies.map((r) =>
+        r.phase !== "streaming" && !r.committedAfterFinish
+          ? { ...r, committedAfterFinish: true }
+          : r,
+      );
+      return { state: { ...state, replies }, send: [] };
+    }
+  }
+}
+
+/** Drop finished replies that `messages` now holds. */
+function settle(state: ChannelState, messages: readonly Message[]): ChannelState {
+  const replies = state.replies.filter((r) => !isHeld(r, messages));
+  return replies.length === state.replies.length ? state : { ...state, replies };
+}
+
+function isHeld(reply: LiveReply, messages: readonly Message[]): boolean {
+  if (reply.phase === "streaming") return false;
+  const committed = messages.find((m) => m.id === reply.id);
+  if (committed === undefined) return false;
+  return (
+    committed.content === reply.text ||
+    committed.content !== reply.baseline ||
+    reply.incomplete ||
+    reply.committedAfterFinish
+  );
+}
+
+/** What a sent command will change, shown before the kernel confirms it. */
+function pendingFor(message: ClientMessage, messages: readonly Message[]): Pending | null {
+  const userCount = messages.filter((m) => m.role === "user").length;
+  switch (message.kind) {
+    case "submit":
+      return { action: "submit", text: message.text, userCount, hides: [], replyId: null };
+    case "edit": {
+      const lastUser = messages.map((m) => m.role).lastIndexOf("user");
+      const hides = lastUser < 0 ? [] : messages.slice(lastUser + 1).map((m) => m.id);
+      return { action: "edit", text: message.text, userCount, hides, replyId: null };
+    }
+    case "regenerate": {
+      const last = messages[messages.length - 1];
+      const hides = last !== undefined && last.role === "assistant" ? [last.id] : [];
+      return { action: "regenerate", text: "", userCount, hides, replyId: null };
+    }
+    default:
+      return null;
+  }
+}
+
+/** A refusal before the kernel started anything cancels the pending command. */
+function refuse(state: ChannelState): ChannelState {
+  const pending = state.pending;
+  if (pending === null || pending.replyId !== null) return state;
+  const text = pending.action === "regenerate" ? "" : pending.text;
+  return {
+    ...state,
+    pending: null,
+    refused: text === "" ? state.refused : { seq: (state.refused?.seq ?? 0) + 1, text },
+  };
+}
+
+/** The pending command is done once the reply it started has settled into `messages`. */
+function settlePending(state: ChannelState): ChannelState {
+  const pending = state.pending;
+  if (pending === null || pending.replyId === null) return state;
+  const replyId = pending.replyId;
+  return state.replies.some((r) => r.id === replyId) ? state : { ...state, pending: null };
+}
+
+function finish(reply: LiveReply, phase: ReplyPhase, now: number, incomplete: boolean): LiveReply {
+  return { ...reply, phase, finishedAt: now, incomplete: reply.incomplete || incomplete };
+}
+
+function askResync(state: ChannelState, id: string): Reduction {
+  if (state.resyncing === id) return { state, send: [] };
+  return { state: { ...state, resyncing: id }, send: [{ kind: "resync", id }] };
+}
+
+function findReply(state: ChannelState, id: string): LiveReply | undefined {
+  return state.replies.find((r) => r.id === id);
+}
+
+function replace(state: ChannelState, next: LiveReply): ChannelState {
+  return { ...state, replies: state.replies.map((r) => (r.id === next.id ? next : r)) };
+}
+
+function withNotice(state: ChannelState, text: string, hint: string): ChannelState {
+  return { ...state, notice: { seq: (state.notice?.seq ?? 0) + 1, text, hint } };
+}

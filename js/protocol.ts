@@ -1,0 +1,182 @@
+// Every message between the kernel and the front end, tagged by `kind`.
+// Mirrors src/nbchat/_protocol.py name for name (same tags, same snake_case keys).
+// Offsets and lengths count UTF-16 code units, i.e. JavaScript string length.
+
+// ---------------------------------------------------------------------------------------
+// Committed history (the `messages` trait; also the JSON transcript format).
+
+export type Role = "system" | "user" | "assistant";
+
+export interface MessageMeta {
+  model?: string; // "provider:name" as resolved, e.g. "ollama:llama3.2", "demo:showcase"
+  provider?: string; // provider label: "Ollama", "OpenAI-compatible", "demo"
+  prompt_tokens?: number;
+  tokens?: number; // completion tokens
+  tokens_per_s?: number;
+  elapsed_s?: number; // wall time from request to last token
+  ttft_s?: number; // time to first token
+  finish_reason?: string | null; // "stop", "length", …; null when stopped or failed
+  stopped?: boolean; // the user stopped it (or a kernel interrupt did)
+  error?: string; // one-line message of the error that ended it
+  hint?: string; // one-line next step for that error
+}
+
+export interface Message {
+  id: string;
+  role: Role;
+  content: string;
+  reasoning?: string;
+  meta?: MessageMeta;
+}
+
+// ---------------------------------------------------------------------------------------
+// Synced traits the view reads.
+
+export type Status = "idle" | "streaming" | "error";
+export type ThemePreference = "auto" | "light" | "dark";
+
+export interface ChatTraits {
+  messages: Message[];
+  status: Status;
+  model: string; // "provider:name"; provider "demo" is the offline demo
+  theme: ThemePreference;
+  height: string; // CSS max-height of the message list, e.g. "520px"
+  compact: boolean; // no input box or toolbar (the %chat magic shows one exchange)
+  placeholder: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Kernel -> front end (custom messages).
+
+export interface StartMsg {
+  kind: "start";
+  id: string; // id the assistant message will have in `messages`
+  text: string; // text already there (a continued reply starts from its partial)
+  model: string;
+}
+
+export interface DeltaMsg {
+  kind: "delta";
+  id: string;
+  seq: number; // 1, 2, 3… per reply, shared by every message kind after `start`
+  offset: number; // where `text` starts in the reply's content (UTF-16 units)
+  text: string;
+  reasoning_offset: number;
+  reasoning: string;
+  tokens: number; // deltas received so far (a live token count)
+}
+
+export interface DoneMsg {
+  kind: "done";
+  id: string;
+  seq: number;
+}
+
+export interface ErrorMsg {
+  kind: "error";
+  id: string | null; // the reply it ended, or null for a refused command
+  message: string;
+  hint: string;
+}
+
+export interface SnapshotMsg {
+  kind: "snapshot";
+  id: string | null; // null: nothing in flight
+  seq: number;
+  text: string;
+  reasoning: string;
+  model: string;
+  tokens: number;
+}
+
+export interface NoticeMsg {
+  kind: "notice";
+  text: string; // e.g. "A reply is still streaming — press Stop first."
+}
+
+export type ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg;
+
+// ---------------------------------------------------------------------------------------
+// Front end -> kernel.
+
+export interface HelloMsg {
+  kind: "hello";
+}
+export interface ResyncMsg {
+  kind: "resync";
+  id: string;
+}
+export interface SubmitMsg {
+  kind: "submit";
+  text: string;
+}
+export interface StopMsg {
+  kind: "stop";
+}
+export interface RegenerateMsg {
+  kind: "regenerate";
+}
+export interface ContinueMsg {
+  kind: "continue";
+}
+export interface EditMsg {
+  kind: "edit";
+  text: string; // new text of the last user message; the reply after it is redone
+}
+export interface ClearMsg {
+  kind: "clear";
+}
+
+export type ClientMessage =
+  | HelloMsg
+  | ResyncMsg
+  | SubmitMsg
+  | StopMsg
+  | RegenerateMsg
+  | ContinueMsg
+  | EditMsg
+  | ClearMsg;
+
+// ---------------------------------------------------------------------------------------
+// Guards: custom messages arrive as untyped JSON, so check the shape before trusting it.
+
+const SERVER_KINDS = new Set(["start", "delta", "done", "error", "snapshot", "notice"]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** True when `value` has a known server `kind` and the fields that kind needs. */
+export function isServerMessage(value: unknown): value is ServerMessage {
+  if (!isRecord(value) || typeof value.kind !== "string" || !SERVER_KINDS.has(value.kind)) {
+    return false;
+  }
+  const str = (k: string): boolean => typeof value[k] === "string";
+  const num = (k: string): boolean => typeof value[k] === "number";
+  switch (value.kind) {
+    case "start":
+      return str("id") && str("text");
+    case "delta":
+      return str("id") && num("seq") && num("offset") && str("text");
+    case "done":
+      return str("id") && num("seq");
+    case "error":
+      return (value.id === null || str("id")) && str("message");
+    case "snapshot":
+      return value.id === null || (str("id") && num("seq") && str("text"));
+    case "notice":
+      return str("text");
+    default:
+      return false;
+  }
+}
+
+/** The `messages` trait, keeping only entries with the fields the view relies on. */
+export function asMessages(value: unknown): Message[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (m): m is Message =>
+      isRecord(m) && typeof m.id === "string" && typeof m.role === "string" &&
+      typeof m.content === "string",
+  );
+}

@@ -1,0 +1,80 @@
+// The model-level live store: one per widget model, shared by every view of it.
+// It owns the `msg:custom` listener (registered in `initialize`, so no message is missed while
+// no view exists) and runs the channel reducer; views subscribe and redraw.
+
+import type { AnyModel } from "@anywidget/types";
+import {
+  type ChannelInput,
+  type ChannelState,
+  initialChannelState,
+  reduce,
+} from "./channel.js";
+import {
+  asMessages,
+  type ChatTraits,
+  type ClientMessage,
+  isServerMessage,
+  type Message,
+} from "./protocol.js";
+
+export type ChatModel = AnyModel<ChatTraits>;
+
+export interface LiveStore {
+  readonly state: ChannelState;
+  /** The committed history, as the `messages` trait holds it now. */
+  messages(): Message[];
+  /** Call `listener` after every state change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /** Send a command to the kernel (and note it, so the views can show it at once). */
+  send(message: ClientMessage): void;
+  dispose(): void;
+}
+
+export function createLiveStore(
+  model: ChatModel,
+  now: () => number = () => performance.now(),
+): LiveStore {
+  let state = initialChannelState;
+  let disposed = false;
+  const listeners = new Set<() => void>();
+  const messages = (): Message[] => asMessages(model.get("messages"));
+
+  const dispatch = (input: ChannelInput): void => {
+    const out = reduce(state, input, { now: now(), messages: messages() });
+    for (const message of out.send) model.send(message);
+    // A new history is news to the views even when the live state stays the same.
+    if (out.state === state && input.kind !== "messages") return;
+    state = out.state;
+    for (const listener of [...listeners]) listener();
+  };
+
+  const onCustom = (content: unknown): void => {
+    if (isServerMessage(content)) dispatch(content);
+  };
+  const onMessages = (): void => dispatch({ kind: "messages", messages: messages() });
+  model.on("msg:custom", onCustom);
+  model.on("change:messages", onMessages);
+
+  return {
+    get state() {
+      return state;
+    },
+    messages,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    send(message) {
+      if (disposed) return;
+      model.send(message);
+      dispatch({ kind: "sent", message });
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      model.off("msg:custom", onCustom);
+      model.off("change:messages", onMessages);
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// The prompt box: a textarea that grows with its text; Enter sends, Shift+Enter adds a line,
+// Esc stops the reply. While a reply streams, Send becomes Stop and a submit is refused with
+// a visible reason (the text stays in the box; the kernel refuses too).
+
+import { button, h, setText, show } from "./dom.js";
+
+export const BUSY_REASON = "A reply is still streaming — press Stop (or Esc) first.";
+const MAX_HEIGHT_PX = 240;
+
+export interface InputHandlers {
+  submit(text: string): void;
+  stop(): void;
+  isBusy(): boolean;
+}
+
+export interface InputBox {
+  readonly el: HTMLElement;
+  readonly textarea: HTMLTextAreaElement;
+  setBusy(busy: boolean): void;
+  setPlaceholder(text: string): void;
+  /** Put back text the kernel refused, unless the user already typed something new. */
+  restore(text: string): void;
+  /** Say why nothing happened. */
+  explain(reason: string): void;
+}
+
+export function createInput(handlers: InputHandlers, signal: AbortSignal): InputBox {
+  const textarea = h("textarea", "nbc-input", {
+    rows: "1",
+    "aria-label": "Message",
+    "data-lm-suppress-shortcuts": "true",
+    spellcheck: "true",
+  });
+  const reason = h("div", "nbc-input-reason", { role: "status", "aria-live": "polite" });
+  show(reason, false);
+  const sendButton = button("nbc-btn nbc-btn-primary nbc-send", "Send message", "Send", () => {
+    if (handlers.isBusy()) handlers.stop();
+    else trySubmit();
+  }, signal);
+  const el = h("div", "nbc-input-area", {}, [
+    reason,
+    h("div", "nbc-input-row", {}, [textarea, sendButton]),
+  ]);
+
+  let hideTimer: ReturnType<typeof setTimeout> | undefined;
+  signal.addEventListener("abort", () => clearTimeout(hideTimer), { once: true });
+  const explain = (text: string): void => {
+    setText(reason, text);
+    show(reason, true);
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(() => show(reason, false), 6000);
+  };
+
+  const grow = (): void => {
+    textarea.style.height = "auto";
+    const height = Math.min(textarea.scrollHeight, MAX_HEIGHT_PX);
+    if (height > 0) textarea.style.height = `${height}px`;
+    textarea.style.overflowY = textarea.scrollHeight > MAX_HEIGHT_PX ? "auto" : "hidden";
+  };
+
+  const trySubmit = (): void => {
+    const text = textarea.value;
+    if (text.trim() === "") return;
+    if (handlers.isBusy()) {
+      explain(BUSY_REASON);
+      return;
+    }
+    show(reason, false);
+    handlers.submit(text);
+    textarea.value = "";
+    grow();
+  };
+
+  textarea.addEventListener(
+    "keydown",
+    (event) => {
+      // Typing must never reach the notebook's command shortcuts.
+      event.stopPropagation();
+      if (event.isComposing) return; // IME candidate selection uses Enter
+      if (event.key === "Enter" && !event.shiftKey && !event.altKey) {
+        event.preventDefault();
+        trySubmit();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        if (handlers.isBusy()) handlers.stop();
+      }
+    },
+    { signal },
+  );
+  textarea.addEventListener("input", grow, { signal });
+
+  return {
+    el,
+    textarea,
+    setBusy(busy) {
+      el.classList.toggle("is-busy", busy);
+      setText(sendButton, busy ? "Stop" : "Send");
+      const label = busy ? "Stop generating" : "Send message";
+      sendButton.setAttribute("aria-label", label);
+      sendButton.title = busy ? "Stop generating (Esc)" : "Send (Enter)";
+      sendButton.classList.toggle("nbc-stop", busy);
+    },
+    setPlaceholder(text) {
+      if (textarea.placeholder !== text) textarea.placeholder = text;
+    },
+    restore(text) {
+      if (textarea.value.trim() !== "") return;
+      textarea.value = text;
+      grow();
+    },
+    explain,
+  };
+}
