@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import socket
 import ssl
 import threading
@@ -66,7 +65,6 @@ __all__ = [
     "error_from_payload",
     "error_from_response",
     "new_client",
-    "normalise_base_url",
     "parse_error_body",
     "raise_for_status",
     "read_capped",
@@ -104,14 +102,6 @@ def new_client(*, connect: float, read: float | None = None) -> httpx.AsyncClien
     """A fresh client for one reply (or one round of probes) on the running loop."""
     timeout = httpx.Timeout(connect=connect, read=read, write=_WRITE_TIMEOUT, pool=connect)
     return httpx.AsyncClient(timeout=timeout, verify=_shared_ssl_context(), follow_redirects=False)
-
-
-def normalise_base_url(url: str) -> str:
-    """``localhost:11434/`` → ``http://localhost:11434``: a scheme, no trailing slash."""
-    url = url.strip()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-        url = "http://" + url
-    return url.rstrip("/")
 
 
 def body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import re
 import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 
@@ -27,6 +28,7 @@ __all__ = [
     "ToolCall",
     "Usage",
     "WireMessage",
+    "normalise_base_url",
     "validate_options",
 ]
 
@@ -160,6 +162,14 @@ class ChatRequest:
     options: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
+def normalise_base_url(url: str) -> str:
+    """``localhost:11434/`` → ``http://localhost:11434``: a scheme, no trailing slash."""
+    url = url.strip()
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
+        url = "http://" + url
+    return url.rstrip("/")
+
+
 # ---------------------------------------------------------------------------------------
 # The provider.
 
@@ -184,7 +194,8 @@ class Provider(abc.ABC):
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ) -> None:
-        self.base_url = (base_url or self.default_base_url or "").rstrip("/")
+        url = base_url or self.default_base_url
+        self.base_url = normalise_base_url(url) if url else ""
         self._api_key = api_key
         self.headers = dict(headers or {})
         self.timeouts = timeouts

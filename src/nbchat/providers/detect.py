@@ -17,6 +17,7 @@ import httpx
 
 from ..errors import NbchatError, ServerUnreachable
 from . import _http
+from .base import normalise_base_url
 from .ollama import ollama_host
 
 __all__ = [
@@ -142,7 +143,7 @@ def split_base_url(url: str) -> tuple[str, str, bool]:
     >>> split_base_url("http://127.0.0.1:8080")
     ('http://127.0.0.1:8080', 'http://127.0.0.1:8080/v1', False)
     """
-    url = _http.normalise_base_url(url)
+    url = normalise_base_url(url)
     for pasted in _PASTED:
         if url.endswith(pasted) and len(urllib.parse.urlsplit(url).path) >= len(pasted):
             url = url[: -len(pasted)]

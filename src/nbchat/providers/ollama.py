@@ -18,14 +18,12 @@ from . import _http, register
 from ._ndjson import NDJSONFramer, Record
 from .base import (
     COMMON_OPTIONS,
-    DEFAULT_TIMEOUTS,
     ChatRequest,
     Finish,
     Provider,
     ReasoningDelta,
     StreamEvent,
     TextDelta,
-    Timeouts,
     ToolCall,
     Usage,
 )
@@ -87,17 +85,6 @@ class OllamaProvider(Provider):
     default_base_url = DEFAULT_OLLAMA_URL
     key_env_var = "OLLAMA_API_KEY"
     options = OLLAMA_OPTIONS
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: Timeouts = DEFAULT_TIMEOUTS,
-    ) -> None:
-        super().__init__(base_url=base_url, api_key=api_key, headers=headers, timeouts=timeouts)
-        self.base_url = _http.normalise_base_url(self.base_url)
 
     def body(self, request: ChatRequest) -> dict[str, typing.Any]:
         """The JSON body of ``POST /api/chat`` for ``request`` (options validated here)."""

@@ -31,14 +31,12 @@ from ..errors import (
 from . import _http, register
 from .base import (
     COMMON_OPTIONS,
-    DEFAULT_TIMEOUTS,
     ChatRequest,
     Finish,
     Provider,
     ReasoningDelta,
     StreamEvent,
     TextDelta,
-    Timeouts,
     ToolCall,
     Usage,
 )
@@ -61,17 +59,6 @@ class OpenAIProvider(Provider):
     default_base_url = "https://api.openai.com/v1"
     key_env_var = "OPENAI_API_KEY"
     options = OPENAI_OPTIONS
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: Timeouts = DEFAULT_TIMEOUTS,
-    ) -> None:
-        super().__init__(base_url=base_url, api_key=api_key, headers=headers, timeouts=timeouts)
-        self.base_url = _http.normalise_base_url(self.base_url)
 
     def body(self, request: ChatRequest) -> dict[str, typing.Any]:
         """The JSON body of ``POST /chat/completions`` (options validated here)."""
