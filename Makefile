@@ -20,7 +20,10 @@ demo: $(BIN)/.installed src/nbchat/static/widget.js
 test: setup lint
 	npm run --silent typecheck
 	npm run --silent test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not e2e"
+	@# Browser tests in their own process: Playwright's sync API keeps an event loop
+	@# running in the main thread, which pytest-asyncio's tests cannot share.
+	$(BIN)/python -m pytest -m e2e
 
 bench: $(BIN)/.installed src/nbchat/static/widget.js /usr/bin/chromium
 	$(BIN)/python -m benchmarks
