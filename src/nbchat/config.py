@@ -446,8 +446,19 @@ def _resolve_detected(
             return Resolution(
                 "ollama", picked, found.base_url, why(picked_why, found.reason), api_key=ollama_key
             )
-        if openai_ready and not _installed(name, found.base_url, ollama_key):
-            return _openai_for(name, key, why(named, "not installed in Ollama; OPENAI_* is set"))
+        if not _installed(name, found.base_url, ollama_key):
+            if openai_ready:
+                reason = why(named, "not installed in Ollama; OPENAI_* is set")
+                return _openai_for(name, key, reason)
+            prefix = name.partition(":")[0]
+            if ":" in name and prefix not in providers.names():
+                # "anthropic:claude…" is neither a provider nor a model Ollama has; sending
+                # it would only come back as a 404.
+                raise UnknownProvider(
+                    f"Unknown provider {prefix!r}, and Ollama has no model {name!r}.",
+                    hint=f"Use one of: {', '.join(providers.names())} (as 'provider:model'), "
+                    f"or `ollama pull {name}`.",
+                )
         return Resolution(
             "ollama", name, found.base_url, why(named, found.reason), api_key=ollama_key
         )

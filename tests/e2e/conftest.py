@@ -42,7 +42,9 @@ def _fresh_artifacts() -> None:
         old.unlink()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync_playwright runs, its event loop is the main thread's
+# running loop, and every pytest-asyncio test collected after it would fail to start.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     _require_setup()
     from playwright.sync_api import sync_playwright

@@ -1,0 +1,68 @@
+"""Fixtures of the reliability suite: a clean nbchat, the project's emulators, a recording comm,
+a real kernel, and (for the browser tests) the e2e suite's JupyterLab and Chromium."""
+
+from __future__ import annotations
+
+import pathlib
+import typing
+from collections.abc import Iterator
+
+import comm
+import pytest
+from tests.e2e.conftest import browser, lab, lab_server  # noqa: F401  (fixtures)
+from tests.reliability.harness import (
+    NBCHAT_ENV,
+    KernelSession,
+    RawServer,
+    RecordingComm,
+    kernel_env,
+)
+from tests.servers.fixtures import emulator  # noqa: F401  (a fixture)
+
+from nbchat import config
+
+
+@pytest.fixture(autouse=True)
+def clean_nbchat(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No configure() defaults, no cached detections, no environment that reaches a server."""
+    for name in NBCHAT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(config, "_settings", config.Settings())
+    config.forget_detections()
+    yield
+    config.forget_detections()
+
+
+@pytest.fixture
+def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widgets made in this test get a :class:`RecordingComm` instead of a kernel's comm."""
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+
+
+@pytest.fixture
+def raw_server() -> Iterator[typing.Callable[..., RawServer]]:
+    """A factory like ``emulator``: ``raw_server("ollama")`` answers queued raw bytes first."""
+    started: list[RawServer] = []
+
+    def start(flavour: str = "ollama", **kwargs: typing.Any) -> RawServer:
+        server = RawServer(flavour, **kwargs)
+        server.start()
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelSession]:
+    """One real IPython kernel for the tests of a module."""
+    cwd: pathlib.Path = tmp_path_factory.mktemp("kernel")
+    session = KernelSession(cwd, env=kernel_env())
+    try:
+        yield session
+    finally:
+        session.stop()
