@@ -312,7 +312,7 @@ def test_the_example_notebook_runs_top_to_bottom_on_the_demo(
 
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     failed = [c.source for c in code_cells for o in c.outputs if o.output_type == "error"]
-    assert failed == ["def mean(values):\n    return sum(values) / len(values)\n\nmean([])"]
+    assert failed == ["def mean(values):\n    return sum(values) / len(values)\n\n\nmean([])"]
     asks = [
         c
         for c in code_cells
