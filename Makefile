@@ -10,12 +10,14 @@ LLAMA_VENV := .venv-llama
 LLAMA_VERSION := 0.3.36
 WHEELS := $(HOME)/.cache/nbchat/wheels
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 JS_SOURCES := $(shell find js -type f 2>/dev/null) package.json tsconfig.json
 
 .PHONY: demo test bench setup lint check-js check-py
 
 demo: $(BIN)/.installed src/nbchat/static/widget.js
-	$(BIN)/jupyter lab notebooks/quickstart.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) notebooks/quickstart.ipynb
 
 test: setup lint
 	npm run --silent typecheck
