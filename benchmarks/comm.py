@@ -4,16 +4,17 @@ Measured at the kernel: the widget's comm is replaced by one that counts what wo
 the wire — each message's payload (a custom message's content, an update's trait values),
 JSON-encoded as jupyter_client encodes it, without the Jupyter envelope — and when.
 
-For each token rate (100, 1,000 and 10,000 tokens/s) a fresh chat gets one reply from the
-offline demo (``demo:long`` cut to a few seconds of tokens, so every rate streams for a
-while), three ways:
+For each token rate (100, 1,000 and 10,000 tokens/s) and reply length (short: the offline
+demo's ``demo:long`` cut to 300 tokens; medium: cut to 2,000; long: all of its 10,000
+tokens), a fresh chat gets one reply, three ways:
 
 - **nbchat, UI**: a ``submit`` from the front end, streamed by a task on an event loop;
 - **nbchat, ask**: ``chat.ask()`` from code, streamed from the calling thread;
 - **baseline**: a tiny widget whose one synced trait holds the whole text, set per token.
 
 Targets: payload ≤ 2x the reply's JSON size + 4 KB, and at most 30 messages in any
-one-second window.
+one-second window. Every reply streams in real time, so a full run takes about 7 minutes
+(most of it the 100-second replies at 100 tokens/s); ``--quick`` runs the short replies.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from nbchat.widget import Chat
 
 RESULTS = pathlib.Path(__file__).parent / "results" / "comm.json"
 RATES = (100, 1_000, 10_000)
+#: Reply lengths in tokens; ``None`` is all of ``demo:long`` (10,000 tokens).
+LENGTHS: dict[str, int | None] = {"short": 300, "medium": 2_000, "long": None}
 PROMPT = "Tell me a long story."
 MAX_PER_SECOND = 30
 SLACK_BYTES = 4096
@@ -49,11 +52,18 @@ def wire_size(value: object) -> int:
     return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
+class Sent(typing.NamedTuple):
+    time: float
+    size: int  # payload bytes
+    kind: str  # a custom message's kind, or "update"
+    text_size: int  # of a delta: its text and reasoning, JSON-escaped; the rest is envelope
+
+
 class CountingComm(BaseComm):
     """Counts the payload of every comm message after the opening one."""
 
     def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
-        self.sent: list[tuple[float, int]] = []  # (time, payload bytes)
+        self.sent: list[Sent] = []
         super().__init__(*args, **kwargs)
 
     def publish_msg(
@@ -68,7 +78,14 @@ class CountingComm(BaseComm):
             return  # comm_open carries the bundle once per widget, not per reply
         method = data.get("method")
         payload = data.get("content") if method == "custom" else data.get("state")
-        self.sent.append((time.monotonic(), wire_size(payload)))
+        kind, text_size = "update", 0
+        if method == "custom" and isinstance(payload, dict):
+            kind = str(payload.get("kind"))
+            if kind == "delta":
+                pieces = [payload[k] for k in ("text", "reasoning") if k in payload]
+                # Without the quotes: the reply's own JSON size counts them once, not per delta.
+                text_size = sum(wire_size(piece) - 2 for piece in pieces)
+        self.sent.append(Sent(time.monotonic(), wire_size(payload), kind, text_size))
 
 
 @contextlib.contextmanager
@@ -97,32 +114,45 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
-def summarize(sent: list[tuple[float, int]], reply: str) -> dict[str, typing.Any]:
-    times = [t for t, _ in sent]
-    payload = sum(n for _, n in sent)
+def summarize(sent: list[Sent], reply: str) -> dict[str, typing.Any]:
+    times = [m.time for m in sent]
+    payload = sum(m.size for m in sent)
     reply_json = wire_size(reply)
     budget = 2 * reply_json + SLACK_BYTES
+    deltas = [m for m in sent if m.kind == "delta"]
+    envelopes = sum(m.size - m.text_size for m in deltas)
+    seconds = times[-1] - times[0] if times else 0.0
     return {
         "messages": len(sent),
         "payload_bytes": payload,
         "reply_json_bytes": reply_json,
-        "seconds": round(times[-1] - times[0], 3) if times else 0.0,
+        "seconds": round(seconds, 3),
         "max_messages_in_1s": max_in_window(times),
         "budget_bytes": budget,
+        "budget_ratio": round(payload / budget, 3),
         # What the messages themselves add on top of the text sent twice (deltas, then the
-        # committed message): envelopes, ids, offsets, the prompt, the meta.
+        # committed message): the deltas' envelopes, and the rest (the prompt, the reply's
+        # meta, start and done).
         "beyond_twice_reply_bytes": payload - 2 * reply_json,
+        "deltas": len(deltas),
+        # Over a second or more; a shorter reply's rate says little.
+        "deltas_per_s": round(len(deltas) / seconds, 1) if seconds >= 1 else None,
+        "delta_envelope_bytes": envelopes,
+        "mean_envelope_bytes": round(envelopes / len(deltas), 1) if deltas else 0.0,
         "within_bytes": payload <= budget,
         "within_rate": max_in_window(times) <= MAX_PER_SECOND,
     }
 
 
-def options(rate: int, seconds: float) -> dict[str, typing.Any]:
-    return {"tokens_per_second": rate, "max_tokens": max(int(rate * seconds), 50)}
+def options(rate: int, tokens: int | None) -> dict[str, typing.Any]:
+    chosen: dict[str, typing.Any] = {"tokens_per_second": rate}
+    if tokens is not None:
+        chosen["max_tokens"] = tokens
+    return chosen
 
 
-def run_ask(rate: int, seconds: float) -> dict[str, typing.Any]:
-    chat = Chat("demo:long", **options(rate, seconds))
+def run_ask(rate: int, tokens: int | None) -> dict[str, typing.Any]:
+    chat = Chat("demo:long", **options(rate, tokens))
     reply = chat.ask(PROMPT)
     counter = typing.cast(CountingComm, chat.comm)
     result = summarize(counter.sent, reply)
@@ -130,9 +160,9 @@ def run_ask(rate: int, seconds: float) -> dict[str, typing.Any]:
     return result
 
 
-def run_ui(rate: int, seconds: float) -> dict[str, typing.Any]:
+def run_ui(rate: int, tokens: int | None) -> dict[str, typing.Any]:
     async def go() -> dict[str, typing.Any]:
-        chat = Chat("demo:long", **options(rate, seconds))
+        chat = Chat("demo:long", **options(rate, tokens))
         counter = typing.cast(CountingComm, chat.comm)
         ended = asyncio.Event()
         chat.observe(lambda change: ended.set() if change["new"] != "streaming" else None, "status")
@@ -154,9 +184,9 @@ def run_ui(rate: int, seconds: float) -> dict[str, typing.Any]:
     return asyncio.run(go())
 
 
-def run_baseline(rate: int, seconds: float) -> dict[str, typing.Any]:
+def run_baseline(rate: int, tokens: int | None) -> dict[str, typing.Any]:
     widget = FullTextWidget()
-    conversation = Conversation("demo:long", **options(rate, seconds))
+    conversation = Conversation("demo:long", **options(rate, tokens))
     for event in conversation.prompt(PROMPT):
         if isinstance(event, TextDelta):
             widget.text += event.text
@@ -166,55 +196,60 @@ def run_baseline(rate: int, seconds: float) -> dict[str, typing.Any]:
     return result
 
 
-def measure(rates: tuple[int, ...], seconds: float) -> dict[str, typing.Any]:
-    results: dict[str, typing.Any] = {
-        "python": sys.version.split()[0],
-        "seconds_per_reply": seconds,
-        "rates": {},
-    }
+def measure(rates: tuple[int, ...], lengths: dict[str, int | None]) -> dict[str, typing.Any]:
+    results: dict[str, typing.Any] = {"python": sys.version.split()[0], "rows": []}
     with counting_comms():
-        for rate in rates:
-            row = {
-                "nbchat_ui": run_ui(rate, seconds),
-                "nbchat_ask": run_ask(rate, seconds),
-                "baseline": run_baseline(rate, seconds),
-            }
-            base, ours = row["baseline"], row["nbchat_ui"]
-            row["bytes_ratio"] = round(base["payload_bytes"] / ours["payload_bytes"], 1)
-            row["messages_ratio"] = round(base["messages"] / ours["messages"], 1)
-            results["rates"][str(rate)] = row
+        for length, tokens in lengths.items():
+            for rate in rates:
+                row: dict[str, typing.Any] = {
+                    "length": length,
+                    "tokens_per_second": rate,
+                    "nbchat_ui": run_ui(rate, tokens),
+                    "nbchat_ask": run_ask(rate, tokens),
+                    "baseline": run_baseline(rate, tokens),
+                }
+                base, ours = row["baseline"], row["nbchat_ui"]
+                row["bytes_ratio"] = round(base["payload_bytes"] / ours["payload_bytes"], 1)
+                row["messages_ratio"] = round(base["messages"] / ours["messages"], 1)
+                results["rows"].append(row)
+                print(report_row(row), flush=True)
     return results
 
 
-def report(results: dict[str, typing.Any]) -> str:
-    lines = [
-        f"comm: one reply of ~{results['seconds_per_reply']} s per rate, "
-        f"Python {results['python']}",
-        f"{'tokens/s':>9} {'path':<11} {'msgs':>6} {'max/1s':>7} {'payload B':>12} "
-        f"{'reply B':>9} {'budget B':>9} {'beyond 2x':>10}  bytes  rate",
-    ]
-    for rate, row in results["rates"].items():
-        for path in ("nbchat_ui", "nbchat_ask", "baseline"):
-            r = row[path]
-            ok = ("ok" if r["within_bytes"] else "OVER", "ok" if r["within_rate"] else "OVER")
-            lines.append(
-                f"{int(rate):>9,} {path:<11} {r['messages']:>6,} {r['max_messages_in_1s']:>7} "
-                f"{r['payload_bytes']:>12,} {r['reply_json_bytes']:>9,} "
-                f"{r['budget_bytes']:>9,} {r['beyond_twice_reply_bytes']:>10,}  {ok[0]:<5}  {ok[1]}"
-            )
+HEADER = (
+    f"{'length':<7}{'tok/s':>7} {'path':<11}{'seconds':>8}{'msgs':>7}{'max/1s':>7}"
+    f"{'payload B':>13}{'reply B':>9}{'budget B':>10}{'/budget':>8}{'deltas/s':>9}"
+    f"{'envelope':>9}"
+)
+
+
+def report_row(row: dict[str, typing.Any]) -> str:
+    lines = []
+    for path in ("nbchat_ui", "nbchat_ask", "baseline"):
+        r = row[path]
+        envelope = f"{r['mean_envelope_bytes']:>8.1f}B" if r["deltas"] else f"{'':>9}"
+        per_s = "" if not r["deltas"] or r["deltas_per_s"] is None else f"{r['deltas_per_s']:.1f}"
         lines.append(
-            f"{'':>9} baseline / nbchat: {row['bytes_ratio']}x bytes, "
-            f"{row['messages_ratio']}x messages"
+            f"{row['length']:<7}{row['tokens_per_second']:>7,} {path:<11}{r['seconds']:>8.1f}"
+            f"{r['messages']:>7,}{r['max_messages_in_1s']:>7,}{r['payload_bytes']:>13,}"
+            f"{r['reply_json_bytes']:>9,}{r['budget_bytes']:>10,}{r['budget_ratio']:>8.2f}"
+            f"{per_s:>9}{envelope}"
         )
+    lines.append(
+        f"{'':>15}baseline / nbchat ui: {row['bytes_ratio']}x bytes, "
+        f"{row['messages_ratio']}x messages"
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks comm")
-    parser.add_argument("--quick", action="store_true", help="one-second replies")
+    parser.add_argument("--quick", action="store_true", help="the short replies only")
     args = parser.parse_args(argv)
-    results = measure(RATES, 1.0 if args.quick else 3.0)
-    print(report(results))
+    lengths = {"short": LENGTHS["short"]} if args.quick else LENGTHS
+    print(f"comm: one reply per length and rate, Python {sys.version.split()[0]}")
+    print(HEADER, flush=True)
+    results = measure(RATES, lengths)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
     return 0

@@ -5,7 +5,9 @@
 // - `start` opens a live reply; `delta`s must arrive in `seq` order with `offset` equal to the
 //   text we hold. A gap or a mismatched offset asks the kernel for `resync{id}` once and ignores
 //   deltas until the `snapshot` arrives. Duplicate or late deltas (seq already applied) are
-//   dropped silently.
+//   dropped silently. A delta carries only what changed (see protocol.ts): text, reasoning, or
+//   both, and the exact token count a few times a second; in between, the count is estimated
+//   from the text's growth at the rate counted so far.
 // - `done`/`error` finish the reply; it stays live until the `messages` trait holds it, so it is
 //   never shown twice nor dropped, whichever of the trait update and `done` arrives first.
 
@@ -13,12 +15,22 @@ import type { ClientMessage, Message, ServerMessage } from "./protocol.js";
 
 export type ReplyPhase = "streaming" | "done" | "error";
 
+/** A token count and the reply's length (text + reasoning, UTF-16 units) when it was true. */
+export interface TokenMark {
+  readonly tokens: number;
+  readonly length: number;
+}
+
 export interface LiveReply {
   readonly id: string;
   readonly model: string;
   readonly text: string;
   readonly reasoning: string;
+  /** Exact when the kernel last counted (`counted`), estimated in between. */
   readonly tokens: number;
+  /** The kernel's last exact count, and where counting began (`start` or a snapshot). */
+  readonly counted: TokenMark;
+  readonly countedFrom: TokenMark;
   /** Last `seq` applied (0 right after `start`). */
   readonly seq: number;
   readonly phase: ReplyPhase;
@@ -105,12 +117,15 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
   switch (input.kind) {
     case "start": {
       const baseline = ctx.messages.find((m) => m.id === input.id)?.content ?? null;
+      const mark = { tokens: 0, length: (input.text ?? "").length };
       const reply: LiveReply = {
         id: input.id,
         model: input.model ?? "",
         text: input.text ?? "",
         reasoning: "",
         tokens: 0,
+        counted: mark,
+        countedFrom: mark,
         seq: 0,
         phase: "streaming",
         error: null,
@@ -144,21 +159,25 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
         return same;
       }
       if (input.seq <= reply.seq) return same; // duplicate or late
+      const text = input.text ?? "";
       const reasoning = input.reasoning ?? "";
-      const reasoningOffset = input.reasoning_offset ?? reply.reasoning.length;
       if (
         input.seq !== reply.seq + 1 ||
-        input.offset !== reply.text.length ||
-        (reasoning !== "" && reasoningOffset !== reply.reasoning.length)
+        (input.text !== undefined && input.offset !== reply.text.length) ||
+        (input.reasoning !== undefined && input.reasoning_offset !== reply.reasoning.length)
       ) {
         return askResync(state, input.id);
       }
-      const grows = input.text !== "" || reasoning !== "";
+      const grows = text !== "" || reasoning !== "";
+      const length = reply.text.length + text.length + reply.reasoning.length + reasoning.length;
+      const counted =
+        typeof input.tokens === "number" ? { tokens: input.tokens, length } : reply.counted;
       const next: LiveReply = {
         ...reply,
-        text: reply.text + input.text,
+        text: reply.text + text,
         reasoning: reply.reasoning + reasoning,
-        tokens: typeof input.tokens === "number" ? input.tokens : reply.tokens + 1,
+        tokens: counted === reply.counted ? estimateTokens(reply, length) : counted.tokens,
+        counted,
         seq: input.seq,
         firstTokenAt: reply.firstTokenAt ?? (grows ? ctx.now : null),
       };
@@ -204,12 +223,17 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
         return same; // an answer to someone else's hello, older than what we hold
       }
       const grows = input.text !== "" || (input.reasoning ?? "") !== "";
+      const tokens = input.tokens ?? prior?.tokens ?? 0;
+      const mark = { tokens, length: input.text.length + (input.reasoning ?? "").length };
       const reply: LiveReply = {
         id: input.id,
         model: input.model ?? prior?.model ?? "",
         text: input.text,
         reasoning: input.reasoning ?? "",
-        tokens: input.tokens ?? prior?.tokens ?? 0,
+        tokens,
+        counted: mark,
+        // A resync keeps counting from the start, so the rate stays known.
+        countedFrom: prior?.countedFrom ?? mark,
         seq: input.seq,
         phase: "streaming",
         error: null,
@@ -301,6 +325,16 @@ function settlePending(state: ChannelState): ChannelState {
   if (pending === null || pending.replyId === null) return state;
   const replyId = pending.replyId;
   return state.replies.some((r) => r.id === replyId) ? state : { ...state, pending: null };
+}
+
+/** Tokens by `length`, at the rate the kernel's counts have shown so far; never fewer than
+ * the count already shown (the next exact count corrects it either way). */
+function estimateTokens(reply: LiveReply, length: number): number {
+  const { counted, countedFrom: from } = reply;
+  const grown = counted.length - from.length;
+  if (grown <= 0) return reply.tokens; // no rate yet: hold the count
+  const perUnit = (counted.tokens - from.tokens) / grown;
+  return Math.max(reply.tokens, counted.tokens + Math.round((length - counted.length) * perUnit));
 }
 
 function finish(reply: LiveReply, phase: ReplyPhase, now: number, incomplete: boolean): LiveReply {

@@ -55,15 +55,19 @@ export interface StartMsg {
   model: string;
 }
 
+// A delta is sent many times a second, so it carries only what changed: `offset` + `text` when
+// there is new answer text, `reasoning_offset` + `reasoning` when there is new reasoning (each
+// pair both or neither), and `tokens` when the count is refreshed (a few times a second; in
+// between the reducer estimates it from the text's growth).
 export interface DeltaMsg {
   kind: "delta";
   id: string;
   seq: number; // 1, 2, 3… per reply, shared by every message kind after `start`
-  offset: number; // where `text` starts in the reply's content (UTF-16 units)
-  text: string;
-  reasoning_offset: number;
-  reasoning: string;
-  tokens: number; // deltas received so far (a live token count)
+  offset?: number; // where `text` starts in the reply's content (UTF-16 units)
+  text?: string;
+  reasoning_offset?: number;
+  reasoning?: string;
+  tokens?: number; // deltas received so far (a live token count)
 }
 
 export interface DoneMsg {
@@ -153,11 +157,18 @@ export function isServerMessage(value: unknown): value is ServerMessage {
   }
   const str = (k: string): boolean => typeof value[k] === "string";
   const num = (k: string): boolean => typeof value[k] === "number";
+  const absent = (k: string): boolean => value[k] === undefined;
+  // An optional pair of a delta: both there (offset a number, text a string) or neither.
+  const pair = (offset: string, text: string): boolean =>
+    (num(offset) && str(text)) || (absent(offset) && absent(text));
   switch (value.kind) {
     case "start":
       return str("id") && str("text");
     case "delta":
-      return str("id") && num("seq") && num("offset") && str("text");
+      return (
+        str("id") && num("seq") && pair("offset", "text") &&
+        pair("reasoning_offset", "reasoning") && (absent("tokens") || num("tokens"))
+      );
     case "done":
       return str("id") && num("seq");
     case "error":

@@ -2,14 +2,23 @@
 
 A reply can arrive at 10,000 tokens a second; the front end needs a few updates a second
 and Jupyter Server drops comm messages past 1,000 a second. So the channel never sends a
-message per token: text accumulates, and a delta carrying everything new goes out at most
-once per :data:`MIN_INTERVAL`. When tokens stop arriving before the interval is over, a
-timer sends the tail (the trailing flush), so nothing waits for the next token.
+message per token: text accumulates, and a delta carries everything new. When it goes out
+depends on what is waiting (see :meth:`Channel._due`):
+
+- at most once per :data:`MIN_INTERVAL` (20 a second), once :data:`MIN_UNITS` of text wait:
+  a fast stream moves as smoothly as the view draws it;
+- otherwise once :data:`MAX_HOLD` has passed since the last message: a slow stream sends
+  fewer, fuller deltas (a delta's envelope is ~75 bytes, a token's text ~5), and no text
+  waits longer than the eye would notice.
+
+A timer sends what is pending when its time comes (the trailing flush), so nothing waits
+for the next token.
 
 Each delta says where its text starts (``offset``, in UTF-16 units as JavaScript counts)
 and numbers itself (``seq``), so a front end that missed one notices and asks for a
 ``snapshot``; a view that (re)connects says ``hello`` and gets one too. Bytes sent stay
-proportional to the reply: each piece of text travels once, plus snapshots on request.
+proportional to the reply: each piece of text travels once, plus snapshots on request,
+and a delta names only what it carries (see :class:`~nbchat._protocol.DeltaMsg`).
 
 The channel knows nothing of widgets or threads: it calls ``send`` with a message and asks
 a :class:`Scheduler` for time and timers. On the kernel's loop the scheduler is the asyncio
@@ -35,11 +44,28 @@ from ._protocol import (
     utf16_len,
 )
 
-__all__ = ["MIN_INTERVAL", "Channel", "PollingScheduler", "Scheduler", "TimerHandle"]
+__all__ = [
+    "MAX_HOLD",
+    "MIN_INTERVAL",
+    "MIN_UNITS",
+    "TOKENS_INTERVAL",
+    "Channel",
+    "PollingScheduler",
+    "Scheduler",
+    "TimerHandle",
+]
 
-#: Least time between two messages of one reply: at most 25 a second, which leaves room
-#: under the 30-a-second budget for the trait updates at a reply's start and end.
-MIN_INTERVAL = 0.04
+#: Least time between two messages of one reply: at most 20 a second. The view draws a
+#: streaming reply at most 20 times a second (``LIVE_RENDER_MS`` in js/view/chat.ts), so
+#: more deltas would not be seen apart, only paid for; and it leaves room under the
+#: 30-a-second budget for the trait updates at a reply's start and end.
+MIN_INTERVAL = 0.05
+#: Most time pending text waits after the previous message: about what the eye notices.
+MAX_HOLD = 0.1
+#: Pending text (UTF-16 units) worth a delta of its own before :data:`MAX_HOLD` is up.
+MIN_UNITS = 64
+#: Least time between two exact token counts in deltas; the front end estimates between.
+TOKENS_INTERVAL = 0.5
 
 # A lone surrogate cannot be encoded as UTF-8, so it would break the comm's JSON.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -116,12 +142,15 @@ class _Reply:
         "model",
         "pending_reasoning",
         "pending_text",
+        "pending_units",
         "reasoning",
         "reasoning_len",
         "seq",
         "text",
         "text_len",
         "tokens",
+        "tokens_sent",
+        "tokens_sent_at",
     )
 
     def __init__(self, reply_id: str, model: str, text: str, reasoning: str) -> None:
@@ -129,6 +158,8 @@ class _Reply:
         self.model = model
         self.seq = 0
         self.tokens = 0
+        self.tokens_sent = 0
+        self.tokens_sent_at = -math.inf
         # Sent pieces are kept as lists and joined only for a snapshot, so a long reply
         # does not cost a copy of itself per delta.
         self.text: list[str] = [text] if text else []
@@ -137,11 +168,20 @@ class _Reply:
         self.reasoning_len = utf16_len(reasoning)
         self.pending_text: list[str] = []
         self.pending_reasoning: list[str] = []
+        self.pending_units = 0
 
     def take_pending(self) -> tuple[str, str]:
+        """The pending text and reasoning, now counted as sent."""
         text, reasoning = "".join(self.pending_text), "".join(self.pending_reasoning)
         self.pending_text.clear()
         self.pending_reasoning.clear()
+        self.pending_units = 0
+        if text:
+            self.text.append(text)
+            self.text_len += utf16_len(text)
+        if reasoning:
+            self.reasoning.append(reasoning)
+            self.reasoning_len += utf16_len(reasoning)
         return text, reasoning
 
 
@@ -164,9 +204,11 @@ class Channel:
         self._send = send
         self._scheduler = scheduler
         self._interval = interval
+        self._hold = max(MAX_HOLD, interval)
         self._reply: _Reply | None = None
         self._last_sent = -math.inf
         self._timer: TimerHandle | None = None
+        self._timer_due = math.inf
         self._snapshot_wanted = False
 
     @property
@@ -233,28 +275,44 @@ class Channel:
         if reply is None:
             raise RuntimeError("no reply in flight")
         reply.tokens += 1
-        if text:
-            (reply.pending_reasoning if reasoning else reply.pending_text).append(_clean(text))
+        if not text:
+            return  # a count only: it rides with the next text, or the committed message
+        text = _clean(text)
+        (reply.pending_reasoning if reasoning else reply.pending_text).append(text)
+        reply.pending_units += utf16_len(text)
         self._arm()
 
+    def _due(self, reply: _Reply) -> float:
+        """When what is pending may go out: soon if it is worth a message, else later."""
+        if self._snapshot_wanted or reply.pending_units >= MIN_UNITS:
+            return self._last_sent + self._interval
+        return self._last_sent + self._hold
+
     def _arm(self) -> None:
-        """Flush now if the interval has passed since the last message, else set a timer."""
-        if self._timer is not None:
-            return  # a flush is already due; it will carry this too
-        wait = self._last_sent + self._interval - self._scheduler.time()
-        if wait <= 0:
+        """Flush now if what is pending is due, else have a timer do it when it is."""
+        reply = self._reply
+        if reply is None:
+            return
+        due = self._due(reply)
+        now = self._scheduler.time()
+        if due <= now:
+            self._cancel_timer()
             self._flush()
-        else:
-            self._timer = self._scheduler.call_later(wait, self._on_timer)
+        elif due < self._timer_due:  # no timer yet, or one set for a later time
+            self._cancel_timer()
+            self._timer = self._scheduler.call_later(due - now, self._on_timer)
+            self._timer_due = due
 
     def _on_timer(self) -> None:
         self._timer = None
+        self._timer_due = math.inf
         self._flush()
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._timer_due = math.inf
 
     def _flush(self) -> None:
         reply = self._reply
@@ -265,39 +323,29 @@ class Channel:
             self._send_snapshot(reply)
             return
         if not reply.pending_text and not reply.pending_reasoning:
-            return  # tokens without text (a count only) wait for real text or the end
+            return
+        offset, reasoning_offset = reply.text_len, reply.reasoning_len
         text, reasoning = reply.take_pending()
         reply.seq += 1
-        msg = DeltaMsg(
-            kind="delta",
-            id=reply.id,
-            seq=reply.seq,
-            offset=reply.text_len,
-            text=text,
-            reasoning_offset=reply.reasoning_len,
-            reasoning=reasoning,
-            tokens=reply.tokens,
-        )
+        msg = DeltaMsg(kind="delta", id=reply.id, seq=reply.seq)
+        # Only what this delta carries: the envelope is most of a slow stream's bytes.
         if text:
-            reply.text.append(text)
-            reply.text_len += utf16_len(text)
+            msg["offset"], msg["text"] = offset, text
         if reasoning:
-            reply.reasoning.append(reasoning)
-            reply.reasoning_len += utf16_len(reasoning)
+            msg["reasoning_offset"], msg["reasoning"] = reasoning_offset, reasoning
+        now = self._scheduler.time()
+        if reply.tokens != reply.tokens_sent and now - reply.tokens_sent_at >= TOKENS_INTERVAL:
+            msg["tokens"] = reply.tokens
+            reply.tokens_sent, reply.tokens_sent_at = reply.tokens, now
         self._emit(msg)
 
     def _send_snapshot(self, reply: _Reply) -> None:
         # The snapshot carries the pending pieces too, so it also counts as a flush.
-        text, reasoning = reply.take_pending()
-        if text:
-            reply.text.append(text)
-            reply.text_len += utf16_len(text)
-        if reasoning:
-            reply.reasoning.append(reasoning)
-            reply.reasoning_len += utf16_len(reasoning)
+        reply.take_pending()
         full_text, full_reasoning = "".join(reply.text), "".join(reply.reasoning)
         reply.text, reply.reasoning = [full_text], [full_reasoning]
         reply.seq += 1
+        reply.tokens_sent, reply.tokens_sent_at = reply.tokens, self._scheduler.time()
         self._emit(
             SnapshotMsg(
                 kind="snapshot",

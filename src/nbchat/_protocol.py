@@ -67,10 +67,19 @@ class StartMsg(typing.TypedDict):
     model: str
 
 
-class DeltaMsg(typing.TypedDict):
+class _DeltaHead(typing.TypedDict):
     kind: typing.Literal["delta"]
     id: str
     seq: int  # 1, 2, 3… per reply, shared by every message kind after ``start``
+
+
+class DeltaMsg(_DeltaHead, total=False):
+    """New text of the reply in flight. A delta is sent many times a second, so it carries
+    only what changed: ``offset`` + ``text`` when there is new answer text,
+    ``reasoning_offset`` + ``reasoning`` when there is new reasoning (each pair both or
+    neither), and ``tokens`` when the count is refreshed (a few times a second; in between
+    the front end estimates it from the text's growth)."""
+
     offset: int  # where ``text`` starts in the reply's content (UTF-16 units)
     text: str
     reasoning_offset: int

@@ -22,7 +22,10 @@ Semantics:
 - Leaving the iteration early (``break``, an exception in the loop body) stops the turn. A
   ``KeyboardInterrupt`` (kernel interrupt) during sync iteration stops the turn, records the
   partial reply as stopped, and then propagates so the cell still ends.
-- ``Turn.stop()`` is thread-safe and closes the HTTP response (the server stops).
+- ``Turn.stop()`` is thread-safe and closes the HTTP response (the server stops). A turn
+  stopped before its first step sends nothing; iterated anyway, it ends at once and is
+  recorded like any stopped turn (the prompt, an empty reply marked stopped), so a Stop
+  racing a Send never loses what the user typed.
 - ``regenerate()`` replaces the last assistant reply (retrying a failed one); ``resume()``
   continues the last assistant reply (stopped or cut off) by resending it as the final
   assistant message so the model carries on, appending to the same message; ``edit(text)``
@@ -45,11 +48,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import copy
+import secrets
 import threading
 import time
 import typing
-import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping
 
 from . import _sync, config, transcript
 from ._protocol import Message, MessageMeta
@@ -76,8 +79,13 @@ TurnStatus = typing.Literal["pending", "streaming", "done", "stopped", "error"]
 TurnAction = typing.Literal["prompt", "regenerate", "resume", "edit"]
 
 
-def _new_id() -> str:
-    return uuid.uuid4().hex[:16]
+def _new_id(taken: Collection[str] = ()) -> str:
+    """A message id not in ``taken``. Short, because a reply's id travels in each of its
+    deltas; it only has to be unique within one conversation."""
+    while True:
+        candidate = secrets.token_hex(4)
+        if candidate not in taken:
+            return candidate
 
 
 class Turn:
@@ -103,7 +111,13 @@ class Turn:
         user_message: Message | None,
         base: Message | None = None,
     ) -> None:
-        self.id = base["id"] if base is not None else _new_id()
+        if base is not None:
+            self.id = base["id"]
+        else:
+            taken = {m["id"] for m in conversation._messages}
+            if user_message is not None:
+                taken.add(user_message["id"])
+            self.id = _new_id(taken)
         self.action = action
         self.model = conversation.model
         self.status = "pending"
@@ -221,8 +235,10 @@ class Turn:
     def stop(self) -> None:
         """Stop the reply (thread-safe); the partial text is kept, marked stopped.
 
-        A turn not started yet becomes ``stopped`` without sending anything or being
-        recorded.
+        A turn not started yet becomes ``stopped`` and sends nothing. If it is iterated
+        after all, it ends at once and is recorded (the prompt, and an empty reply marked
+        stopped): a Stop that lands before a turn's first step must not lose the prompt.
+        A turn never iterated records nothing.
         """
         with self._lock:
             if self._finished:
@@ -230,7 +246,6 @@ class Turn:
             self._stop_requested = True
             if self.status == "pending":
                 self.status = "stopped"
-                self._finished = True
                 return
             loop = self._loop
             if loop is None or self._cancel_sent:
@@ -250,7 +265,7 @@ class Turn:
         with self._lock:
             if self._finished:
                 return False
-            if self.status != "pending":
+            if self._owner is not None:
                 raise InvalidRequest(
                     "This turn is already being iterated.",
                     hint="Iterate a turn once; after it ends, iterating it again replays it.",
@@ -519,7 +534,8 @@ class Conversation:
         content = _check_text("message", text)
         with self._lock:
             self._check_idle()
-            user: Message = {"id": _new_id(), "role": "user", "content": content}
+            taken = {m["id"] for m in self._messages}
+            user: Message = {"id": _new_id(taken), "role": "user", "content": content}
             wire = [*self._wire(self._messages), _wire_message(user)]
             return Turn(
                 self,
@@ -585,7 +601,8 @@ class Conversation:
             if not users:
                 raise InvalidRequest("There is no message to edit.", hint="Ask something first.")
             cut = users[-1]
-            user: Message = {"id": _new_id(), "role": "user", "content": content}
+            taken = {m["id"] for m in history}
+            user: Message = {"id": _new_id(taken), "role": "user", "content": content}
             wire = [*self._wire(history[:cut]), _wire_message(user)]
             return Turn(
                 self,
@@ -717,7 +734,9 @@ def _check_messages(messages: Iterable[Message]) -> tuple[list[Message], str | N
     """Validated copies of given messages; a system message becomes the system prompt."""
     checked: list[Message] = []
     system: str | None = None
-    for index, given in enumerate(messages):
+    given_all = list(messages)
+    taken = {str(m.get("id")) for m in given_all if isinstance(m, Mapping) and m.get("id")}
+    for index, given in enumerate(given_all):
         where = f"messages[{index}]"
         if not isinstance(given, Mapping):
             raise InvalidRequest(
@@ -734,10 +753,11 @@ def _check_messages(messages: Iterable[Message]) -> tuple[list[Message], str | N
             system = content if system is None else f"{system}\n\n{content}"
             continue
         message: Message = {
-            "id": str(given.get("id") or _new_id()),
+            "id": str(given.get("id") or _new_id(taken)),
             "role": role,
             "content": content,
         }
+        taken.add(message["id"])
         reasoning = given.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
             message["reasoning"] = reasoning

@@ -6,7 +6,12 @@ import {
   reduce,
   streamingReply,
 } from "../../js/channel.js";
-import type { ClientMessage, Message, ServerMessage } from "../../js/protocol.js";
+import {
+  type ClientMessage,
+  isServerMessage,
+  type Message,
+  type ServerMessage,
+} from "../../js/protocol.js";
 import { displayRows } from "../../js/view/rows.js";
 import { assistant, deltas, snapshot, user } from "./helpers.js";
 
@@ -87,6 +92,74 @@ describe("ordered deltas", () => {
     h.feed(start("r1", "Once upon"), ...deltas("r1", [" a time"], 1, 9));
     expect(h.text()).toBe("Once upon a time");
     expect(h.shown()).toEqual(["user:q", "assistant:Once upon a time"]);
+  });
+});
+
+describe("deltas carry only what changed", () => {
+  it("text alone, reasoning alone, or both: each pair checked against its own length", () => {
+    const h = new Harness().feed(
+      start(),
+      { kind: "delta", id: "r1", seq: 1, reasoning_offset: 0, reasoning: "Hmm 🤔", tokens: 2 },
+      { kind: "delta", id: "r1", seq: 2, offset: 0, text: "Yes" },
+      { kind: "delta", id: "r1", seq: 3, offset: 3, text: ".", reasoning_offset: 6, reasoning: "!" },
+    );
+    const reply = streamingReply(h.state);
+    expect([reply?.reasoning, reply?.text, reply?.seq]).toEqual(["Hmm 🤔!", "Yes.", 3]);
+    expect(h.sent).toEqual([]);
+  });
+
+  it("a reasoning offset that is not the current length asks for a resync", () => {
+    const h = new Harness().feed(
+      start(),
+      { kind: "delta", id: "r1", seq: 1, offset: 0, text: "abc", tokens: 1 },
+      { kind: "delta", id: "r1", seq: 2, reasoning_offset: 4, reasoning: "x" },
+    );
+    expect(h.sent).toEqual([{ kind: "resync", id: "r1" }]);
+    expect(streamingReply(h.state)?.reasoning).toBe("");
+  });
+
+  it("the guard accepts a pair whole or absent, and nothing half-sent", () => {
+    const base = { kind: "delta", id: "r1", seq: 1 };
+    expect(isServerMessage({ ...base, offset: 0, text: "a" })).toBe(true);
+    expect(isServerMessage({ ...base, reasoning_offset: 0, reasoning: "a", tokens: 3 })).toBe(true);
+    expect(isServerMessage({ ...base, text: "a" })).toBe(false); // no offset
+    expect(isServerMessage({ ...base, offset: 0 })).toBe(false); // no text
+    expect(isServerMessage({ ...base, offset: 0, text: "a", reasoning: "b" })).toBe(false);
+    expect(isServerMessage({ ...base, offset: 0, text: "a", tokens: "3" })).toBe(false);
+  });
+
+  it("between exact counts, tokens grow with the text at the rate counted so far", () => {
+    const d = (seq: number, offset: number, text: string, tokens?: number): ServerMessage =>
+      tokens === undefined
+        ? { kind: "delta", id: "r1", seq, offset, text }
+        : { kind: "delta", id: "r1", seq, offset, text, tokens };
+    const h = new Harness().feed(start(), d(1, 0, "x".repeat(40), 10)); // 4 units a token
+    const tokens = (): number | undefined => streamingReply(h.state)?.tokens;
+    expect(tokens()).toBe(10);
+    h.feed(d(2, 40, "x".repeat(20)));
+    expect(tokens()).toBe(15); // estimated
+    h.feed(d(3, 60, "x".repeat(4), 14));
+    expect(tokens()).toBe(14); // the exact count wins, even when lower
+    h.feed(d(4, 64, "x".repeat(32)));
+    expect(tokens()).toBe(21); // 14 + 32 units at 64/14 units a token
+  });
+
+  it("a continued reply measures its rate from where it started", () => {
+    const h = new Harness().feed(
+      start("r1", "y".repeat(100)),
+      { kind: "delta", id: "r1", seq: 1, offset: 100, text: "x".repeat(10), tokens: 5 },
+      { kind: "delta", id: "r1", seq: 2, offset: 110, text: "x".repeat(10) },
+    );
+    expect(streamingReply(h.state)?.tokens).toBe(10); // 2 units a token, not 22
+  });
+
+  it("after a snapshot the count holds until the next exact one", () => {
+    const h = new Harness().feed(...deltas("r9", ["lost"], 3, 10)); // start lost: resync
+    h.feed(snapshot("r9", 4, "0123456789abcd"));
+    h.feed({ kind: "delta", id: "r9", seq: 5, offset: 14, text: "efgh" });
+    expect(streamingReply(h.state)?.tokens).toBe(4); // the snapshot's count, not a guess
+    h.feed({ kind: "delta", id: "r9", seq: 6, offset: 18, text: "ij", tokens: 9 });
+    expect(streamingReply(h.state)?.tokens).toBe(9);
   });
 });
 

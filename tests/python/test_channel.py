@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 import typing
 
 import pytest
 
-from nbchat._channel import MIN_INTERVAL, Channel, PollingScheduler
+from nbchat._channel import (
+    MAX_HOLD,
+    MIN_INTERVAL,
+    MIN_UNITS,
+    TOKENS_INTERVAL,
+    Channel,
+    PollingScheduler,
+)
 from nbchat._protocol import ServerMessage
 
 
@@ -42,11 +51,25 @@ class Rig:
             self.scheduler.run_due()
         self.clock.now = end
 
+    def stream(self, tokens: list[str], rate: float) -> list[tuple[float, int]]:
+        """Add ``tokens`` at ``rate`` a second; return when each arrived, and where it ends
+        in the reply (UTF-16 units)."""
+        arrivals, end = [], 0
+        for token in tokens:
+            self.channel.add_text(token)
+            end += js_len(token)
+            arrivals.append((self.clock.now, end))
+            self.advance(1 / rate)
+        return arrivals
+
     def kinds(self) -> list[str]:
         return [m["kind"] for _, m in self.sent]
 
     def messages(self, kind: str) -> list[dict[str, typing.Any]]:
         return [typing.cast(dict[str, typing.Any], m) for _, m in self.sent if m["kind"] == kind]
+
+
+DELTA_KEYS = {"kind", "id", "seq", "offset", "text", "reasoning_offset", "reasoning", "tokens"}
 
 
 class Client:
@@ -64,12 +87,19 @@ class Client:
         if m["kind"] == "start":
             self.id, self.text, self.seq, self.finished = m["id"], m["text"], 0, None
         elif m["kind"] == "delta":
+            assert set(m) <= DELTA_KEYS
             assert m["id"] == self.id
             assert m["seq"] == self.seq + 1, "seq gap"
-            assert m["offset"] == js_len(self.text), "offset mismatch"
-            assert m["reasoning_offset"] == js_len(self.reasoning)
-            self.text += m["text"]
-            self.reasoning += m["reasoning"]
+            # Each pair comes whole or not at all, and only with something in it.
+            assert ("offset" in m) == ("text" in m) == bool(m.get("text"))
+            assert ("reasoning_offset" in m) == ("reasoning" in m) == bool(m.get("reasoning"))
+            assert "text" in m or "reasoning" in m, "an empty delta"
+            if "text" in m:
+                assert m["offset"] == js_len(self.text), "offset mismatch"
+                self.text += m["text"]
+            if "reasoning" in m:
+                assert m["reasoning_offset"] == js_len(self.reasoning)
+                self.reasoning += m["reasoning"]
             self.seq = m["seq"]
         elif m["kind"] == "snapshot":
             if m["id"] is not None:
@@ -92,6 +122,18 @@ def js_len(text: str) -> int:
     return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
 
 
+def longest_wait(rig: Rig, arrivals: list[tuple[float, int]]) -> float:
+    """The longest any text waited between arriving and going out in a delta."""
+    ends = [end for _, end in arrivals]
+    worst = 0.0
+    for sent_at, msg in rig.sent:
+        if msg["kind"] == "delta" and "text" in msg:
+            # The oldest text in a delta is the token holding its first unit.
+            oldest = bisect.bisect_right(ends, msg["offset"])
+            worst = max(worst, sent_at - arrivals[oldest][0])
+    return worst
+
+
 def max_in_window(times: list[float], window: float = 1.0) -> int:
     """The most messages sent within any closed interval of ``window`` seconds."""
     best, lo = 0, 0
@@ -105,26 +147,63 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rate", [100, 1_000, 10_000])
-def test_messages_per_second_stay_bounded_at_any_token_rate(rate: int) -> None:
+@pytest.mark.parametrize("rate", [5, 100, 300, 1_000, 10_000])
+def test_messages_per_second_stay_bounded_and_no_text_waits_past_the_hold(rate: int) -> None:
     rig = Rig()
     rig.channel.start("r1", model="demo:x")
+    rig.advance(1.0)
     tokens = [f"t{i} " for i in range(3 * rate)]  # three seconds of reply
-    for token in tokens:
-        rig.channel.add_text(token)
-        rig.advance(1 / rate)
+    arrivals = rig.stream(tokens, rate)
     rig.channel.done()
 
     times = [t for t, _ in rig.sent]
     assert max_in_window(times) <= 1 / MIN_INTERVAL + 2  # deltas + the final tail + done
     assert max_in_window(times) <= 30
-    # Coalescing is not starvation: at every rate the reply streams in many pieces.
-    assert len(rig.messages("delta")) >= min(len(tokens), 3 / MIN_INTERVAL) - 2
+    # What the eye sees lags the model by at most the hold, at any rate.
+    assert longest_wait(rig, arrivals) <= MAX_HOLD + 1e-9
+    # Coalescing is not starvation: while text flows, a delta goes out at least every hold.
+    assert len(rig.messages("delta")) >= min(len(tokens), 3 / MAX_HOLD) - 2
     client = Client()
     for _, msg in rig.sent:
         client.apply(msg)
     assert client.text == "".join(tokens)
     assert client.finished == "done"
+
+
+def test_a_slow_stream_sends_a_fuller_delta_per_hold_not_one_per_interval() -> None:
+    rig = Rig()
+    rig.channel.start("r1", model="m")
+    rig.advance(1.0)
+    rig.stream(["ab"] * 300, rate=100)  # 200 units a second: 64 would take 320 ms
+    times = [t for t, m in rig.sent if m["kind"] == "delta"]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= MAX_HOLD - 1e-9
+    assert 3 / MAX_HOLD - 1 <= len(times) <= 3 / MAX_HOLD + 1
+    assert all(len(d["text"]) >= 18 for d in rig.messages("delta")[1:])  # ~20 units each
+
+
+def test_enough_pending_text_goes_out_at_the_interval_not_the_hold() -> None:
+    rig = Rig()
+    rig.channel.start("r1", model="m")
+    rig.advance(1.0)
+    rig.channel.add_text("a")  # the line was quiet: at once
+    sent_a = rig.clock.now
+    rig.advance(0.01)
+    rig.channel.add_text("b")  # a little text: it may wait for the hold
+    assert rig.kinds() == ["start", "delta"]
+    rig.channel.add_text("c" * (MIN_UNITS - 1))  # now worth a delta: due at the interval
+    assert rig.kinds() == ["start", "delta"]
+    rig.advance(MIN_INTERVAL)
+    assert [d["text"] for d in rig.messages("delta")] == ["a", "b" + "c" * (MIN_UNITS - 1)]
+    assert rig.sent[-1][0] == pytest.approx(sent_a + MIN_INTERVAL)
+
+    sent_c = rig.sent[-1][0]
+    rig.advance(sent_c + (MIN_INTERVAL + MAX_HOLD) / 2 - rig.clock.now)  # between the two
+    rig.channel.add_text("x")
+    assert len(rig.messages("delta")) == 2  # a little text still waits
+    rig.channel.add_text("🙂" * (MIN_UNITS // 2))  # UTF-16 units count: 2 per emoji
+    assert len(rig.messages("delta")) == 3  # enough, and the interval is over: at once
+    assert rig.sent[-1][0] == rig.clock.now < sent_c + MAX_HOLD
 
 
 def test_first_token_goes_out_at_once_when_the_line_is_quiet() -> None:
@@ -150,14 +229,26 @@ def test_a_pause_after_a_burst_is_flushed_by_the_trailing_timer() -> None:
     rig.advance(10.0)  # the model pauses; no further token arrives
     deltas = rig.messages("delta")
     assert [d["text"] for d in deltas] == ["a", "bc"]
-    assert rig.sent[-1][0] == pytest.approx(sent_a + MIN_INTERVAL)
+    assert rig.sent[-1][0] == pytest.approx(sent_a + MAX_HOLD)  # a small tail: the hold
+
+
+def test_a_large_tail_after_a_burst_goes_out_at_the_interval() -> None:
+    rig = Rig()
+    rig.channel.start("r1", model="m")
+    rig.advance(1.0)
+    rig.channel.add_text("a")
+    rig.advance(0.005)
+    rig.channel.add_text("z" * MIN_UNITS)
+    rig.advance(10.0)
+    assert [d["text"] for d in rig.messages("delta")] == ["a", "z" * MIN_UNITS]
+    assert rig.sent[-1][0] == pytest.approx(rig.sent[-2][0] + MIN_INTERVAL)
 
 
 def test_slow_tokens_are_each_sent_without_delay() -> None:
     rig = Rig()
     rig.channel.start("r1", model="m")
     for word in ["one ", "two ", "three"]:
-        rig.advance(0.2)  # 5 tokens/s: slower than the interval
+        rig.advance(0.2)  # 5 tokens/s: slower than the hold
         rig.channel.add_text(word)
         assert rig.sent[-1][1]["kind"] == "delta"
         assert rig.sent[-1][0] == rig.clock.now
@@ -180,22 +271,84 @@ def test_offsets_count_utf16_units_with_emoji_and_astral_math() -> None:
     assert [d["offset"] for d in deltas] == expected
 
 
-def test_reasoning_has_its_own_offsets_and_travels_in_the_same_deltas() -> None:
+def test_a_delta_names_only_what_it_carries() -> None:
+    # The timings below rely on these.
+    assert MAX_HOLD < 0.2
+    assert TOKENS_INTERVAL <= 0.6
+    rig = Rig()
+    rig.channel.start("1a2b3c4d", model="m")
+    rig.advance(1.0)
+    rig.channel.add_reasoning("Let me think")
+    rig.advance(0.2)
+    rig.channel.add_reasoning(" 🤔")
+    rig.advance(0.01)
+    rig.channel.add_text("Answer")  # with more reasoning, within the hold: one delta
+    rig.channel.add_reasoning(".")
+    rig.advance(0.2)
+    rig.channel.add_text("")  # a count only: nothing to send
+    rig.advance(0.2)
+    rig.channel.add_text("!")  # the count was last sent over TOKENS_INTERVAL ago
+    assert [m for _, m in rig.sent[1:]] == [
+        {
+            "kind": "delta",
+            "id": "1a2b3c4d",
+            "seq": 1,
+            "reasoning_offset": 0,
+            "reasoning": "Let me think",
+            "tokens": 1,
+        },
+        {"kind": "delta", "id": "1a2b3c4d", "seq": 2, "reasoning_offset": 12, "reasoning": " 🤔"},
+        {
+            "kind": "delta",
+            "id": "1a2b3c4d",
+            "seq": 3,
+            "offset": 0,
+            "text": "Answer",
+            "reasoning_offset": 15,
+            "reasoning": ".",
+        },
+        {"kind": "delta", "id": "1a2b3c4d", "seq": 4, "offset": 6, "text": "!", "tokens": 6},
+    ]
+
+
+def test_the_token_count_rides_along_a_few_times_a_second_and_is_exact() -> None:
     rig = Rig()
     rig.channel.start("r1", model="m")
     rig.advance(1.0)
-    rig.channel.add_reasoning("Let me think")
-    rig.channel.add_reasoning(" 🤔")  # held: same interval
-    rig.advance(MIN_INTERVAL)
-    rig.channel.add_text("Answer")
+    rig.stream(["x"] * 300, rate=100)  # one unit per token: tokens == text length
+    deltas = [(t, m) for t, m in rig.sent if m["kind"] == "delta"]
+    counted = [(t, m) for t, m in deltas if "tokens" in m]
+    assert counted[0][1] is deltas[0][1]  # the first delta says how many at once
+    for _, m in counted:
+        assert m["tokens"] == m["offset"] + len(m["text"])  # exact, not an estimate
+    times = [t for t, _ in counted]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= TOKENS_INTERVAL - 1e-9  # not in every delta…
+    assert max(gaps) <= TOKENS_INTERVAL + MAX_HOLD + 1e-9  # …but refreshed a few times a second
+    assert len(counted) <= len(deltas) / 4
+
+    rig.channel.request_snapshot()  # a snapshot carries the exact count: the next delta not
+    rig.advance(MAX_HOLD)
+    rig.channel.add_text("y")
+    rig.advance(MAX_HOLD)
+    assert rig.kinds()[-2:] == ["snapshot", "delta"]
+    assert rig.messages("snapshot")[-1]["tokens"] == 300
+    assert "tokens" not in rig.messages("delta")[-1]
+
+
+def test_a_slow_reply_costs_one_small_envelope_per_hold() -> None:
+    import json
+
+    rig = Rig()
+    rig.channel.start("1a2b3c4d", model="m")
     rig.advance(1.0)
+    seconds, rate = 10, 100
+    rig.stream([f"w{i % 97} " for i in range(seconds * rate)], rate)
     deltas = rig.messages("delta")
-    assert [(d["reasoning_offset"], d["reasoning"], d["offset"], d["text"]) for d in deltas] == [
-        (0, "Let me think", 0, ""),
-        (12, " 🤔", 0, ""),
-        (15, "", 0, "Answer"),
-    ]
-    assert [d["tokens"] for d in deltas] == [1, 2, 3]
+    envelopes = [len(json.dumps(d)) - len(json.dumps(d["text"])) for d in deltas]
+    assert len(deltas) <= seconds / MAX_HOLD + 1
+    # kind, an 8-character id, seq, a five-digit offset, and now and then the count.
+    assert sum(envelopes) / len(envelopes) <= 80
 
 
 def test_seq_runs_one_two_three_and_done_takes_the_next() -> None:
@@ -249,9 +402,12 @@ def test_a_continued_reply_starts_from_its_partial_text() -> None:
     rig.channel.start("r1", model="m", text="Once upon a 🕰", reasoning="hmm")
     rig.advance(1.0)
     rig.channel.add_text(" time")
-    start, delta = rig.messages("start")[0], rig.messages("delta")[0]
+    rig.advance(1.0)
+    rig.channel.add_reasoning(", yes")
+    start, (first, second) = rig.messages("start")[0], rig.messages("delta")
     assert start["text"] == "Once upon a 🕰"
-    assert (delta["offset"], delta["reasoning_offset"]) == (js_len("Once upon a 🕰"), 3)
+    assert first["offset"] == js_len("Once upon a 🕰")
+    assert second["reasoning_offset"] == 3
 
 
 def test_snapshot_holds_sent_and_pending_text_and_deltas_continue_after_it() -> None:

@@ -18,6 +18,7 @@ from tests.servers import EmulatorServer, Reply
 
 import nbchat
 from nbchat import Conversation, Turn
+from nbchat._protocol import Message
 from nbchat.errors import (
     ConversationBusy,
     InvalidOption,
@@ -111,6 +112,26 @@ def test_prompt_streams_and_records_both_messages_with_meta() -> None:
         {"role": "user", "content": "Hi"},
     ]
     assert conversation.current is None
+
+
+def test_message_ids_are_short_and_never_repeat_within_a_conversation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Short: a reply's id travels in each of its deltas. Unique: the view keys rows by it.
+    script = demo.script("a", "b")
+    loaded: Message = {"id": "1a2b3c4d", "role": "user", "content": "q"}
+    conversation = Conversation(script.model, messages=[loaded])
+    # The random source repeats itself: the loaded id, then the first user id, then fresh.
+    sequence = iter(["1a2b3c4d", "0000aaaa", "1a2b3c4d", "0000aaaa", "0000bbbb"])
+    monkeypatch.setattr("nbchat.session.secrets.token_hex", lambda n: next(sequence))
+    conversation.prompt("x").result()
+    ids = [m["id"] for m in conversation.messages]
+    assert ids == ["1a2b3c4d", "0000aaaa", "0000bbbb"]
+    monkeypatch.undo()
+    conversation.prompt("y").result()
+    ids = [m["id"] for m in conversation.messages]
+    assert len(set(ids)) == len(ids) == 5
+    assert all(len(i) == 8 and int(i, 16) >= 0 for i in ids)
 
 
 def test_server_counts_win_over_counted_deltas() -> None:
@@ -353,15 +374,50 @@ def test_unexpected_exception_is_recorded_as_an_error_too() -> None:
     assert conversation.messages[-1]["meta"]["error"] == "RuntimeError: bug"
 
 
-def test_stopping_a_pending_turn_sends_and_records_nothing() -> None:
+def test_a_turn_stopped_and_never_iterated_sends_and_records_nothing() -> None:
     script = demo.script("never")
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
     turn.stop()
-    assert list(turn) == []
     assert status(turn) == "stopped"
     assert not script.requests
     assert not conversation.messages
+    assert conversation.current is None
+    assert conversation.prompt("y").result() == "never"  # the conversation is free
+
+
+def test_a_turn_stopped_before_its_first_step_keeps_the_prompt() -> None:
+    # A Stop that lands between making a turn and iterating it (the widget's task has not
+    # run yet): nothing is sent, but what the user typed is kept, with an empty reply.
+    script = demo.script("never")
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("Keep me")
+    turn.stop()
+    assert list(turn) == []
+    assert status(turn) == "stopped"
+    assert not script.requests
+    user, reply = conversation.messages
+    assert (user["role"], user["content"]) == ("user", "Keep me")
+    assert (reply["role"], reply["content"], reply["id"]) == ("assistant", "", turn.id)
+    assert reply["meta"]["stopped"] is True
+    assert reply["meta"]["finish_reason"] is None
+    assert conversation.current is None
+    assert list(turn) == []  # a replay: still nothing, recorded once
+    assert len(conversation.messages) == 2
+
+
+async def test_an_async_turn_stopped_before_its_first_step_keeps_the_prompt() -> None:
+    script = demo.script("never")
+    conversation = Conversation(script.model)
+    turn = conversation.prompt("Keep me")
+    turn.stop()
+    assert [event async for event in turn] == []
+    assert not script.requests
+    assert [(m["role"], m["content"]) for m in conversation.messages] == [
+        ("user", "Keep me"),
+        ("assistant", ""),
+    ]
+    assert conversation.messages[-1]["meta"]["stopped"] is True
 
 
 def test_a_turn_made_before_the_conversation_changed_is_refused() -> None:
