@@ -138,8 +138,9 @@ def _cells() -> tuple[str, ...]:
         "pause = demo.Pause()  # the second reply waits here: a model loading\n"
         "tokens = [pause, ReasoningDelta(corpus['text']), *corpus['tokens']]\n"
         "tokens.append(ServerError(corpus['error']))\n"
-        # 25 tokens a second is the channel's own rate: every token is its own delta.
-        "s = demo.script(whole, tokens, tokens_per_second=25)\n"
+        # Tokens 111 ms apart: the channel sends text that has waited 100 ms, so every
+        # token is its own delta and the front end sees every token boundary.
+        "s = demo.script(whole, tokens, tokens_per_second=9)\n"
         "chat = nbchat.Chat(s.model)\n"
         "chat",
         "pause.release()",
