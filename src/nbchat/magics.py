@@ -23,25 +23,22 @@ still fail the cell, so "Run All" and ``nbclient`` stop there as they would for 
 
 from __future__ import annotations
 
-import argparse
-import ast
-import builtins
 import contextlib
 import dataclasses
 import functools
-import json
 import re
-import shlex
 import sys
 import traceback
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import traitlets
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import DisplayHandle
 from IPython.display import display as _ipython_display
 
+from ._interpolate import interpolate
+from ._magic_grammar import USAGE, Command, parse, scalar
 from ._protocol import Message
 from .errors import InvalidRequest, NbchatError, redact_userinfo
 
@@ -59,428 +56,10 @@ if typing.TYPE_CHECKING:
 
 __all__ = ["ChatMagics", "MagicSession", "interpolate", "load_ipython_extension", "parse"]
 
-USAGE = """\
-Usage:
-  %chat [provider:model] [options] PROMPT        ask in one line
-  %%chat [provider:model] [options]              ask with the cell body as the prompt
-  %chat models [provider]                        list the models the server offers
-  %chat config [key=value ...]                   show or set session defaults
-  %chat reset                                    start a new conversation
-  %chat history                                  show the conversation so far
-  %chat fix [provider:model] [options]           explain and fix the last exception
-Options:
-  --base-url URL         server to use (Ollama or any OpenAI-compatible /v1)
-  --system TEXT          system prompt for this conversation
-  --temperature T        --max-tokens N    --top-p P    --seed N    --stop TEXT
-  -m, --model-parameters JSON      options as a JSON object, e.g. '{"num_ctx": 8192}'
-  -o, --option KEY=VALUE           one more option (repeatable)
-  -f, --format markdown|code|text  code: put the reply's code into the next cell
-  --new                  start a new conversation with this prompt
-  --no-interpolate       send {braces} as typed ({name} is taken from the notebook)
-Start the prompt with -- if it begins with a subcommand or a dash."""
-
-_SUBCOMMANDS = ("models", "config", "reset", "history", "fix")
-_FORMATS = {"markdown": "markdown", "md": "markdown", "code": "code", "text": "text"}
 _CODE_INSTRUCTION = "Answer with code only, in one fenced code block, without explanation."
 _FIX_INSTRUCTION = "Explain the following error and propose a fix."
 _TRACEBACK_LIMIT = 12_000  # characters of traceback sent by %chat fix (head and tail kept)
 _SECRET_KEYS = {"api_key", "apikey", "key", "token", "password", "secret"}
-
-Format = typing.Literal["markdown", "code", "text"]
-Kind = typing.Literal["ask", "fix", "models", "config", "reset", "history", "usage"]
-
-
-# ---------------------------------------------------------------------------------------
-# Grammar.
-
-
-@dataclasses.dataclass
-class Command:
-    """One parsed ``%chat`` / ``%%chat`` call."""
-
-    kind: Kind
-    prompt: str = ""
-    model: str | None = None
-    base_url: str | None = None
-    system: str | None = None
-    options: dict[str, object] = dataclasses.field(default_factory=dict)
-    format: Format = "markdown"
-    new: bool = False
-    interpolate: bool = True
-    settings: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # config k=v
-
-
-@dataclasses.dataclass(frozen=True)
-class _Flag:
-    names: tuple[str, ...]
-    dest: str
-    metavar: str | None  # None: a switch that takes no value
-    parse: typing.Callable[[str], object] = str  # for the sampling options
-
-
-def _json_object(text: str) -> dict[str, object]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise InvalidRequest(
-            f"-m expects a JSON object, not {_clip(text)!r}.",
-            hint='For example: -m \'{"temperature": 0.2, "num_ctx": 8192}\'',
-        )
-    return value
-
-
-def _key_value(text: str) -> tuple[str, object]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise InvalidRequest(
-            f"-o expects key=value, not {_clip(text)!r}.", hint="For example: -o num_ctx=8192"
-        )
-    return key.strip().replace("-", "_"), _scalar(raw)
-
-
-_FLAGS = (
-    _Flag(("--base-url", "--api-base"), "base_url", "URL"),
-    _Flag(("--system",), "system", "TEXT"),
-    _Flag(("--temperature",), "temperature", "T", float),
-    _Flag(("--max-tokens",), "max_tokens", "N", int),
-    _Flag(("--top-p",), "top_p", "P", float),
-    _Flag(("--seed",), "seed", "N", int),
-    _Flag(("--stop",), "stop", "TEXT"),
-    _Flag(("-m", "--model-parameters"), "model_parameters", "JSON"),
-    _Flag(("-o", "--option"), "option", "KEY=VALUE"),
-    _Flag(("-f", "--format"), "format", "FORMAT"),
-    _Flag(("--new",), "new", None),
-    _Flag(("--no-interpolate",), "no_interpolate", None),
-    _Flag(("-h", "--help"), "help", None),
-)
-_FLAG_BY_NAME = {name: flag for flag in _FLAGS for name in flag.names}
-_SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "stop")
-
-
-def _usage_error(message: str, hint: str = "") -> InvalidRequest:
-    """A malformed call: shown with the usage after the one-line message."""
-    exc = InvalidRequest(message, hint=hint)
-    exc._nbchat_usage = True  # type: ignore[attr-defined]
-    return exc
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises instead of printing to stderr and exiting the kernel."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        raise _usage_error(_sentence(message))
-
-    def exit(self, status: int = 0, message: str | None = None) -> typing.NoReturn:
-        raise _usage_error(_sentence(message or "Invalid arguments"))
-
-
-def _parser(with_model: bool) -> _ArgumentParser:
-    parser = _ArgumentParser(prog="%chat", add_help=False, allow_abbrev=False)
-    if with_model:
-        parser.add_argument("model", nargs="?")
-    for flag in _FLAGS:
-        if flag.metavar is None:
-            parser.add_argument(*flag.names, dest=flag.dest, action="store_true")
-        elif flag.dest == "option":
-            parser.add_argument(*flag.names, dest="option", action="append", default=[])
-        else:
-            parser.add_argument(*flag.names, dest=flag.dest)
-    return parser
-
-
-def parse(line: str, cell: str | None = None) -> Command:
-    """Parse a magic call; raise :class:`~nbchat.errors.InvalidRequest` if it is malformed.
-
-    In the line form the leading flags and an optional model are options and the rest of
-    the line, exactly as typed, is the prompt (so apostrophes need no quoting).
-    """
-    if cell is None:
-        head, prompt = _split_line(line)
-    else:
-        head, prompt = _shell_words(line), cell
-    if head and head[0] in _SUBCOMMANDS:
-        return _parse_subcommand(head[0], head[1:], prompt, cell is not None)
-    command = _parse_flags(head, positional_is_model=cell is not None)
-    command.prompt = prompt
-    if command.kind == "ask" and not prompt.strip():
-        command.kind = "usage"
-    return command
-
-
-def _split_line(line: str) -> tuple[list[str], str]:
-    """Leading option words of a line magic, and the prompt after them (verbatim)."""
-    head: list[str] = []
-    model_seen = False
-    pending_value = False
-    for word, start, end in _words(line):
-        if pending_value:
-            head.append(word)
-            pending_value = False
-        elif word == "--":
-            return head, line[end:].strip()
-        elif not head and word in _SUBCOMMANDS:
-            return [word, *_shell_words(line[end:])], ""
-        elif re.match(r"--?[A-Za-z]", word):
-            name = word.split("=", 1)[0]
-            flag = _FLAG_BY_NAME.get(name)
-            if flag is None:
-                raise _usage_error(
-                    f"Unknown option {name}.",
-                    hint="Start the prompt with -- if it begins with a dash.",
-                )
-            head.append(word)
-            pending_value = flag.metavar is not None and "=" not in word
-        elif not model_seen and _looks_like_model(word):
-            head.append(word)
-            model_seen = True
-        else:
-            return head, line[start:].strip()
-    if pending_value:
-        raise _usage_error(f"Option {head[-1]} expects a value.")
-    return head, ""
-
-
-_WORD = re.compile(r"""(?:[^\s'"]+|'[^']*'|"(?:[^"\\]|\\.)*")+""")
-
-
-def _words(line: str) -> Iterator[tuple[str, int, int]]:
-    """Shell words with their span; a word with an unclosed quote ends the option part."""
-    for match in _WORD.finditer(line):
-        try:
-            parts = shlex.split(match.group())
-        except ValueError:
-            parts = [match.group()]
-        yield (parts[0] if parts else ""), match.start(), match.end()
-
-
-def _shell_words(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError as exc:
-        raise InvalidRequest(f"Cannot read the options: {exc}.", hint="Check the quotes.") from None
-
-
-def _looks_like_model(word: str) -> bool:
-    """A provider name, or ``provider:model`` (``ollama:llama3.2:1b``); never a URL."""
-    from . import providers
-
-    if word.split(":", 1)[0] in providers.names():
-        return True
-    return "://" not in word and re.fullmatch(r"[A-Za-z][\w.-]*:[\w.:@/+-]+", word) is not None
-
-
-def _parse_flags(words: list[str], *, positional_is_model: bool) -> Command:
-    ns, extra = _parser(with_model=True).parse_known_args(words)
-    unknown = [word for word in extra if word.startswith("-")]
-    if unknown:
-        raise _usage_error(f"Unknown option {unknown[0]}.")
-    if extra:
-        raise _usage_error(
-            f"Unexpected words after the model: {_clip(' '.join(extra))!r}.",
-            hint="This line takes a model and options; the prompt goes in the cell body.",
-        )
-    if ns.help:
-        return Command("usage")
-    command = Command("ask", model=ns.model, base_url=ns.base_url, system=ns.system)
-    if ns.model is not None and not positional_is_model and not _looks_like_model(ns.model):
-        raise _usage_error(f"{ns.model!r} is not a model.", hint="Write it as provider:model.")
-    if ns.model is not None and ns.model.startswith("-"):
-        raise _usage_error(f"Unknown option {ns.model}.")
-    options: dict[str, object] = {}
-    if ns.model_parameters is not None:
-        options.update(_json_object(ns.model_parameters))
-    for item in ns.option:
-        key, value = _key_value(item)
-        options[key] = value
-    for name in _SAMPLING:
-        raw = getattr(ns, name)
-        if raw is not None:
-            flag = _FLAG_BY_NAME["--" + name.replace("_", "-")]
-            try:
-                options[name] = flag.parse(raw)
-            except ValueError:
-                raise InvalidRequest(
-                    f"{flag.names[0]} expects a number, not {_clip(raw)!r}.",
-                    hint=f"For example {flag.names[0]} {'0.2' if flag.parse is float else '256'}",
-                ) from None
-    command.options = options
-    if ns.format is not None:
-        fmt = _FORMATS.get(ns.format.lower())
-        if fmt is None:
-            raise _usage_error(
-                f"Unknown format {ns.format!r}.", hint="Use -f markdown, -f code or -f text."
-            )
-        command.format = typing.cast(Format, fmt)
-    command.new = ns.new
-    command.interpolate = not ns.no_interpolate
-    return command
-
-
-def _parse_subcommand(name: str, args: list[str], body: str, is_cell: bool) -> Command:
-    as_prompt = f"To send it as a prompt, start with --: %chat -- {name} {' '.join(args)}".strip()
-    if name == "fix":
-        command = _parse_flags(args, positional_is_model=True)
-        if command.kind == "ask":
-            command.kind, command.prompt = "fix", body
-        return command
-    if is_cell:
-        raise InvalidRequest(f"%chat {name} is a line magic.", hint=f"Use %chat {name}.")
-    if name == "models":
-        ns = _parser(with_model=True).parse_args(args)
-        return Command("models", model=ns.model, base_url=ns.base_url)
-    if name == "config":
-        settings: list[tuple[str, str]] = []
-        for arg in args:
-            key, sep, value = arg.partition("=")
-            if not sep or not key:
-                raise InvalidRequest(
-                    f"%chat config expects key=value, not {_clip(arg)!r}.", hint=as_prompt
-                )
-            settings.append((key.strip().replace("-", "_"), value))
-        return Command("config", settings=settings)
-    if args:
-        raise _usage_error(f"%chat {name} takes no arguments.", hint=as_prompt)
-    return Command(typing.cast(Kind, name))
-
-
-# ---------------------------------------------------------------------------------------
-# Interpolation: {name} and {expression} from the notebook, {{ and }} for braces.
-
-
-_CONVERSION = re.compile(r"!([rsa])$")
-_CONVERSIONS: dict[str, typing.Callable[[object], str]] = {"r": repr, "s": str, "a": ascii}
-_FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?\d*[,_]?(?:\.\d+)?[bcdeEfFgGnosxX%]?")
-
-
-def interpolate(template: str, namespace: Mapping[str, object]) -> str:
-    """Replace ``{expr}`` fields by their value in ``namespace``; ``{{``/``}}`` are braces.
-
-    Like an f-string field, a field may end in ``!r``/``!s``/``!a`` and ``:spec``. Braces
-    around anything that is not an expression using a notebook name — code, JSON, ``{}``,
-    ``{1, 2}``, ``{id}`` — stay as typed. A name defined nowhere raises
-    :class:`~nbchat.errors.InvalidRequest` naming it, before anything is sent.
-    """
-    out: list[str] = []
-    i, n = 0, len(template)
-    while i < n:
-        char = template[i]
-        if char in "{}" and template.startswith(char * 2, i):
-            out.append(char)
-            i += 2
-        elif char == "{":
-            end = _field_end(template, i + 1)
-            if end is None:
-                out.append(char)
-                i += 1
-                continue
-            value = _evaluate(template[i + 1 : end], namespace)
-            out.append(template[i : end + 1] if value is None else value)
-            i = end + 1
-        else:
-            j = min((k for k in (template.find("{", i + 1), template.find("}", i + 1)) if k > 0),
-                    default=n)  # fmt: skip
-            out.append(template[i:j])
-            i = j
-    return "".join(out)
-
-
-def _field_end(text: str, start: int) -> int | None:
-    """Index of the ``}`` closing a field that starts at ``start``; fields are one line."""
-    depth, quote, i = 0, "", start
-    while i < len(text):
-        char = text[i]
-        if char == "\n":
-            return None
-        if quote:
-            if char == "\\":
-                i += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "}":
-            if depth == 0:
-                return i
-            depth -= 1
-        i += 1
-    return None
-
-
-def _evaluate(field: str, namespace: Mapping[str, object]) -> str | None:
-    """The text of one field, or None to keep it as typed."""
-    source, conversion, spec = field.strip(), "", ""
-    tree = _expression(source)
-    if tree is None:
-        source, conversion, spec = _split_field(source)
-        tree = _expression(source)
-        if tree is None or not _FORMAT_SPEC.fullmatch(spec):
-            return None
-    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    if not names & namespace.keys():
-        # Only literals ({1, 2}, {"a": 1}) or builtins ({id}, {max}): text, not a field.
-        # A name defined nowhere is most likely a notebook variable that is missing.
-        missing = sorted(n for n in names if not hasattr(builtins, n))
-        if not missing:
-            return None
-        raise _undefined(missing[0])
-    try:
-        value = eval(compile(tree, "<chat prompt>", "eval"), dict(namespace))
-        if conversion:
-            value = _CONVERSIONS[conversion](value)
-        return format(value, spec)
-    except NameError as exc:
-        raise _undefined(getattr(exc, "name", None) or source) from None
-    except Exception as exc:
-        raise InvalidRequest(
-            f"Cannot fill in {{{field.strip()}}}: {type(exc).__name__}: {_clip(str(exc))}",
-            hint="Write {{ and }} for literal braces, or use --no-interpolate.",
-        ) from None
-
-
-def _undefined(name: str) -> InvalidRequest:
-    return InvalidRequest(
-        f"Name {name!r} is not defined in the notebook.",
-        hint="Define it first, write {{ and }} for literal braces, or use --no-interpolate.",
-    )
-
-
-def _expression(source: str) -> ast.Expression | None:
-    if not source:
-        return None
-    try:
-        return ast.parse(source, mode="eval")
-    except SyntaxError:
-        return None
-
-
-def _split_field(field: str) -> tuple[str, str, str]:
-    """Split ``expr!r:spec`` at the first top-level ``:`` (outside brackets and strings)."""
-    depth, quote = 0, ""
-    for i, char in enumerate(field):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == ":" and depth == 0:
-            head, spec = field[:i], field[i + 1 :]
-            break
-    else:
-        head, spec = field, ""
-    conversion = _CONVERSION.search(head)
-    if conversion:
-        return head[: conversion.start()].strip(), conversion.group(1), spec
-    return head.strip(), "", spec
 
 
 # ---------------------------------------------------------------------------------------
@@ -585,7 +164,7 @@ class MagicSession:
             if key in ("model", "base_url", "system"):
                 changes[key] = value or None
             else:
-                changes[key] = _scalar(value) if value else None
+                changes[key] = scalar(value) if value else None
         configure(**changes)
         if changes.keys() & {"model", "base_url", "system"}:
             self.endpoint = _Endpoint()  # the next call follows the new defaults
@@ -598,14 +177,6 @@ def _provider_of(model: str | None) -> str | None:
 
     prefix = (model or "").split(":", 1)[0]
     return prefix if prefix in providers.names() else None
-
-
-def _scalar(raw: str) -> object:
-    """``0.2`` → 0.2, ``true`` → True, ``[1]`` → [1]; anything else stays text."""
-    try:
-        return typing.cast(object, json.loads(raw))
-    except ValueError:
-        return raw
 
 
 # ---------------------------------------------------------------------------------------
@@ -973,19 +544,8 @@ def _format_exception(exc: BaseException) -> str:
     return text
 
 
-def _clip(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith(".") else text + "."
 
 
 # ---------------------------------------------------------------------------------------
