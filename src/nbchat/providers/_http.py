@@ -64,6 +64,7 @@ __all__ = [
     "display_url",
     "error_from_payload",
     "error_from_response",
+    "model_names",
     "new_client",
     "parse_error_body",
     "raise_for_status",
@@ -360,6 +361,23 @@ async def request(
         await response.aclose()
     # Re-wrap the bytes so callers can use .json()/.text on a closed response.
     return httpx.Response(response.status_code, headers=response.headers, content=body, request=req)
+
+
+async def model_names(
+    endpoint: Endpoint,
+    url: str,
+    read: Callable[[typing.Any], list[str]],
+    *,
+    headers: Mapping[str, str],
+    timeouts: Timeouts,
+) -> list[str]:
+    """GET a model list and ``read`` the names out of its JSON; any other answer raises."""
+    response = await request(endpoint, url, headers=headers, timeouts=timeouts)
+    await raise_for_status(endpoint, response)
+    try:
+        return read(response.json())
+    except (ValueError, AttributeError, KeyError, TypeError) as exc:
+        raise await reject_body(endpoint, response, "a model list") from exc
 
 
 async def raise_for_status(endpoint: Endpoint, response: httpx.Response) -> None:

@@ -161,19 +161,13 @@ class OllamaProvider(Provider):
             raise
 
     async def amodels(self) -> list[str]:
-        endpoint = self._endpoint(None)
-        response = await _http.request(
-            endpoint,
+        return await _http.model_names(
+            self._endpoint(None),
             f"{self.base_url}/api/tags",
+            lambda data: [str(m.get("name") or m.get("model")) for m in data.get("models") or []],
             headers=self._headers("application/json"),
             timeouts=self.timeouts,
         )
-        await _http.raise_for_status(endpoint, response)
-        try:
-            models = response.json().get("models") or []
-            return [str(m.get("name") or m.get("model")) for m in models]
-        except (ValueError, AttributeError) as exc:
-            raise await _http.reject_body(endpoint, response, "a model list") from exc
 
     def _endpoint(self, model: str | None) -> _http.Endpoint:
         return _http.Endpoint(

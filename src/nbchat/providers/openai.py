@@ -167,20 +167,14 @@ class OpenAIProvider(Provider):
         )
 
     async def amodels(self) -> list[str]:
-        endpoint = self._endpoint(None)
-        response = await _http.request(
-            endpoint,
+        return await _http.model_names(
+            self._endpoint(None),
             f"{self.base_url}/models",
+            # Ollama /v1 says "data": null when it has no models.
+            lambda data: [str(m["id"]) for m in data.get("data") or []],
             headers=self._headers("application/json"),
             timeouts=self.timeouts,
         )
-        await _http.raise_for_status(endpoint, response)
-        try:
-            data = response.json()
-            items = data.get("data") or []  # Ollama /v1 says "data": null with no models
-            return [str(m["id"]) for m in items]
-        except (ValueError, AttributeError, KeyError, TypeError) as exc:
-            raise await _http.reject_body(endpoint, response, "a model list") from exc
 
     def _endpoint(self, model: str | None) -> _http.Endpoint:
         host = urllib.parse.urlsplit(self.base_url).hostname or ""
