@@ -9,32 +9,45 @@
 
 import type { Token } from "markdown-it";
 
-/** Number of leading lines of `tokens`' source that are settled (0: none). */
-export function settledLines(tokens: readonly Token[]): number {
+/**
+ * Where the settled leading blocks of `tokens`' source end: line numbers, ascending ([]: none
+ * settled). Each is a place the source can be cut and its two sides rendered apart.
+ */
+export function settledBoundaries(tokens: readonly Token[]): number[] {
   const tops: Token[] = [];
   for (const token of tokens) {
     if (token.level === 0 && token.nesting !== -1 && token.map) tops.push(token);
   }
-  for (let i = tops.length - 2; i >= 0; i--) {
+  const ends: number[] = [];
+  for (let i = 0; i + 1 < tops.length; i++) {
     const block = tops[i]!.map!;
     const next = tops[i + 1]!.map!;
     // A reference definition's title may continue on the next lines ("[a]: /u\n'title…'"),
     // so one directly followed by another block is not final until a blank line follows.
     if (tops[i]!.type === "reference_definition" && block[1] >= next[0]) continue;
-    return block[1];
+    ends.push(block[1]);
   }
-  return 0;
+  return ends;
 }
 
 /** Offset of the start of line `line` (0-based) in `src`; `src.length` if past the end. */
 export function lineOffset(src: string, line: number): number {
+  return lineOffsets(src, [line])[0]!;
+}
+
+/** `lineOffset` for each of `lines` (ascending), in one pass. */
+export function lineOffsets(src: string, lines: readonly number[]): number[] {
+  const offsets: number[] = [];
   let offset = 0;
-  for (let i = 0; i < line; i++) {
-    const nl = src.indexOf("\n", offset);
-    if (nl < 0) return src.length;
-    offset = nl + 1;
+  let at = 0;
+  for (const line of lines) {
+    for (; at < line && offset < src.length; at++) {
+      const nl = src.indexOf("\n", offset);
+      offset = nl < 0 ? src.length : nl + 1;
+    }
+    offsets.push(at < line ? src.length : offset);
   }
-  return offset;
+  return offsets;
 }
 
 /** Index just past the last newline: the end of the complete lines. */

@@ -288,12 +288,17 @@ export function mathPlugin(md: MarkdownIt): void {
   md.block.ruler.before("fence", "math_block", mathBlockRule, {
     alt: ["paragraph", "reference", "blockquote", "list"],
   });
-  md.renderer.rules.math_inline = (tokens: Token[], idx: number, _o, env) => {
-    const token = tokens[idx]!;
-    return mathHtml(token.content, openerFor(token.markup), false, isStreaming(env));
+  const render = (token: Token, block: boolean, env: unknown): string => {
+    const opener = openerFor(token.markup);
+    const streaming = isStreaming(env);
+    // Pending math shows differently once final: tell `renderBlocks` (typeset is cached).
+    if (streaming && !typeset(token.content, opener.display).ok) {
+      (env as { nbcProvisional?: boolean }).nbcProvisional = true;
+    }
+    return mathHtml(token.content, opener, block, streaming);
   };
-  md.renderer.rules.math_block = (tokens: Token[], idx: number, _o, env) => {
-    const token = tokens[idx]!;
-    return mathHtml(token.content, openerFor(token.markup), true, isStreaming(env));
-  };
+  md.renderer.rules.math_inline = (tokens: Token[], idx: number, _o, env) =>
+    render(tokens[idx]!, false, env);
+  md.renderer.rules.math_block = (tokens: Token[], idx: number, _o, env) =>
+    render(tokens[idx]!, true, env);
 }

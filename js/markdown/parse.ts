@@ -15,6 +15,23 @@ export interface Rendered {
   readonly references: References;
 }
 
+/** One top-level block of a render, and the source lines it came from. */
+export interface RenderedBlock {
+  /** Offset in the source of its first line, and just past its last line (-1: unknown). */
+  readonly start: number;
+  readonly end: number;
+  /** Empty for a reference definition. */
+  readonly html: string;
+  /** Drawn as it is only because the text may still be half-typed (pending math). */
+  readonly provisional: boolean;
+}
+
+export interface RenderedBlocks {
+  /** In source order; their HTML joined is `renderHtml`'s. */
+  readonly blocks: RenderedBlock[];
+  readonly references: References;
+}
+
 const escapeHtml = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -55,6 +72,9 @@ function createMarkdown(): MarkdownIt {
   md.core.ruler.push("nbc_dir_auto", (state) => {
     for (const token of state.tokens) if (DIR_AUTO.has(token.type)) token.attrSet("dir", "auto");
   });
+  // Reference definitions stay in the token stream (hidden, so they render to nothing):
+  // `renderBlocks` must see which lines each one takes.
+  md.core.ruler.disable("strip_references");
   return md;
 }
 
@@ -79,4 +99,41 @@ export function renderHtml(src: string, references: References = {}, streaming =
   const env: Env = { references: { ...references }, nbcStreaming: streaming };
   const html = markdown().render(src, env);
   return { html, references: env.references ?? {} };
+}
+
+/**
+ * `renderHtml`, cut into top-level blocks: which lines of `src` each block's HTML shows, so a
+ * caller can tell which of the resulting nodes stand for a given run of lines.
+ */
+export function renderBlocks(
+  src: string,
+  references: References = {},
+  streaming = false,
+): RenderedBlocks {
+  const md = markdown();
+  const env: Env = { references: { ...references }, nbcStreaming: streaming };
+  const tokens = md.parse(src, env);
+  const lineStarts = [0];
+  for (let nl = src.indexOf("\n"); nl >= 0; nl = src.indexOf("\n", nl + 1)) lineStarts.push(nl + 1);
+  const offset = (line: number): number => lineStarts[line] ?? src.length;
+  const blocks: RenderedBlock[] = [];
+  for (let i = 0; i < tokens.length; ) {
+    // A top-level block runs from its opener to the next token back at level 0 (its closer).
+    let next = i + 1;
+    if (tokens[i]!.nesting === 1) {
+      while (next < tokens.length && tokens[next]!.level > 0) next++;
+      next++;
+    }
+    const map = tokens[i]!.map;
+    env.nbcProvisional = false;
+    const html = md.renderer.render(tokens.slice(i, next), md.options, env);
+    blocks.push({
+      start: map ? offset(map[0]) : -1,
+      end: map ? offset(map[1]) : -1,
+      html,
+      provisional: env.nbcProvisional === true,
+    });
+    i = next;
+  }
+  return { blocks, references: env.references ?? {} };
 }

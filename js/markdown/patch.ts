@@ -9,12 +9,16 @@ export interface PatchHooks {
   prepare(node: Node): void;
 }
 
-/** Make `old` (a run of `parent`'s last children) look like `fresh`; returns the new run. */
-export function patchTail(
+/**
+ * Make `old` (a run of `parent`'s children, followed by `anchor`: null for the last ones) look
+ * like `fresh`; returns the new run.
+ */
+export function patchRun(
   parent: Node,
   old: readonly ChildNode[],
   fresh: DocumentFragment,
   hooks: PatchHooks,
+  anchor: Node | null = null,
 ): ChildNode[] {
   const next = Array.from(fresh.childNodes);
   const result: ChildNode[] = [];
@@ -25,7 +29,7 @@ export function patchTail(
       result.push(morph(parent, before, after, hooks));
     } else if (after) {
       hooks.prepare(after);
-      parent.appendChild(after);
+      parent.insertBefore(after, anchor);
       result.push(after);
     } else if (before) {
       before.remove();

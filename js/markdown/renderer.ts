@@ -1,14 +1,17 @@
-// The streaming renderer: settled blocks are rendered once and their nodes kept (append-only,
-// so a selection in them survives streaming); only the live tail is healed, parsed and patched
-// again on each update. Work per update is bounded by the tail, not by the reply.
+// The streaming renderer. Each update heals, renders and patches the live tail (the text
+// after the settled blocks), then settles the blocks that have ended: they keep the nodes the
+// tail just drew for them — nothing is rendered twice — and are never touched again
+// (append-only, so a selection in them survives streaming). Work per update is bounded by
+// the tail, not by the reply.
 
-import { completeLinesEnd, lineOffset, normalizeAppend, settledLines } from "./blocks.js";
+import { completeLinesEnd, lineOffsets, normalizeAppend, settledBoundaries } from "./blocks.js";
 import { heal } from "./heal.js";
-import { parseBlocks, renderHtml } from "./parse.js";
+import { parseBlocks, renderBlocks, renderHtml } from "./parse.js";
 import type { References } from "./parse.js";
-import { patchTail } from "./patch.js";
+import { patchRun } from "./patch.js";
+import type { PatchHooks } from "./patch.js";
 import { sameFormula } from "./math.js";
-import { fillMath, sanitizeToFragment } from "./sanitize.js";
+import { fillMath, sanitizeBlocksToFragment, sanitizeToFragment } from "./sanitize.js";
 
 /** Renders a growing Markdown text into one element. */
 export interface StreamingRenderer {
@@ -26,10 +29,11 @@ export interface StreamingRenderer {
 /**
  * What an update cost, in characters handed to the Markdown parser (for tests, benchmarks):
  * `scan` looks for block boundaries, `heal` reads the tail to close what it leaves open,
- * `tail` renders the tail, `block` renders a settled block (once, or again when a reference
- * definition it may use arrives).
+ * `tail` renders the tail, `block` renders a settled block (when the tail's nodes could not
+ * be kept, or again when a reference definition it may use arrives). `adopt` is not parsed:
+ * a settled block that keeps the nodes the tail drew from the same source.
  */
-export type WorkMeter = (kind: "scan" | "heal" | "tail" | "block", chars: number) => void;
+export type WorkMeter = (kind: "scan" | "heal" | "tail" | "block" | "adopt", chars: number) => void;
 
 interface Chunk {
   readonly src: string;
@@ -38,6 +42,46 @@ interface Chunk {
   referencesKey: string;
   /** Could hold a reference-style link: "[text][label]", "[label]". */
   readonly mayUseReferences: boolean;
+}
+
+/** Formulas on screen are kept when a render asks for the same one; new ones typeset. */
+const PATCH_HOOKS: PatchHooks = { keep: sameFormula, prepare: fillMath };
+
+/** What the tail's last render showed: its source, and which of its nodes each block drew. */
+interface DrawnTail {
+  /** The (healed) source that was rendered, starting at the settled boundary. */
+  readonly src: string;
+  /** How many reference definitions that render knew (the settled ones + the tail's). */
+  readonly references: number;
+  readonly blocks: readonly DrawnBlock[];
+}
+
+interface DrawnBlock {
+  /** Its lines in `src` (-1: unknown). */
+  readonly start: number;
+  readonly end: number;
+  readonly provisional: boolean;
+  /** How many of the tail's nodes it drew, in order. */
+  readonly nodes: number;
+}
+
+/** `block` lies before `cut` and shows what a settled render of it would. */
+const isKept = (block: DrawnBlock, cut: number): boolean =>
+  block.start >= 0 && block.end <= cut && !block.provisional;
+
+/** How many of the tail's nodes drew blocks starting before `cut` (unknown ones included). */
+function shownBefore(drawn: DrawnTail, cut: number): number {
+  let nodes = 0;
+  for (const block of drawn.blocks) if (block.start < cut) nodes += block.nodes;
+  return nodes;
+}
+
+/** Length of the common start of `a` and `b`, looked for up to `max`. */
+function commonPrefix(a: string, b: string, max: number): number {
+  const limit = Math.min(a.length, b.length, max);
+  let i = 0;
+  while (i < limit && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
 }
 
 export class MarkdownStream implements StreamingRenderer {
@@ -55,11 +99,20 @@ export class MarkdownStream implements StreamingRenderer {
   private lastKey = "0|";
   /** What the tail showed last: skip the render when it would not change. */
   private lastTailKey = "";
+  /** The same render, block by block; null when `tail` no longer matches it. */
+  private drawn: DrawnTail | null = null;
+  /** Definitions that render knew: the settled ones and any in the tail. */
+  private tailReferences: References = {};
 
   constructor(
     private readonly el: HTMLElement,
     private readonly meter: WorkMeter = () => {},
   ) {}
+
+  /** How much of the (normalised) text is settled: its blocks are drawn for good. */
+  get settledLength(): number {
+    return this.settledEnd;
+  }
 
   update(text: string, final = false): void {
     if (text === this.raw && final === this.final) return;
@@ -68,8 +121,9 @@ export class MarkdownStream implements StreamingRenderer {
     this.text += normalizeAppend(this.raw, text.slice(this.raw.length));
     this.raw = text;
     this.final = final;
-    this.settle();
     this.renderTail();
+    if (this.settle()) this.renderTail();
+    this.resolveReferences();
   }
 
   destroy(): void {
@@ -88,44 +142,98 @@ export class MarkdownStream implements StreamingRenderer {
     this.references = {};
     this.lastKey = "0|";
     this.lastTailKey = "";
+    this.drawn = null;
+    this.tailReferences = {};
   }
 
-  /** Move the settled boundary forward if new complete lines show a later block starting. */
-  private settle(): void {
+  /**
+   * Move the settled boundary forward if new complete lines show later blocks starting.
+   * Returns true when the tail's nodes no longer show the text after it (rare: see `adopt`).
+   */
+  private settle(): boolean {
     const end = completeLinesEnd(this.text);
-    if (end <= this.scannedEnd) return;
+    if (end <= this.scannedEnd) return false;
     this.scannedEnd = end;
     const region = this.text.slice(this.settledEnd, end);
     this.meter("scan", region.length);
-    const lines = settledLines(parseBlocks(region, this.references));
-    if (lines === 0) return;
-    const cut = lineOffset(region, lines);
-    this.addChunk(region.slice(0, cut));
+    const lines = settledBoundaries(parseBlocks(region, this.references));
+    if (lines.length === 0) return false;
+    const cuts = lineOffsets(region, lines);
+    const cut = cuts[cuts.length - 1]!;
+    const drawn = this.drawn;
+    this.drawn = null; // the tail is about to lose nodes either way
     this.settledEnd += cut;
+    const tailNodes = this.tail.length;
+    const adopted = drawn ? this.adopt(drawn, region, cuts) : 0;
+    if (adopted === cut) return false;
+    // The tail's nodes that drew the rest (what `adopt` took is gone from the tail already).
+    const shown = drawn ? shownBefore(drawn, cut) - (tailNodes - this.tail.length) : 0;
+    this.addChunk(region.slice(adopted, cut), shown);
+    return true;
   }
 
-  private addChunk(src: string): void {
+  /**
+   * Keep the tail's nodes as the blocks now settling, unrendered, as far as its last render
+   * (`drawn`) showed exactly what rendering them on their own would: up to the last of `cuts`
+   * where that render had the same source (healing touched none of it: it only ever changes
+   * the last block), a block boundary too, the same reference definitions and nothing drawn
+   * provisionally. Blocks are parsed line by line, so the ones that end by a cut do not
+   * depend on what follows it. Returns how much of `region` became a chunk this way.
+   */
+  private adopt(drawn: DrawnTail, region: string, cuts: readonly number[]): number {
+    if (drawn.references !== Object.keys(this.references).length) return 0;
+    const same = commonPrefix(region, drawn.src, cuts[cuts.length - 1]!);
+    const { blocks } = drawn;
+    let b = 0;
+    let counted = 0;
+    let length = 0;
+    let nodes = 0;
+    for (const cut of cuts) {
+      if (cut > same) break;
+      for (let block = blocks[b]; block && isKept(block, cut); block = blocks[++b]) {
+        counted += block.nodes;
+      }
+      const next = blocks[b];
+      if (next && next.start < cut) {
+        // Straddles this cut (a later one may take it whole), or cannot be kept at all.
+        if (next.start < 0 || next.provisional || next.end <= cut) break;
+        continue;
+      }
+      length = cut;
+      nodes = counted;
+    }
+    if (length === 0) return 0;
+    this.meter("adopt", length);
+    const src = region.slice(0, length);
+    const kept = this.tail.slice(0, nodes);
+    this.tail = this.tail.slice(nodes);
+    const key = referencesKey(this.references, {});
+    this.chunks.push({ src, nodes: kept, referencesKey: key, mayUseReferences: src.includes("]") });
+    return length;
+  }
+
+  /**
+   * Render `src` as settled blocks. The first `shown` nodes of the tail drew (part of) it: they
+   * are patched into the settled render rather than replaced, so what did not change —
+   * typeset formulas above all, and any selection — stays as it is.
+   */
+  private addChunk(src: string, shown: number): void {
     this.meter("block", src.length);
     const { html, references } = renderHtml(src, this.references, false);
     this.references = references;
     const key = referencesKey(references, {});
-    const nodes = this.adoptOrInsert(sanitizeToFragment(html));
-    this.chunks.push({ src, nodes, referencesKey: key, mayUseReferences: src.includes("]") });
-  }
-
-  /**
-   * The block being settled was, until now, the start of the tail and is usually on screen
-   * already: keep those very nodes (and any selection in them) when they match.
-   */
-  private adoptOrInsert(fragment: DocumentFragment): ChildNode[] {
-    const fresh = Array.from(fragment.childNodes);
-    const shown = this.tail.slice(0, fresh.length);
-    if (shown.length === fresh.length && fresh.every((node, i) => node.isEqualNode(shown[i]!))) {
-      this.tail = this.tail.slice(fresh.length);
-      return shown;
+    const old = this.tail.slice(0, shown);
+    this.tail = this.tail.slice(old.length);
+    let nodes: ChildNode[];
+    if (old.length === 0) {
+      const fragment = sanitizeToFragment(html);
+      nodes = Array.from(fragment.childNodes);
+      this.el.insertBefore(fragment, this.tail[0] ?? null);
+    } else {
+      const fresh = sanitizeToFragment(html, { formulas: false });
+      nodes = patchRun(this.el, old, fresh, PATCH_HOOKS, this.tail[0] ?? null);
     }
-    this.el.insertBefore(fragment, this.tail[0] ?? null);
-    return fresh;
+    this.chunks.push({ src, nodes, referencesKey: key, mayUseReferences: src.includes("]") });
   }
 
   private renderTail(): void {
@@ -139,20 +247,47 @@ export class MarkdownStream implements StreamingRenderer {
     if (key === this.lastTailKey) return;
     this.lastTailKey = key;
     this.meter("tail", src.length);
-    const { html, references } = renderHtml(src, this.references, !this.final);
-    const fresh = sanitizeToFragment(html, { formulas: false });
-    this.tail = patchTail(this.el, this.tail, fresh, { keep: sameFormula, prepare: fillMath });
-    // Reference links resolve across the whole reply: a definition that arrives later
-    // re-renders the earlier blocks that might use it (rare; correctness over append-only).
-    // Definitions in the tail count only once the text is final: they may still be typing.
-    const refsKey = referencesKey(this.references, this.final ? references : {});
-    if (refsKey !== this.lastKey) {
-      this.lastKey = refsKey;
-      const effective = this.final ? references : this.references;
-      for (const chunk of this.chunks) {
-        if (chunk.mayUseReferences && chunk.referencesKey !== refsKey) {
-          this.rerender(chunk, effective, refsKey);
-        }
+    const { blocks, references } = renderBlocks(src, this.references, !this.final);
+    this.tailReferences = references;
+    const htmls = blocks.map((block) => block.html);
+    let counts: number[] | null;
+    if (this.tail.length === 0) {
+      // Nothing on screen to keep (a first render, say of a whole finished reply).
+      const sanitized = sanitizeBlocksToFragment(htmls);
+      counts = sanitized.counts;
+      this.tail = Array.from(sanitized.fragment.childNodes);
+      this.el.append(sanitized.fragment);
+    } else {
+      const sanitized = sanitizeBlocksToFragment(htmls, { formulas: false });
+      counts = sanitized.counts;
+      this.tail = patchRun(this.el, this.tail, sanitized.fragment, PATCH_HOOKS);
+    }
+    this.drawn = counts && {
+      src,
+      references: Object.keys(references).length,
+      blocks: blocks.map(({ start, end, provisional }, i) => ({
+        start,
+        end,
+        provisional,
+        nodes: counts[i]!,
+      })),
+    };
+  }
+
+  /**
+   * Reference links resolve across the whole reply: a definition that arrives later
+   * re-renders the earlier blocks that might use it (rare; correctness over append-only).
+   * Definitions in the tail count only once the text is final: they may still be typing.
+   */
+  private resolveReferences(): void {
+    const tail = this.final ? this.tailReferences : {};
+    const refsKey = referencesKey(this.references, tail);
+    if (refsKey === this.lastKey) return;
+    this.lastKey = refsKey;
+    const effective = this.final ? { ...this.tailReferences, ...this.references } : this.references;
+    for (const chunk of this.chunks) {
+      if (chunk.mayUseReferences && chunk.referencesKey !== refsKey) {
+        this.rerender(chunk, effective, refsKey);
       }
     }
   }

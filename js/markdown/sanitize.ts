@@ -68,12 +68,16 @@ const INERT_USES = 50;
 let inert: Document | null = null;
 let inertUses = 0;
 
-function sanitizedHolder(html: string): HTMLElement {
+function inertHolder(): HTMLElement {
   if (!inert || ++inertUses > INERT_USES) {
     inert = document.implementation.createHTMLDocument("");
     inertUses = 0;
   }
-  const holder = inert.createElement("div");
+  return inert.createElement("div");
+}
+
+function sanitizedHolder(html: string): HTMLElement {
+  const holder = inertHolder();
   holder.innerHTML = html;
   purify().sanitize(holder);
   return holder;
@@ -100,6 +104,29 @@ export function sanitizeToFragment(html: string, { formulas = true } = {}): Docu
   const fragment = toFragment(sanitizedHolder(html));
   if (formulas && html.includes(FORMULA)) fillMath(fragment);
   return fragment;
+}
+
+/**
+ * Several blocks' HTML sanitized as one, plus how many top-level nodes each block gave: null
+ * if sanitizing changed their number (DOMPurify keeps every element markdown-it puts there).
+ */
+export function sanitizeBlocksToFragment(
+  htmls: readonly string[],
+  { formulas = true } = {},
+): { fragment: DocumentFragment; counts: number[] | null } {
+  const holder = inertHolder();
+  const counts: number[] = [];
+  for (const html of htmls) {
+    const before = holder.childNodes.length;
+    // Parsed on its own, appended: the same nodes as parsing the joined HTML at once.
+    if (html) holder.insertAdjacentHTML("beforeend", html);
+    counts.push(holder.childNodes.length - before);
+  }
+  const drawn = holder.childNodes.length;
+  purify().sanitize(holder);
+  const fragment = toFragment(holder);
+  if (formulas && htmls.some((html) => html.includes(FORMULA))) fillMath(fragment);
+  return { fragment, counts: fragment.childNodes.length === drawn ? counts : null };
 }
 
 /** Sanitized HTML as a string (one-shot rendering): the same nodes, serialised. */

@@ -17,7 +17,8 @@ function stream(text: string): Cost {
   let current = 0;
   const byKind: Record<string, number> = {};
   const renderer = new MarkdownStream(el, (kind, chars) => {
-    current += chars;
+    // Adopted blocks are not parsed at all: counted apart, not as work.
+    if (kind !== "adopt") current += chars;
     byKind[kind] = (byKind[kind] ?? 0) + chars;
   });
   const perUpdate: number[] = [];
@@ -42,7 +43,8 @@ let longCost: Cost | null = null;
 const streamLong = (): Cost => (longCost ??= stream(longText));
 
 test("work per update does not grow with the length of the reply", STREAMING, () => {
-  const short = stream(section);
+  // Two sections, so the short reply has a section boundary in it too.
+  const short = stream(section.repeat(2));
   const long = streamLong();
   // The longest tail is the same section either way, so the worst update costs the same.
   expect(max(long.perUpdate)).toBeLessThanOrEqual(max(short.perUpdate) * 1.1);
@@ -53,15 +55,39 @@ test("work per update does not grow with the length of the reply", STREAMING, ()
   expect(late).toBeLessThan(early * 1.5);
 });
 
+test("settling a block reuses what the tail drew: nothing is rendered twice", STREAMING, () => {
+  const text = longText;
+  const { byKind } = streamLong();
+  // Every settled block keeps the nodes the tail drew from the same source a moment before
+  // (no reference definitions, no unfinished math here): none is parsed, sanitized or
+  // typeset again. Only the last block is still the tail when the text ends.
+  expect(byKind.block ?? 0).toBe(0);
+  const lastBlock = section.trimEnd().length - section.trimEnd().lastIndexOf("\n\n");
+  expect(byKind.adopt).toBeGreaterThanOrEqual(text.length - lastBlock);
+});
+
 test("total work is a small multiple of the reply length", STREAMING, () => {
   const text = longText;
   const { total, byKind } = streamLong();
-  // Each settled block is rendered exactly once (no reference definitions here).
-  expect(byKind.block).toBeLessThanOrEqual(text.length);
-  expect(byKind.block).toBeGreaterThan(text.length * 0.9);
-  // Per update the tail is read twice (heal, render), so the multiple is about
-  // 2 × (mean tail) / (mean delta) + the boundary scans: ~21 here, whatever the length.
-  expect(total).toBeLessThan(text.length * 24);
+  // Per update the unsettled text is read twice (heal, render) and new complete lines once
+  // (scan), so the multiple is about 2 x (mean tail) / (mean delta) + 1: ~22 here, whatever
+  // the length. The tail renders each character ~9.5x as the reply grows in small deltas.
+  expect(byKind.tail).toBeLessThan(text.length * 10.5);
+  expect(total).toBeLessThan(text.length * 23);
+});
+
+test("a finished reply shown at once is parsed once", () => {
+  const text = longText;
+  const byKind: Record<string, number> = {};
+  const el = document.createElement("div");
+  const renderer = new MarkdownStream(el, (kind, chars) => {
+    byKind[kind] = (byKind[kind] ?? 0) + chars;
+  });
+  renderer.update(text, true);
+  expect(el.innerHTML).toBe(renderMarkdown(text));
+  // One render of the whole text (nothing healed: it is final), one boundary scan, and the
+  // settled blocks take the nodes that render made.
+  expect(byKind).toEqual({ tail: text.length, scan: text.length, adopt: renderer.settledLength });
 });
 
 test("a long reply streamed in small deltas is not quadratic", STREAMING, () => {

@@ -3,7 +3,8 @@
 // definitions with titles on later lines…), streamed in random chunks: final DOM must match.
 
 import { expect, test } from "vitest";
-import { createRenderer, renderMarkdown } from "../../../js/markdown/index.js";
+import { renderMarkdown } from "../../../js/markdown/index.js";
+import { MarkdownStream } from "../../../js/markdown/renderer.js";
 import { STREAMING, chunkedPrefixes } from "./helpers.js";
 
 const LINES = [
@@ -35,9 +36,18 @@ test("random documents stream to the one-shot render", STREAMING, () => {
   for (let seed = 1; seed <= SEEDS; seed++) {
     const text = randomDoc(seed);
     const el = document.createElement("div");
-    const renderer = createRenderer(el);
+    const renderer = new MarkdownStream(el);
     // Now and then final, then growing again: a stopped reply that is continued.
-    for (const prefix of chunkedPrefixes(text, seed, 4)) renderer.update(prefix, prefix.length % 7 === 0);
+    for (const prefix of chunkedPrefixes(text, seed, 4)) {
+      const final = prefix.length % 7 === 0;
+      renderer.update(prefix, final);
+      // While it streams, the settled blocks are what rendering them on their own gives
+      // (when final, they may use definitions still in the tail).
+      if (!final) {
+        const settled = renderMarkdown(text.slice(0, renderer.settledLength));
+        expect(el.innerHTML.startsWith(settled), `seed ${seed} at ${prefix.length}`).toBe(true);
+      }
+    }
     renderer.update(text, true);
     expect(el.innerHTML, `seed ${seed}: ${JSON.stringify(text)}`).toBe(renderMarkdown(text));
   }

@@ -3,6 +3,8 @@
 
 import { describe, expect, test } from "vitest";
 import { createRenderer, renderMarkdown } from "../../../js/markdown/index.js";
+import { MarkdownStream } from "../../../js/markdown/renderer.js";
+import type { WorkMeter } from "../../../js/markdown/renderer.js";
 import { STREAMING, chunkedPrefixes, fixture, fixtureNames } from "./helpers.js";
 
 const newElement = (): HTMLElement => document.createElement("div");
@@ -39,6 +41,23 @@ describe.each(fixtureNames())("%s", (name) => {
     expect(el.innerHTML).toBe(renderMarkdown(text));
   });
 
+  test("after every update, settled blocks are what a one-shot render of them gives", STREAMING, () => {
+    // Settled blocks keep the nodes the tail drew for them: checked as they settle, not only
+    // at the end (a wrong node kept would stay wrong until the reply is rendered again).
+    const el = newElement();
+    const renderer = new MarkdownStream(el);
+    let settled = -1;
+    let expected = "";
+    for (const prefix of chunkedPrefixes(text, 17, 24)) {
+      renderer.update(prefix);
+      if (renderer.settledLength !== settled) {
+        settled = renderer.settledLength;
+        expected = renderMarkdown(text.slice(0, settled));
+      }
+      expect(el.innerHTML.startsWith(expected), `prefix of ${prefix.length}`).toBe(true);
+    }
+  });
+
   test("CRLF line endings render like LF, even split between updates", STREAMING, () => {
     const crlf = text.replace(/\n/g, "\r\n");
     const el = newElement();
@@ -65,6 +84,41 @@ describe("streaming behaviour", () => {
     expect(el.querySelector("h1")).toBe(heading);
     expect(el.querySelector("p")).toBe(first);
     expect(el.querySelectorAll("p")[1]?.textContent).toBe("Second paragraph grows.");
+  });
+
+  test("a block that settles keeps the very nodes the tail drew for it", () => {
+    const el = newElement();
+    const work: Record<string, number> = {};
+    const meter: WorkMeter = (kind, chars) => (work[kind] = (work[kind] ?? 0) + chars);
+    const renderer = new MarkdownStream(el, meter);
+    renderer.update("Some *text* with $x^2$ in it.\n\nNext");
+    expect(renderer.settledLength).toBe(0);
+    const [paragraph] = Array.from(el.children);
+    const formula = el.querySelector(".katex");
+    renderer.update("Some *text* with $x^2$ in it.\n\nNext paragraph.\n\n## Head");
+    expect(renderer.settledLength).toBeGreaterThan(0);
+    expect(el.children[0]).toBe(paragraph);
+    expect(el.querySelector(".katex")).toBe(formula);
+    expect(work.block ?? 0).toBe(0);
+    expect(work.adopt).toBe(renderer.settledLength);
+  });
+
+  test("a block drawn with unfinished math is rendered again when it settles", () => {
+    // While streaming, TeX that does not typeset yet is shown quietly ("pending"); settled,
+    // it is an error, as in a one-shot render: the tail's nodes cannot be kept as they are.
+    const text = "Bad $\\frac{1}{$ math.\n\nNext paragraph.\n\nLast";
+    const el = newElement();
+    const work: Record<string, number> = {};
+    const meter: WorkMeter = (kind, chars) => (work[kind] = (work[kind] ?? 0) + chars);
+    const renderer = new MarkdownStream(el, meter);
+    renderer.update("Bad $\\frac{1}{$ math.\n\nNext");
+    expect(el.querySelector(".nbc-math-pending")).not.toBeNull();
+    renderer.update(text);
+    expect(work.block).toBe("Bad $\\frac{1}{$ math.\n".length);
+    expect(el.querySelector(".nbc-math-pending")).toBeNull();
+    expect(el.querySelector(".nbc-math-error")).not.toBeNull();
+    renderer.update(text, true);
+    expect(el.innerHTML).toBe(renderMarkdown(text));
   });
 
   test("a text that is not an extension of the last one starts over", () => {
