@@ -52,6 +52,7 @@ export interface StartMsg {
   kind: "start";
   id: string; // id the assistant message will have in `messages`
   text: string; // text already there (a continued reply starts from its partial)
+  reasoning?: string; // likewise for its reasoning
   model: string;
 }
 

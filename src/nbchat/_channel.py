@@ -227,7 +227,7 @@ class Channel:
         text, reasoning = _clean(text), _clean(reasoning)
         self._reply = _Reply(reply_id, model, text, reasoning)
         self._snapshot_wanted = False
-        self._emit(StartMsg(kind="start", id=reply_id, text=text, model=model))
+        self._emit(StartMsg(kind="start", id=reply_id, text=text, reasoning=reasoning, model=model))
 
     def add_text(self, text: str) -> None:
         """Append a piece of the reply; it goes out with the next flush."""

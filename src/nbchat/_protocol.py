@@ -64,6 +64,7 @@ class StartMsg(typing.TypedDict):
     kind: typing.Literal["start"]
     id: str  # id the assistant message will have in ``messages``
     text: str  # text already there (a continued reply starts from its partial)
+    reasoning: str  # likewise for its reasoning
     model: str
 
 

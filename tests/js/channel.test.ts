@@ -93,6 +93,15 @@ describe("ordered deltas", () => {
     expect(h.text()).toBe("Once upon a time");
     expect(h.shown()).toEqual(["user:q", "assistant:Once upon a time"]);
   });
+  it("a continued reply keeps its reasoning, and reasoning deltas follow on without a resync", () => {
+    const h = new Harness();
+    h.feed(
+      { kind: "start", id: "r1", text: "Once", reasoning: "hmm", model: "ollama:m" },
+      { kind: "delta", id: "r1", seq: 1, reasoning_offset: 3, reasoning: ", yes" },
+    );
+    expect(h.sent).toEqual([]);
+    expect(streamingReply(h.state)?.reasoning).toBe("hmm, yes");
+  });
 });
 
 describe("deltas carry only what changed", () => {

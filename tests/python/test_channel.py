@@ -406,6 +406,7 @@ def test_a_continued_reply_starts_from_its_partial_text() -> None:
     rig.channel.add_reasoning(", yes")
     start, (first, second) = rig.messages("start")[0], rig.messages("delta")
     assert start["text"] == "Once upon a 🕰"
+    assert start["reasoning"] == "hmm"  # so the front end continues it without a resync
     assert first["offset"] == js_len("Once upon a 🕰")
     assert second["reasoning_offset"] == 3
 
