@@ -229,7 +229,7 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
         id: input.id,
         model: input.model ?? prior?.model ?? "",
         text: input.text,
-        reasoning: "",
+        reasoning: input.reasoning ?? "",
         tokens,
         counted: mark,
         // A resync keeps counting from the start, so the rate stays known.
