@@ -173,6 +173,14 @@ describe("deltas carry only what changed", () => {
 });
 
 describe("gaps and resync", () => {
+  it("a view that joins mid-stream gets the reasoning from the snapshot too", () => {
+    const h = new Harness().feed(snapshot("r1", 3, "The answer", "Let me think"));
+    h.feed({ kind: "delta", id: "r1", seq: 4, reasoning_offset: 12, reasoning: "." });
+    expect(h.sent).toEqual([]);
+    expect(streamingReply(h.state)?.reasoning).toBe("Let me think.");
+    expect(h.text()).toBe("The answer");
+  });
+
   it("a seq gap asks for exactly one resync, then the snapshot recovers", () => {
     const [d1, d2, d3, d4] = deltas("r1", ["a", "b", "c", "d"]);
     const h = new Harness().feed(start(), d1!, d3!, d4!);
