@@ -31,6 +31,8 @@ import sys
 import threading
 import typing
 
+from tests.e2e.harness import CHROMIUM_ARGS
+
 from nbchat.providers.base import ChatRequest, TextDelta
 from nbchat.providers.demo import DemoProvider
 
@@ -44,16 +46,6 @@ STATIC = ROOT / "src" / "nbchat" / "static"
 HARNESS = pathlib.Path(__file__).with_name("render.html")
 RESULTS = pathlib.Path(__file__).parent / "results" / "render.json"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 END_MARKER = " nbcEndOfStream"
 TRACE_CATEGORIES = ["toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline"]
 

@@ -6,14 +6,13 @@ against the loopback emulators in ``tests/servers`` over real HTTP.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import pathlib
-import signal
 import threading
 from collections.abc import Iterator
 
 import pytest
+from tests.interrupts import sigint_when
 from tests.servers import EmulatorServer, Reply
 
 import nbchat
@@ -39,27 +38,6 @@ def clean_settings() -> Iterator[None]:
     saved = nbchat.config._settings
     yield
     nbchat.config._settings = saved
-
-
-@contextlib.contextmanager
-def sigint_when(condition: threading.Event) -> Iterator[None]:
-    """Deliver a real SIGINT to the main thread once ``condition`` is set."""
-    assert threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    main = threading.main_thread().ident
-    assert main is not None
-
-    def fire() -> None:
-        if condition.wait(10):
-            signal.pthread_kill(main, signal.SIGINT)
-
-    thread = threading.Thread(target=fire, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join(10)
-        signal.signal(signal.SIGINT, previous)
 
 
 def status(turn: Turn) -> str:

@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
+from tests.interrupts import sigint_when
 
 from nbchat import _sync
-
-
-@contextlib.contextmanager
-def sigint_when(condition: threading.Event) -> Iterator[None]:
-    """Deliver a real SIGINT to the main thread once ``condition`` is set."""
-    assert threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    main = threading.main_thread().ident
-    assert main is not None
-
-    def fire() -> None:
-        if condition.wait(10):
-            signal.pthread_kill(main, signal.SIGINT)
-
-    thread = threading.Thread(target=fire, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join(10)
-        signal.signal(signal.SIGINT, previous)
 
 
 class Source:
