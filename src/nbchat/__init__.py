@@ -13,7 +13,6 @@ from __future__ import annotations
 import typing
 
 from .api import ask, astream, models, stream
-from .config import configure
 from .errors import (
     AuthenticationFailed,
     BadRequest,
@@ -34,6 +33,7 @@ from .errors import (
     UnknownProvider,
 )
 from .session import Conversation, Turn
+from .settings import configure
 
 if typing.TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell

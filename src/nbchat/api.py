@@ -13,7 +13,7 @@ from __future__ import annotations
 import typing
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 
-from . import _sync, config, providers
+from . import _worker, providers, resolve
 from .errors import InvalidRequest
 from .providers.base import TextDelta
 from .session import Conversation, Turn
@@ -130,11 +130,11 @@ def models(
         name = model_or_provider.strip()
         if name == "ollama":
             # Listing must not need a model picked first.
-            target = config.resolve("ollama:_", base_url, api_key)
+            target = resolve.resolve("ollama:_", base_url, api_key)
         else:
-            target = config.resolve(f"{name}:_", base_url, api_key)
+            target = resolve.resolve(f"{name}:_", base_url, api_key)
     else:
-        target = config.resolve(model_or_provider, base_url, api_key)
+        target = resolve.resolve(model_or_provider, base_url, api_key)
     provider = target.create_provider()
-    names = _sync.run(provider.amodels)
+    names = _worker.run(provider.amodels)
     return [f"{target.provider}:{name}" for name in names]

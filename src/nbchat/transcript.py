@@ -19,7 +19,7 @@ import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 
-from ._protocol import Message, MessageMeta
+from .messages import Message, MessageMeta
 from .errors import InvalidRequest, redact_userinfo
 
 __all__ = [

@@ -19,7 +19,6 @@ import pathlib
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ import typing
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+
+from tests.ports import free_port as _free_port
 
 if typing.TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Locator, Page
@@ -71,12 +72,6 @@ AppKind = typing.Literal["lab", "notebook"]
 
 # ---------------------------------------------------------------------------------------
 # The server.
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _write_settings(settings_dir: pathlib.Path) -> None:

@@ -10,7 +10,7 @@ from tests.e2e.harness import REPO, Jupyter
 
 pytestmark = pytest.mark.e2e
 
-SETUP = "import nbchat\nfrom nbchat.providers import demo"
+SETUP = "import nbchat\nfrom nbchat import testing"
 
 
 @pytest.mark.viewport(1280, 1700)
@@ -61,7 +61,7 @@ def test_a_reply_streams_then_shows_math_a_table_and_highlighted_code(lab: Jupyt
 def test_stop_keeps_the_partial_reply_marked_stopped_and_continue_appends(lab: Jupyter) -> None:
     lab.open_notebook(
         f"{SETUP}\n"
-        's = demo.script(["word "] * 400, " and the end.", tokens_per_second=40)\n'
+        's = testing.script(["word "] * 400, " and the end.", tokens_per_second=40)\n'
         "chat = nbchat.Chat(s.model)\nchat"
     )
     lab.run_all()
@@ -97,7 +97,7 @@ def test_stop_keeps_the_partial_reply_marked_stopped_and_continue_appends(lab: J
 def test_a_second_view_mirrors_the_stream_even_when_opened_mid_stream(lab: Jupyter) -> None:
     lab.open_notebook(
         f"{SETUP}\n"
-        's = demo.script(["token "] * 300, tokens_per_second=60)\n'
+        's = testing.script(["token "] * 300, tokens_per_second=60)\n'
         "chat = nbchat.Chat(s.model)\ndisplay(chat)",
         "display(chat)",
     )
@@ -141,7 +141,7 @@ def test_dark_theme_applies_to_the_widget(lab: Jupyter) -> None:
 
 def test_updating_the_static_transcript_keeps_the_live_view(lab: Jupyter) -> None:
     lab.open_notebook(
-        f'{SETUP}\ns = demo.script("The answer is **42**.")\nchat = nbchat.Chat(s.model)\nchat',
+        f'{SETUP}\ns = testing.script("The answer is **42**.")\nchat = nbchat.Chat(s.model)\nchat',
         name="static.ipynb",
     )
     lab.run_all()
@@ -173,7 +173,7 @@ def test_updating_the_static_transcript_keeps_the_live_view(lab: Jupyter) -> Non
 
 
 def test_the_static_transcript_is_hidden_next_to_a_live_chat(lab: Jupyter) -> None:
-    lab.open_notebook(f'{SETUP}\ns = demo.script("Hidden?")\nchat = nbchat.Chat(s.model)\nchat')
+    lab.open_notebook(f'{SETUP}\ns = testing.script("Hidden?")\nchat = nbchat.Chat(s.model)\nchat')
     lab.run_all()
     lab.widget()
     lab.page.locator(".jp-OutputArea-output .nbchat-static").wait_for(state="attached")

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
 import pytest
 from tests.servers import EmulatorServer
 
 import nbchat
-from nbchat import config
+from nbchat import testing
 from nbchat.errors import InvalidOption, InvalidRequest, ServerError
 from nbchat.providers import demo
 from nbchat.providers.base import ReasoningDelta
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("NBCHAT_MODEL", "NBCHAT_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    with socket.socket() as sock:  # Ollama's default address: a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{sock.getsockname()[1]}")
-    monkeypatch.setattr(config, "_settings", config.Settings())
-    config.forget_detections()
-    yield
-    config.forget_detections()
 
 
 def test_ask_returns_the_whole_reply() -> None:
@@ -33,20 +17,20 @@ def test_ask_returns_the_whole_reply() -> None:
 
 
 def test_ask_raises_a_failed_reply() -> None:
-    script = demo.script(["half", ServerError("boom")])
+    script = testing.script(["half", ServerError("boom")])
     with pytest.raises(ServerError) as info:
         nbchat.ask("x", script.model)
     assert info.value.partial == "half"
 
 
 def test_stream_yields_text_pieces_only() -> None:
-    script = demo.script([ReasoningDelta("hmm"), "Hel", "lo"])
+    script = testing.script([ReasoningDelta("hmm"), "Hel", "lo"])
     pieces = list(nbchat.stream("x", script.model))
     assert pieces == ["Hel", "lo"]
 
 
 def test_messages_list_is_history_plus_the_last_question() -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "a"},
@@ -69,7 +53,7 @@ def test_messages_list_is_history_plus_the_last_question() -> None:
     ["", [], [{"role": "assistant", "content": "x"}], [{"role": "user", "content": "  "}]],
 )
 def test_bad_input_raises_when_called_before_anything_is_sent(prompt: object) -> None:
-    script = demo.script("never")
+    script = testing.script("never")
     with pytest.raises(InvalidRequest):
         nbchat.stream(prompt, script.model)  # type: ignore[arg-type]
     assert not script.requests
@@ -81,7 +65,7 @@ def test_unknown_option_raises_when_called() -> None:
 
 
 def test_leaving_a_stream_early_stops_the_reply() -> None:
-    script = demo.script(["a", "b", demo.STALL])
+    script = testing.script(["a", "b", testing.STALL])
     pieces = nbchat.stream("x", script.model)
     assert next(pieces) == "a"
     pieces.close()  # would hang here if the stalled reply were not stopped
@@ -89,9 +73,9 @@ def test_leaving_a_stream_early_stops_the_reply() -> None:
 
 
 async def test_astream_gives_what_stream_gives() -> None:
-    replies: list[demo.Reply] = ["one two three"]
-    sync = list(nbchat.stream("x", demo.script(*replies).model))
-    async_ = [piece async for piece in nbchat.astream("x", demo.script(*replies).model)]
+    replies: list[testing.Reply] = ["one two three"]
+    sync = list(nbchat.stream("x", testing.script(*replies).model))
+    async_ = [piece async for piece in nbchat.astream("x", testing.script(*replies).model)]
     assert sync == async_ == ["one", " two", " three"]
 
 

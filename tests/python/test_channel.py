@@ -9,7 +9,7 @@ import typing
 
 import pytest
 
-from nbchat._channel import (
+from nbchat.widget._channel import (
     MAX_HOLD,
     MIN_INTERVAL,
     MIN_UNITS,
@@ -17,7 +17,7 @@ from nbchat._channel import (
     Channel,
     PollingScheduler,
 )
-from nbchat._protocol import ServerMessage
+from nbchat.widget._protocol import ServerMessage
 
 
 class FakeClock:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from nbchat import testing
 from nbchat.errors import ModelNotFound, ServerError, StreamInterrupted
 from nbchat.providers import demo, get
 from nbchat.providers.base import (
@@ -170,7 +171,7 @@ def test_options_are_the_common_ones_plus_pace() -> None:
 
 
 async def test_script_text_reply_and_recorded_requests() -> None:
-    script = demo.script("Hello there", "Second")
+    script = testing.script("Hello there", "Second")
     assert script.model.startswith("demo:script-")
     name = script.model.split(":", 1)[1]
     first = await collect(name, ask("q1"))
@@ -183,7 +184,7 @@ async def test_script_text_reply_and_recorded_requests() -> None:
 
 async def test_script_list_raises_error_with_partial() -> None:
     boom = ServerError("boom")
-    script = demo.script(["Hel", "lo", boom])
+    script = testing.script(["Hel", "lo", boom])
     name = script.model.split(":", 1)[1]
     for _ in range(2):  # the repeated reply raises a fresh copy each time
         with pytest.raises(ServerError) as info:
@@ -193,14 +194,14 @@ async def test_script_list_raises_error_with_partial() -> None:
 
 
 async def test_script_list_gets_a_finish_unless_it_has_one() -> None:
-    name = demo.script(["a", "b"]).model.split(":", 1)[1]
+    name = testing.script(["a", "b"]).model.split(":", 1)[1]
     assert (await collect(name, ask("x")))[-1] == Finish("stop")
-    name = demo.script(["a", Finish("length")]).model.split(":", 1)[1]
+    name = testing.script(["a", Finish("length")]).model.split(":", 1)[1]
     assert (await collect(name, ask("x")))[-1] == Finish("length")
 
 
 async def test_script_stall_waits_until_cancelled() -> None:
-    script = demo.script(["a", demo.STALL])
+    script = testing.script(["a", testing.STALL])
     provider = demo.DemoProvider()
     request = ChatRequest(model=script.model.split(":", 1)[1], messages=ask("x"))
     seen: list[StreamEvent] = []
@@ -219,8 +220,8 @@ async def test_script_stall_waits_until_cancelled() -> None:
 
 
 async def test_script_pause_waits_until_released() -> None:
-    pause = demo.Pause()
-    name = demo.script(["a", pause, "b"]).model.split(":", 1)[1]
+    pause = testing.Pause()
+    name = testing.script(["a", pause, "b"]).model.split(":", 1)[1]
     task = asyncio.ensure_future(collect(name, ask("x")))
     await asyncio.to_thread(pause.reached.wait, 5)
     assert not task.done()
@@ -229,7 +230,7 @@ async def test_script_pause_waits_until_released() -> None:
 
 
 async def test_script_that_ends_oddly_is_interrupted() -> None:
-    name = demo.script([TextDelta("a"), StreamInterrupted("cut")]).model.split(":", 1)[1]
+    name = testing.script([TextDelta("a"), StreamInterrupted("cut")]).model.split(":", 1)[1]
     with pytest.raises(StreamInterrupted) as info:
         await collect(name, ask("x"))
     assert info.value.partial == "a"

@@ -15,10 +15,9 @@ from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 from IPython.utils.capture import RichOutput, capture_output
 
 import nbchat
-from nbchat import config, magics
+from nbchat import magics, settings, testing
 from nbchat.errors import InvalidRequest, ServerError
 from nbchat.magics import interpolate, parse
-from nbchat.providers import demo
 
 #: IPython's shell: its methods are untyped, so tests hold it as Any.
 Shell = typing.Any
@@ -232,17 +231,6 @@ def shell() -> Shell:
 
 @pytest.fixture
 def ip(shell: Shell, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shell]:
-    # Fresh process-wide defaults and no environment that could reach a real server.
-    monkeypatch.setattr(config, "_settings", config.Settings())
-    for name in (
-        "NBCHAT_MODEL",
-        "NBCHAT_BASE_URL",
-        "OLLAMA_HOST",
-        "OLLAMA_API_KEY",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
     magics.load_ipython_extension(shell)
     yield shell
     magics.unload_ipython_extension(shell)
@@ -295,7 +283,7 @@ def test_load_ext_goes_through_the_package(ip: Shell) -> None:
 
 
 def test_the_reply_streams_and_calls_continue_one_conversation(ip: Shell) -> None:
-    script = demo.script("One.", "Two.")
+    script = testing.script("One.", "Two.")
 
     first = run(ip, f"%chat {script.model} What's first?")
     second = run(ip, "%chat And second?")
@@ -312,7 +300,7 @@ def test_the_reply_streams_and_calls_continue_one_conversation(ip: Shell) -> Non
 
 
 def test_a_prompt_ending_in_a_question_mark_is_not_a_help_request(ip: Shell) -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     ip.user_ns["flag"] = True
 
     first = run(ip, f"%chat {script.model} What's a closure?")
@@ -329,7 +317,7 @@ def test_a_prompt_ending_in_a_question_mark_is_not_a_help_request(ip: Shell) -> 
 
 
 def test_new_and_reset_start_fresh_with_the_same_model(ip: Shell) -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     run(ip, f"%chat {script.model} one")
     run(ip, "%chat two")
 
@@ -343,7 +331,7 @@ def test_new_and_reset_start_fresh_with_the_same_model(ip: Shell) -> None:
 
 
 def test_a_named_model_stays_until_config_names_another(ip: Shell) -> None:
-    first, second = demo.script("from first"), demo.script("from second")
+    first, second = testing.script("from first"), testing.script("from second")
 
     run(ip, f"%chat {first.model} a")
     run(ip, "%chat b")
@@ -362,7 +350,7 @@ def test_a_named_model_stays_until_config_names_another(ip: Shell) -> None:
 
 
 def test_switching_model_in_a_cell_keeps_the_history(ip: Shell) -> None:
-    first, second = demo.script("first says"), demo.script("second says")
+    first, second = testing.script("first says"), testing.script("second says")
 
     run(ip, f"%chat {first.model} a")
     ran = run(ip, f"%%chat {second.model} --system 'Be brief.'\nb")
@@ -379,7 +367,7 @@ def test_switching_model_in_a_cell_keeps_the_history(ip: Shell) -> None:
 def test_interpolation_uses_the_notebook_and_ipython_expands_nothing(
     ip: Shell,
 ) -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     ip.user_ns["topic"] = "closures"
 
     run(ip, f"%chat {script.model} {{topic}} cost $5, {{{{x}}}} and $topic")
@@ -390,7 +378,7 @@ def test_interpolation_uses_the_notebook_and_ipython_expands_nothing(
 
 
 def test_a_missing_name_fails_in_one_line_before_any_request(ip: Shell) -> None:
-    script = demo.script("never")
+    script = testing.script("never")
     ran = run(ip, f"%%chat {script.model}\nSummarise {{df.head()}}")
 
     assert isinstance(ran.error, InvalidRequest)
@@ -403,7 +391,7 @@ def test_a_missing_name_fails_in_one_line_before_any_request(ip: Shell) -> None:
 
 def test_format_code_puts_the_reply_code_into_the_next_cell(ip: Shell) -> None:
     reply = "Here:\n\n```python\nprint('hi')\n```\n\nand\n\n```bash\nls\n```\n"
-    script = demo.script(reply)
+    script = testing.script(reply)
 
     ran = run(ip, f"%chat {script.model} -f code print hi")
 
@@ -415,7 +403,7 @@ def test_format_code_puts_the_reply_code_into_the_next_cell(ip: Shell) -> None:
 
 
 def test_format_text_streams_plain_text(ip: Shell) -> None:
-    script = demo.script(["Hello", ", ", "world"])
+    script = testing.script(["Hello", ", ", "world"])
     session_magics = ip.magics_manager.registry["ChatMagics"]
     assert isinstance(session_magics, magics.ChatMagics)
     session_magics.output = "widget"
@@ -429,7 +417,7 @@ def test_format_text_streams_plain_text(ip: Shell) -> None:
 
 
 def test_the_output_is_configurable_like_any_ipython_setting(ip: Shell) -> None:
-    script = demo.script("plain")
+    script = testing.script("plain")
     chat_magics = ip.magics_manager.registry["ChatMagics"]
     try:
         run(ip, '%config ChatMagics.output = "widget"')
@@ -449,7 +437,7 @@ def test_the_output_is_configurable_like_any_ipython_setting(ip: Shell) -> None:
 
 
 def test_fix_sends_the_failing_cell_and_its_traceback(ip: Shell) -> None:
-    script = demo.script("Divide by something else.")
+    script = testing.script("Divide by something else.")
     failing = run(ip, "def ratio(a):\n    return a / 0\n\nratio(3)")
     assert isinstance(failing.error, ZeroDivisionError)
 
@@ -467,7 +455,7 @@ def test_fix_sends_the_failing_cell_and_its_traceback(ip: Shell) -> None:
 
 
 def test_fix_takes_extra_instructions_from_the_cell_body(ip: Shell) -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     run(ip, "int('x')")
 
     run(ip, f"%%chat fix {script.model}\nKeep it to one line.")
@@ -502,7 +490,7 @@ def test_the_server_down_is_one_line_not_a_traceback(ip: Shell) -> None:
 
 
 def test_an_unknown_option_is_named_before_any_request(ip: Shell) -> None:
-    script = demo.script("never")
+    script = testing.script("never")
 
     ran = run(ip, f"%chat {script.model} -o bogus=1 hi")
 
@@ -529,7 +517,7 @@ def test_no_prompt_prints_the_usage_and_is_not_an_error(ip: Shell) -> None:
 
 
 def test_a_failure_mid_reply_keeps_the_partial_text(ip: Shell) -> None:
-    script = demo.script(["Hel", "lo", ServerError("model crashed")], "Recovered.")
+    script = testing.script(["Hel", "lo", ServerError("model crashed")], "Recovered.")
 
     ran = run(ip, f"%chat {script.model} hi")
 
@@ -562,14 +550,14 @@ class _Watched:
 def test_a_kernel_interrupt_keeps_the_partial_reply_and_the_session_usable(
     ip: Shell, view: typing.Literal["text", "widget"], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    script = demo.script(["Partial ", "reply", demo.STALL], "Next one.")
+    script = testing.script(["Partial ", "reply", testing.STALL], "Next one.")
     chat_magics = ip.magics_manager.registry["ChatMagics"]
     assert isinstance(chat_magics, magics.ChatMagics)
     monkeypatch.setattr(chat_magics, "output", view)
     # The interrupt comes once the cell has shown the text (as a person would see it), so
     # it lands while the magic waits for more, not while the request is being set up.
     shown = threading.Event()
-    make_view = magics._exchange_view
+    make_view = magics._output.exchange_view
 
     def watched_view(*args: typing.Any) -> typing.Any:
         chat = make_view(*args)
@@ -583,7 +571,7 @@ def test_a_kernel_interrupt_keeps_the_partial_reply_and_the_session_usable(
         chat.send = sending
         return chat
 
-    monkeypatch.setattr(magics, "_exchange_view", watched_view)
+    monkeypatch.setattr(magics._output, "exchange_view", watched_view)
 
     handled = threading.Event()
     lost: list[int] = []
@@ -640,18 +628,18 @@ def test_the_widget_view_streams_then_leaves_a_static_transcript(
     ip: Shell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     views: list[typing.Any] = []
-    make_view = magics._exchange_view
+    make_view = magics._output.exchange_view
 
     def recording(*args: typing.Any) -> typing.Any:
         views.append(make_view(*args))
         return views[-1]
 
-    monkeypatch.setattr(magics, "_exchange_view", recording)
+    monkeypatch.setattr(magics._output, "exchange_view", recording)
     chat_magics = ip.magics_manager.registry["ChatMagics"]
     assert isinstance(chat_magics, magics.ChatMagics)
     monkeypatch.setattr(chat_magics, "output", "widget")
     reply = "Euler: $e^{i\\pi} + 1 = 0$.\n\n```python\nprint(1)\n```"
-    script = demo.script("Earlier answer.", reply)
+    script = testing.script("Earlier answer.", reply)
     earlier = run(ip, f"%chat {script.model} earlier")
 
     ran = run(ip, "%%chat\nShow **math** and code")
@@ -685,7 +673,7 @@ def test_a_new_model_gets_a_new_widget_and_the_old_one_is_closed(
     chat_magics = ip.magics_manager.registry["ChatMagics"]
     assert isinstance(chat_magics, magics.ChatMagics)
     monkeypatch.setattr(chat_magics, "output", "widget")
-    first, second = demo.script("one"), demo.script("two")
+    first, second = testing.script("one"), testing.script("two")
 
     run(ip, f"%chat {first.model} a")
     old = session(ip).view
@@ -699,7 +687,7 @@ def test_a_new_model_gets_a_new_widget_and_the_old_one_is_closed(
 
 def test_config_shows_settings_and_never_a_key(ip: Shell) -> None:
     nbchat.configure(api_key=SECRET)
-    script = demo.script("ok")
+    script = testing.script("ok")
     run(ip, f"%chat {script.model} hi")
 
     shown = run(ip, "%chat config")
@@ -713,7 +701,7 @@ def test_config_shows_settings_and_never_a_key(ip: Shell) -> None:
 
 
 def test_config_never_shows_a_password_in_a_base_url(ip: Shell) -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     nbchat.configure(base_url="http://user:hunter2-secret@127.0.0.1:9/v1")
     run(ip, f"%chat {script.model} --base-url https://me:pa55word@example.test/v1 hi")
 
@@ -726,7 +714,7 @@ def test_config_never_shows_a_password_in_a_base_url(ip: Shell) -> None:
 
 
 def test_config_options_apply_to_later_turns(ip: Shell) -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
 
     assert run(ip, "%chat config max_tokens=7 temperature=0.5").error is None
     run(ip, f"%chat {script.model} hi")
@@ -741,12 +729,12 @@ def test_config_rejects_unknown_settings_and_changes_nothing(ip: Shell) -> None:
 
     assert type(ran.error).__name__ == "InvalidOption"
     assert "temprature" in ran.stdout
-    assert dict(config.settings().options) == {}
+    assert dict(settings.settings().options) == {}
 
 
 def test_history_shows_the_conversation(ip: Shell) -> None:
     assert "No messages yet." in run(ip, "%chat history").stdout
-    script = demo.script("First reply.", "Second reply.")
+    script = testing.script("First reply.", "Second reply.")
     run(ip, f"%chat {script.model} one")
     run(ip, "%chat two")
 

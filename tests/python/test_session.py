@@ -9,15 +9,13 @@ import asyncio
 import json
 import pathlib
 import threading
-from collections.abc import Iterator
 
 import pytest
 from tests.interrupts import sigint_when
 from tests.servers import EmulatorServer, Reply
 
 import nbchat
-from nbchat import Conversation, Turn
-from nbchat._protocol import Message
+from nbchat import Conversation, Turn, testing
 from nbchat.errors import (
     ConversationBusy,
     InvalidOption,
@@ -27,24 +25,17 @@ from nbchat.errors import (
     ServerUnreachable,
     StreamInterrupted,
 )
-from nbchat.providers import demo
+from nbchat.messages import Message
 from nbchat.providers.base import Finish, ReasoningDelta, StreamEvent, TextDelta, Usage
 
 KEY = "sk-test-0123456789abcdefSECRET"
-
-
-@pytest.fixture(autouse=True)
-def clean_settings() -> Iterator[None]:
-    saved = nbchat.config._settings
-    yield
-    nbchat.config._settings = saved
 
 
 def status(turn: Turn) -> str:
     return turn.status  # a plain str: mypy would narrow turn.status between asserts
 
 
-def stop_when_stalled(script: demo.Script, turn: Turn) -> threading.Thread:
+def stop_when_stalled(script: testing.Script, turn: Turn) -> threading.Thread:
     """Stop ``turn`` from another thread once the scripted stream stalls."""
 
     def run() -> None:
@@ -64,7 +55,7 @@ def texts(events: list[StreamEvent]) -> str:
 
 
 def test_prompt_streams_and_records_both_messages_with_meta() -> None:
-    script = demo.script("Hello there world")
+    script = testing.script("Hello there world")
     conversation = Conversation(script.model, system="Be brief.")
     turn = conversation.prompt("Hi")
     assert status(turn) == "pending"
@@ -96,12 +87,12 @@ def test_message_ids_are_short_and_never_repeat_within_a_conversation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Short: a reply's id travels in each of its deltas. Unique: the view keys rows by it.
-    script = demo.script("a", "b")
+    script = testing.script("a", "b")
     loaded: Message = {"id": "1a2b3c4d", "role": "user", "content": "q"}
     conversation = Conversation(script.model, messages=[loaded])
     # The random source repeats itself: the loaded id, then the first user id, then fresh.
     sequence = iter(["1a2b3c4d", "0000aaaa", "1a2b3c4d", "0000aaaa", "0000bbbb"])
-    monkeypatch.setattr("nbchat.session.secrets.token_hex", lambda n: next(sequence))
+    monkeypatch.setattr("nbchat.messages.secrets.token_hex", lambda n: next(sequence))
     conversation.prompt("x").result()
     ids = [m["id"] for m in conversation.messages]
     assert ids == ["1a2b3c4d", "0000aaaa", "0000bbbb"]
@@ -113,7 +104,7 @@ def test_message_ids_are_short_and_never_repeat_within_a_conversation(
 
 
 def test_server_counts_win_over_counted_deltas() -> None:
-    script = demo.script(
+    script = testing.script(
         ["a", "b", Usage(prompt_tokens=7, completion_tokens=10, tokens_per_second=5.0)]
     )
     conversation = Conversation(script.model)
@@ -123,7 +114,7 @@ def test_server_counts_win_over_counted_deltas() -> None:
 
 
 def test_reasoning_is_kept_apart_from_the_text() -> None:
-    script = demo.script([ReasoningDelta("think "), ReasoningDelta("hard"), "answer"])
+    script = testing.script([ReasoningDelta("think "), ReasoningDelta("hard"), "answer"])
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
     assert turn.result() == "answer"
@@ -132,7 +123,7 @@ def test_reasoning_is_kept_apart_from_the_text() -> None:
 
 
 def test_history_is_sent_on_the_next_turn() -> None:
-    script = demo.script("first reply", "second reply")
+    script = testing.script("first reply", "second reply")
     conversation = Conversation(script.model)
     conversation.prompt("one").result()
     conversation.prompt("two").result()
@@ -145,7 +136,7 @@ def test_history_is_sent_on_the_next_turn() -> None:
 
 
 def test_finished_turn_replays_its_events() -> None:
-    script = demo.script("a b c")
+    script = testing.script("a b c")
     turn = Conversation(script.model).prompt("x")
     first = list(turn)
     assert list(turn) == first
@@ -153,11 +144,11 @@ def test_finished_turn_replays_its_events() -> None:
 
 
 async def test_sync_and_async_iteration_give_the_same_events() -> None:
-    replies: list[demo.Reply] = [
+    replies: list[testing.Reply] = [
         ["a", ReasoningDelta("r"), "b", Usage(completion_tokens=3), Finish("length")]
     ]
-    sync_turn = Conversation(demo.script(*replies).model).prompt("x")
-    async_turn = Conversation(demo.script(*replies).model).prompt("x")
+    sync_turn = Conversation(testing.script(*replies).model).prompt("x")
+    async_turn = Conversation(testing.script(*replies).model).prompt("x")
     sync_events = await asyncio.to_thread(list, sync_turn)
     async_events = [event async for event in async_turn]
     assert sync_events == async_events
@@ -180,7 +171,7 @@ async def test_sync_and_async_iteration_give_the_same_events() -> None:
     ],
 )
 def test_bad_prompts_fail_before_any_request(text: object, words: str) -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     conversation = Conversation(script.model)
     conversation.prompt("keep me").result()
     before = conversation.messages
@@ -191,7 +182,7 @@ def test_bad_prompts_fail_before_any_request(text: object, words: str) -> None:
 
 
 def test_unknown_option_names_the_known_ones() -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     with pytest.raises(InvalidOption) as info:
         Conversation(script.model, temprature=0.2)
     assert "temperature" in info.value.hint
@@ -204,7 +195,7 @@ def test_unknown_option_names_the_known_ones() -> None:
 
 
 def test_options_per_turn_over_conversation_over_configure() -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     nbchat.configure(temperature=0.1, top_p=0.9, num_ctx=4096)  # num_ctx is Ollama's
     conversation = Conversation(script.model, temperature=0.5)
     conversation.prompt("x", seed=3).result()
@@ -214,7 +205,7 @@ def test_options_per_turn_over_conversation_over_configure() -> None:
 
 
 def test_one_turn_at_a_time() -> None:
-    script = demo.script(["a", demo.STALL], "b")
+    script = testing.script(["a", testing.STALL], "b")
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
     events: list[StreamEvent] = []
@@ -244,7 +235,7 @@ def test_one_turn_at_a_time() -> None:
 
 
 def test_stop_from_another_thread_keeps_the_partial_marked_stopped() -> None:
-    script = demo.script(["Hel", "lo", demo.STALL])
+    script = testing.script(["Hel", "lo", testing.STALL])
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
     stop_when_stalled(script, turn)
@@ -259,7 +250,7 @@ def test_stop_from_another_thread_keeps_the_partial_marked_stopped() -> None:
 
 
 async def test_stop_during_async_iteration() -> None:
-    script = demo.script(["a", demo.STALL])
+    script = testing.script(["a", testing.STALL])
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
     seen: list[StreamEvent] = []
@@ -278,7 +269,7 @@ async def test_stop_during_async_iteration() -> None:
 
 
 def test_keyboard_interrupt_stops_the_turn_keeps_the_partial_and_propagates() -> None:
-    script = demo.script(["one ", "two ", "three", demo.STALL])
+    script = testing.script(["one ", "two ", "three", testing.STALL])
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
     got: list[StreamEvent] = []
@@ -302,7 +293,7 @@ def test_keyboard_interrupt_stops_the_turn_keeps_the_partial_and_propagates() ->
 
 
 def test_leaving_the_loop_early_stops_the_turn() -> None:
-    script = demo.script(["a", "b", demo.STALL])
+    script = testing.script(["a", "b", testing.STALL])
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
     for event in turn:
@@ -314,7 +305,7 @@ def test_leaving_the_loop_early_stops_the_turn() -> None:
 
 
 def test_failed_turn_keeps_user_message_and_partial_then_raises() -> None:
-    script = demo.script(["Hel", "lo", ServerError("The model crashed.", hint="Restart it.")])
+    script = testing.script(["Hel", "lo", ServerError("The model crashed.", hint="Restart it.")])
     conversation = Conversation(script.model)
     turn = conversation.prompt("Hi")
     with pytest.raises(ServerError) as info:
@@ -334,7 +325,7 @@ def test_failed_turn_keeps_user_message_and_partial_then_raises() -> None:
 
 
 def test_failed_exchange_without_text_is_shown_but_not_sent() -> None:
-    script = demo.script(ServerUnreachable("No server."), "fine")
+    script = testing.script(ServerUnreachable("No server."), "fine")
     conversation = Conversation(script.model)
     with pytest.raises(ServerUnreachable):
         conversation.prompt("lost?").result()
@@ -344,7 +335,7 @@ def test_failed_exchange_without_text_is_shown_but_not_sent() -> None:
 
 
 def test_unexpected_exception_is_recorded_as_an_error_too() -> None:
-    script = demo.script(["part", RuntimeError("bug")])
+    script = testing.script(["part", RuntimeError("bug")])
     conversation = Conversation(script.model)
     with pytest.raises(NbchatError, match="RuntimeError: bug"):
         conversation.prompt("x").result()
@@ -353,7 +344,7 @@ def test_unexpected_exception_is_recorded_as_an_error_too() -> None:
 
 
 def test_a_turn_stopped_and_never_iterated_sends_and_records_nothing() -> None:
-    script = demo.script("never")
+    script = testing.script("never")
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
     turn.stop()
@@ -367,7 +358,7 @@ def test_a_turn_stopped_and_never_iterated_sends_and_records_nothing() -> None:
 def test_a_turn_stopped_before_its_first_step_keeps_the_prompt() -> None:
     # A Stop that lands between making a turn and iterating it (the widget's task has not
     # run yet): nothing is sent, but what the user typed is kept, with an empty reply.
-    script = demo.script("never")
+    script = testing.script("never")
     conversation = Conversation(script.model)
     turn = conversation.prompt("Keep me")
     turn.stop()
@@ -385,7 +376,7 @@ def test_a_turn_stopped_before_its_first_step_keeps_the_prompt() -> None:
 
 
 async def test_an_async_turn_stopped_before_its_first_step_keeps_the_prompt() -> None:
-    script = demo.script("never")
+    script = testing.script("never")
     conversation = Conversation(script.model)
     turn = conversation.prompt("Keep me")
     turn.stop()
@@ -399,7 +390,7 @@ async def test_an_async_turn_stopped_before_its_first_step_keeps_the_prompt() ->
 
 
 def test_a_turn_made_before_the_conversation_changed_is_refused() -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     conversation = Conversation(script.model)
     stale = conversation.prompt("first")
     conversation.prompt("second").result()
@@ -412,7 +403,7 @@ def test_a_turn_made_before_the_conversation_changed_is_refused() -> None:
 
 
 def test_regenerate_replaces_the_last_reply_and_retries_a_failed_one() -> None:
-    script = demo.script(["half", ServerError("boom")], "whole")
+    script = testing.script(["half", ServerError("boom")], "whole")
     conversation = Conversation(script.model)
     with pytest.raises(ServerError):
         conversation.prompt("q").result()
@@ -428,7 +419,7 @@ def test_regenerate_replaces_the_last_reply_and_retries_a_failed_one() -> None:
 
 
 def test_resume_sends_the_partial_last_and_appends_to_the_same_message() -> None:
-    script = demo.script(["The answer ", "is", demo.STALL], [" 42."])
+    script = testing.script(["The answer ", "is", testing.STALL], [" 42."])
     conversation = Conversation(script.model)
     turn = conversation.prompt("q")
     stop_when_stalled(script, turn)
@@ -464,7 +455,7 @@ def test_resume_continues_a_reply_cut_by_max_tokens() -> None:
 
 
 def test_edit_replaces_the_last_question_and_its_reply() -> None:
-    script = demo.script("reply one", "reply two", "reply three")
+    script = testing.script("reply one", "reply two", "reply three")
     conversation = Conversation(script.model)
     conversation.prompt("first").result()
     conversation.prompt("secnd").result()
@@ -486,7 +477,7 @@ def test_edit_replaces_the_last_question_and_its_reply() -> None:
 
 
 def test_nothing_to_regenerate_resume_or_edit() -> None:
-    conversation = Conversation(demo.script("x").model)
+    conversation = Conversation(testing.script("x").model)
     with pytest.raises(InvalidRequest):
         conversation.regenerate()
     with pytest.raises(InvalidRequest):
@@ -496,7 +487,7 @@ def test_nothing_to_regenerate_resume_or_edit() -> None:
 
 
 def test_clear_forgets_everything() -> None:
-    conversation = Conversation(demo.script("x").model)
+    conversation = Conversation(testing.script("x").model)
     conversation.prompt("a").result()
     conversation.clear()
     assert conversation.messages == []
@@ -506,7 +497,7 @@ def test_clear_forgets_everything() -> None:
 
 
 def test_messages_given_at_start_are_history_and_system_is_lifted() -> None:
-    script = demo.script("ok")
+    script = testing.script("ok")
     conversation = Conversation(
         script.model,
         messages=[
@@ -523,7 +514,7 @@ def test_messages_given_at_start_are_history_and_system_is_lifted() -> None:
 
 
 def test_json_round_trip_is_lossless(tmp_path: pathlib.Path) -> None:
-    script = demo.script(["Some $x^2$ and ", "```py\nx = 1\n```"], ["par", ServerError("boom")])
+    script = testing.script(["Some $x^2$ and ", "```py\nx = 1\n```"], ["par", ServerError("boom")])
     conversation = Conversation(script.model, system="S", temperature=0.3, seed=1)
     conversation.prompt("q1").result()
     with pytest.raises(ServerError):
@@ -544,7 +535,7 @@ def test_json_round_trip_is_lossless(tmp_path: pathlib.Path) -> None:
 
 
 def test_save_as_markdown_and_html(tmp_path: pathlib.Path) -> None:
-    conversation = Conversation(demo.script("Reply with <b>tags</b>").model)
+    conversation = Conversation(testing.script("Reply with <b>tags</b>").model)
     conversation.prompt("q").result()
     conversation.save(f"{tmp_path}/t.md")
     conversation.save(f"{tmp_path}/t.html")
@@ -555,7 +546,7 @@ def test_save_as_markdown_and_html(tmp_path: pathlib.Path) -> None:
 
 
 def test_no_api_key_in_reprs_json_markdown_or_errors() -> None:
-    script = demo.script(["Hi ", ServerError(f"Rejected key {KEY}", hint=f"Check {KEY[:10]}")])
+    script = testing.script(["Hi ", ServerError(f"Rejected key {KEY}", hint=f"Check {KEY[:10]}")])
     conversation = Conversation(script.model, api_key=KEY)
     assert conversation.provider.has_api_key
     with pytest.raises(ServerError) as info:
@@ -580,7 +571,7 @@ def test_no_api_key_in_reprs_json_markdown_or_errors() -> None:
 
 
 def test_stream_interrupted_keeps_text_for_continue() -> None:
-    script = demo.script(["partial", StreamInterrupted("Connection lost.")], [" rest"])
+    script = testing.script(["partial", StreamInterrupted("Connection lost.")], [" rest"])
     conversation = Conversation(script.model)
     with pytest.raises(StreamInterrupted):
         conversation.prompt("q").result()

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from nbchat import transcript
-from nbchat._protocol import Message
 from nbchat.errors import InvalidRequest
+from nbchat.messages import Message
 
 MATH = r"Euler: $e^{i\pi} + 1 = 0$ and \(a^2\)." + "\n\n$$\n\\int_0^1 x\\,dx\n$$\n\n\\[\\sum n\\]"
 CODE = "```python\nprint('<b>hi</b>')\n```"

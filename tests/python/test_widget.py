@@ -23,8 +23,8 @@ import pytest
 import traitlets
 from comm.base_comm import BaseComm
 
+from nbchat import testing
 from nbchat.errors import AuthenticationFailed, ConversationBusy, InvalidRequest, ServerError
-from nbchat.providers import demo
 from nbchat.session import Conversation
 from nbchat.widget import BUSY_NOTICE, Chat
 
@@ -147,7 +147,7 @@ def test_view_options_are_validated() -> None:
 
 
 def test_a_conversation_can_be_shown_as_it_is_but_not_with_other_settings() -> None:
-    script = demo.script("Hi")
+    script = testing.script("Hi")
     conversation = Conversation(script.model)
     conversation.prompt("Hello").result()
     chat = Chat(conversation=conversation)
@@ -167,7 +167,7 @@ def test_unknown_options_fail_before_any_widget_exists() -> None:
 
 
 async def test_submit_streams_deltas_then_messages_once_then_done() -> None:
-    script = demo.script(["Hel", "lo ", "wor", "ld"])
+    script = testing.script(["Hel", "lo ", "wor", "ld"])
     chat = Chat(script.model)
     await ui_turn(chat, kind="submit", text="Say hello")
 
@@ -190,7 +190,7 @@ async def test_submit_streams_deltas_then_messages_once_then_done() -> None:
 
 
 async def test_a_second_submit_while_streaming_is_refused_with_a_notice() -> None:
-    script = demo.script(["Thinking", demo.STALL], "unused")
+    script = testing.script(["Thinking", testing.STALL], "unused")
     chat = Chat(script.model)
     from_ui(chat, kind="submit", text="first")
     await until(script.stalled.is_set)
@@ -211,7 +211,7 @@ async def test_a_second_submit_while_streaming_is_refused_with_a_notice() -> Non
 
 
 async def test_stop_keeps_the_partial_reply_marked_stopped_and_continue_appends() -> None:
-    script = demo.script(["Once ", "upon", demo.STALL], [" a time", "."])
+    script = testing.script(["Once ", "upon", testing.STALL], [" a time", "."])
     chat = Chat(script.model)
     from_ui(chat, kind="submit", text="Tell a story")
     await until(script.stalled.is_set)
@@ -236,7 +236,7 @@ async def test_stop_keeps_the_partial_reply_marked_stopped_and_continue_appends(
 
 
 async def test_a_stop_before_the_turn_task_first_runs_keeps_the_prompt() -> None:
-    script = demo.script("never sent")
+    script = testing.script("never sent")
     chat = Chat(script.model)
     from_ui(chat, kind="submit", text="Do not lose me")
     # No await in between: the turn's task is created but has not taken its first step.
@@ -256,7 +256,7 @@ async def test_a_stop_before_the_turn_task_first_runs_keeps_the_prompt() -> None
 
 
 async def test_edit_replaces_the_last_prompt_and_redoes_its_reply() -> None:
-    script = demo.script("First answer", "Second answer")
+    script = testing.script("First answer", "Second answer")
     chat = Chat(script.model)
     await ui_turn(chat, kind="submit", text="What is 2+2?")
     await ui_turn(chat, kind="edit", text="What is 3+3?")
@@ -269,7 +269,7 @@ async def test_edit_replaces_the_last_prompt_and_redoes_its_reply() -> None:
 
 
 async def test_regenerate_replaces_the_last_reply() -> None:
-    script = demo.script("Answer one", "Answer two")
+    script = testing.script("Answer one", "Answer two")
     chat = Chat(script.model)
     await ui_turn(chat, kind="submit", text="Pick a number")
     await ui_turn(chat, kind="regenerate")
@@ -277,7 +277,7 @@ async def test_regenerate_replaces_the_last_reply() -> None:
 
 
 async def test_clear_forgets_everything() -> None:
-    script = demo.script("Hi")
+    script = testing.script("Hi")
     chat = Chat(script.model)
     await ui_turn(chat, kind="submit", text="Hello")
     from_ui(chat, kind="clear")
@@ -287,7 +287,7 @@ async def test_clear_forgets_everything() -> None:
 
 
 async def test_invalid_input_is_refused_with_an_error_and_changes_nothing() -> None:
-    script = demo.script("Hi")
+    script = testing.script("Hi")
     chat = Chat(script.model)
     from_ui(chat, kind="continue")  # nothing to continue yet
     await ui_turn(chat, kind="submit", text="Hello")
@@ -313,7 +313,7 @@ async def test_invalid_input_is_refused_with_an_error_and_changes_nothing() -> N
 async def test_a_failed_reply_keeps_its_text_and_shows_one_line_not_a_traceback(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    script = demo.script(["Hel", "lo", ServerError("The server fell over.", hint="Retry.")])
+    script = testing.script(["Hel", "lo", ServerError("The server fell over.", hint="Retry.")])
     chat = Chat(script.model)
     await ui_turn(chat, kind="submit", text="Hi")
     assert chat.status == "error"
@@ -335,8 +335,8 @@ async def test_a_failed_reply_keeps_its_text_and_shows_one_line_not_a_traceback(
 
 
 async def test_hello_mid_stream_gets_a_snapshot_of_the_reply_so_far() -> None:
-    pause = demo.Pause()
-    script = demo.script(["Hello ", "world", pause, "!"])
+    pause = testing.Pause()
+    script = testing.script(["Hello ", "world", pause, "!"])
     chat = Chat(script.model)
     from_ui(chat, kind="hello")
     assert custom(chat, "snapshot")[-1]["id"] is None  # nothing in flight yet
@@ -357,7 +357,7 @@ async def test_hello_mid_stream_gets_a_snapshot_of_the_reply_so_far() -> None:
 
 
 async def test_the_ui_turn_runs_as_a_task_so_the_caller_is_not_blocked() -> None:
-    script = demo.script(["slow ", demo.STALL])
+    script = testing.script(["slow ", testing.STALL])
     chat = Chat(script.model)
     from_ui(chat, kind="submit", text="Go")  # returns at once
     assert chat.status == "streaming"
@@ -368,7 +368,7 @@ async def test_the_ui_turn_runs_as_a_task_so_the_caller_is_not_blocked() -> None
 
 
 async def test_close_mid_stream_stops_the_turn_cleanly() -> None:
-    script = demo.script(["partial", demo.STALL])
+    script = testing.script(["partial", testing.STALL])
     chat = Chat(script.model)
     conversation = chat.conversation
     from_ui(chat, kind="submit", text="Go")
@@ -385,7 +385,7 @@ async def test_close_mid_stream_stops_the_turn_cleanly() -> None:
 
 
 def test_ask_streams_from_the_calling_thread_and_returns_the_reply() -> None:
-    script = demo.script(["The ", "answer ", "is ", "42."], tokens_per_second=200)
+    script = testing.script(["The ", "answer ", "is ", "42."], tokens_per_second=200)
     chat = Chat(script.model)
     assert chat.ask("What is the answer?") == "The answer is 42."
     assert contents(chat) == [("user", "What is the answer?"), ("assistant", "The answer is 42.")]
@@ -396,8 +396,8 @@ def test_ask_streams_from_the_calling_thread_and_returns_the_reply() -> None:
 
 
 def test_ask_sends_the_tail_after_a_pause_without_waiting_for_the_next_token() -> None:
-    pause = demo.Pause()
-    script = demo.script(["a", "b", "c", pause, "d"])
+    pause = testing.Pause()
+    script = testing.script(["a", "b", "c", pause, "d"])
     chat = Chat(script.model)
     result: list[str] = []
     worker = threading.Thread(target=lambda: result.append(chat.ask("go")))
@@ -415,7 +415,7 @@ def test_ask_sends_the_tail_after_a_pause_without_waiting_for_the_next_token() -
 
 
 def test_ask_raises_the_error_after_showing_it_and_keeps_the_partial() -> None:
-    script = demo.script(["Par", "tial", ServerError("Boom.")])
+    script = testing.script(["Par", "tial", ServerError("Boom.")])
     chat = Chat(script.model)
     with pytest.raises(ServerError, match="Boom") as raised:
         chat.ask("Hi")
@@ -427,7 +427,7 @@ def test_ask_raises_the_error_after_showing_it_and_keeps_the_partial() -> None:
 
 
 def test_ask_with_bad_input_raises_before_anything_is_sent() -> None:
-    chat = Chat(demo.script("x").model)
+    chat = Chat(testing.script("x").model)
     sent_before = len(wire(chat).log)
     with pytest.raises(InvalidRequest):
         chat.ask("")
@@ -436,8 +436,8 @@ def test_ask_with_bad_input_raises_before_anything_is_sent() -> None:
 
 
 def test_a_kernel_interrupt_during_ask_stops_the_reply_and_keeps_it() -> None:
-    pause = demo.Pause()
-    script = demo.script(["Par", "tial", pause, " never sent"])
+    pause = testing.Pause()
+    script = testing.script(["Par", "tial", pause, " never sent"])
     chat = Chat(script.model)
 
     def interrupt_when_paused() -> None:
@@ -460,7 +460,7 @@ def test_a_kernel_interrupt_during_ask_stops_the_reply_and_keeps_it() -> None:
 
 
 async def test_ask_async_streams_on_the_running_loop() -> None:
-    script = demo.script(["as", "ync"])
+    script = testing.script(["as", "ync"])
     chat = Chat(script.model)
     assert await chat.ask_async("Hi") == "async"
     assert contents(chat)[-1] == ("assistant", "async")
@@ -529,7 +529,7 @@ async def test_a_rejected_key_is_not_repeated_in_the_error_shown(
 
 
 def test_save_and_load_round_trip(tmp_path: pathlib.Path) -> None:
-    script = demo.script("Paris.")
+    script = testing.script("Paris.")
     chat = Chat(script.model, system="Be brief.")
     chat.ask("Capital of France?")
     path = tmp_path / "talk.json"
@@ -544,7 +544,7 @@ def test_save_and_load_round_trip(tmp_path: pathlib.Path) -> None:
 
 
 def test_the_mimebundle_carries_a_static_transcript_for_readers_without_javascript() -> None:
-    script = demo.script("Use $E = mc^2$.")
+    script = testing.script("Use $E = mc^2$.")
     chat = Chat(script.model)
     chat.ask("Physics?")
     bundle, _ = chat._repr_mimebundle_()
@@ -557,7 +557,7 @@ def test_the_mimebundle_carries_a_static_transcript_for_readers_without_javascri
 
 
 def test_repr_is_short_and_secret_free() -> None:
-    chat = Chat(demo.script("x").model)
+    chat = Chat(testing.script("x").model)
     assert repr(chat) == f"<Chat {chat.model} · 0 messages · idle>"
 
 
@@ -654,8 +654,8 @@ def test_in_a_kernel_a_ui_turn_streams_while_cells_still_run_and_stop_arrives(
     kernel: KernelRig,
 ) -> None:
     kernel.execute(
-        "import nbchat\nfrom nbchat.providers import demo\n"
-        "s = demo.script(['tick '] * 5000, tokens_per_second=100)\n"
+        "import nbchat\nfrom nbchat import testing\n"
+        "s = testing.script(['tick '] * 5000, tokens_per_second=100)\n"
         "chat = nbchat.Chat(s.model)\nchat"
     )
     assert kernel.comm_id is not None
@@ -681,8 +681,8 @@ def test_in_a_kernel_a_ui_turn_streams_while_cells_still_run_and_stop_arrives(
 @pytest.mark.kernel
 def test_in_a_kernel_the_static_transcript_follows_each_turn(kernel: KernelRig) -> None:
     kernel.execute(
-        "import nbchat\nfrom nbchat.providers import demo\n"
-        "s = demo.script('Forty-two.')\nchat = nbchat.Chat(s.model)\nchat"
+        "import nbchat\nfrom nbchat import testing\n"
+        "s = testing.script('Forty-two.')\nchat = nbchat.Chat(s.model)\nchat"
     )
     first = [m for m in kernel.outputs if m["msg_type"] == "display_data"]
     assert "application/vnd.jupyter.widget-view+json" in first[0]["content"]["data"]
@@ -701,7 +701,7 @@ def test_in_a_kernel_the_static_transcript_follows_each_turn(kernel: KernelRig) 
     # A failed ask() shows as one line in the cell, not a traceback.
     reply = kernel.execute(
         "from nbchat.errors import ServerError\n"
-        "s2 = demo.script(ServerError('The server is down.', hint='Start it.'))\n"
+        "s2 = testing.script(ServerError('The server is down.', hint='Start it.'))\n"
         "nbchat.Chat(s2.model).ask('Hello?')"
     )
     assert reply["status"] == "error"

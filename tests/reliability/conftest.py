@@ -11,26 +11,11 @@ import comm
 import pytest
 from tests.e2e.conftest import browser, lab, lab_server  # noqa: F401  (fixtures)
 from tests.reliability.harness import (
-    NBCHAT_ENV,
     KernelSession,
     RawServer,
     RecordingComm,
     kernel_env,
 )
-from tests.servers.fixtures import emulator  # noqa: F401  (a fixture)
-
-from nbchat import config
-
-
-@pytest.fixture(autouse=True)
-def clean_nbchat(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No configure() defaults, no cached detections, no environment that reaches a server."""
-    for name in NBCHAT_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(config, "_settings", config.Settings())
-    config.forget_detections()
-    yield
-    config.forget_detections()
 
 
 @pytest.fixture

@@ -19,13 +19,13 @@ import json
 import os
 import pathlib
 import queue
-import socket
 import threading
 import time
 import typing
 from collections.abc import Callable, Iterable, Sequence
 
 from comm.base_comm import BaseComm
+from tests.ports import free_port
 from tests.servers.plan import Plan
 from tests.servers.server import EmulatorServer, RecordedRequest
 from tests.servers.wire import Request, Responder
@@ -65,13 +65,6 @@ NBCHAT_ENV = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
 )
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def kernel_env() -> dict[str, str]:

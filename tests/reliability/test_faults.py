@@ -49,7 +49,7 @@ from tests.servers.ollama_native import chat_plan
 from tests.servers.tiny_gguf import write_tiny_llama
 
 from nbchat import Conversation
-from nbchat._protocol import Message
+from nbchat.messages import Message
 from nbchat.providers.base import Timeouts
 from nbchat.widget import BUSY_NOTICE, Chat
 

@@ -20,9 +20,8 @@ import urllib.parse
 
 import pytest
 
-from nbchat import magics, transcript, widget
-from nbchat._protocol import Message
-from nbchat.providers import demo
+from nbchat import magics, testing, transcript, widget
+from nbchat.messages import Message
 from nbchat.widget import Chat
 
 if typing.TYPE_CHECKING:
@@ -130,17 +129,17 @@ CORPUS = "".join(TOKENS)
 def _cells() -> tuple[str, ...]:
     return (
         "import json, pathlib, nbchat\n"
-        "from nbchat.providers import demo\n"
+        "from nbchat import testing\n"
         "from nbchat.providers.base import ReasoningDelta\n"
         "from nbchat.errors import ServerError\n"
         "corpus = json.loads(pathlib.Path('corpus.json').read_text())\n"
         "whole = [ReasoningDelta(corpus['text']), corpus['text']]\n"
-        "pause = demo.Pause()  # the second reply waits here: a model loading\n"
+        "pause = testing.Pause()  # the second reply waits here: a model loading\n"
         "tokens = [pause, ReasoningDelta(corpus['text']), *corpus['tokens']]\n"
         "tokens.append(ServerError(corpus['error']))\n"
         # Tokens 111 ms apart: the channel sends text that has waited 100 ms, so every
         # token is its own delta and the front end sees every token boundary.
-        "s = demo.script(whole, tokens, tokens_per_second=9)\n"
+        "s = testing.script(whole, tokens, tokens_per_second=9)\n"
         "chat = nbchat.Chat(s.model)\n"
         "chat",
         "pause.release()",
@@ -224,17 +223,17 @@ def test_the_static_transcript_keeps_clean_text_and_certain_code_exact() -> None
 
 @pytest.mark.usefixtures("recording_comm")
 def test_the_outputs_nbchat_leaves_in_a_notebook_are_inert() -> None:
-    script = demo.script(CORPUS)
+    script = testing.script(CORPUS)
     chat = Chat(script.model)
     chat.ask(CORPUS)
     exchange = chat.conversation.messages
 
     for markdown in (
         str(chat._repr_mimebundle_()[0]["text/markdown"]),
-        magics.static_bundle(exchange)["text/markdown"],
+        magics._output.static_bundle(exchange)["text/markdown"],
     ):
         assert CORPUS.splitlines()[0].replace("<", "<\u200b") in markdown  # the text is there
-        assert _live_html(markdown.replace(widget.STATIC_MARKER, "")) == []
+        assert _live_html(markdown.replace(widget._display.STATIC_MARKER, "")) == []
 
 
 #: Inside every output of the notebook (the live chat and the static transcript beside it):

@@ -19,7 +19,6 @@ from tests.servers import DEFAULT_TEXT, Behaviour, EmulatorServer, Reply
 
 import nbchat
 from nbchat import magics
-from nbchat._protocol import Message
 from nbchat.errors import (
     ContextTooLong,
     InvalidOption,
@@ -27,6 +26,7 @@ from nbchat.errors import (
     NbchatError,
     UnknownProvider,
 )
+from nbchat.messages import Message
 from nbchat.widget import Chat
 
 EmulatorFactory = Callable[..., EmulatorServer]

@@ -22,8 +22,7 @@ from tests.reliability.harness import KernelSession, widget_custom
 from tests.servers import EmulatorProcess
 from tests.servers.script import tokenize
 
-from nbchat import Conversation
-from nbchat.providers import demo
+from nbchat import Conversation, testing
 
 WIDGETS = 50
 TOKENS_PER_SECOND = 200
@@ -207,7 +206,7 @@ def test_a_thousand_turns_keep_memory_proportional_to_the_text() -> None:
     # noise, and still fails on any per-turn leak: a turn's events (~7x its text) or a
     # copy of the request (which grows with the history, so it would be quadratic).
     k, constant = 2.0, 256 * 1024
-    script = demo.script(f"Reply: {FILLER}")
+    script = testing.script(f"Reply: {FILLER}")
     conversation = Conversation(script.model)
 
     def turn(i: int) -> None:

@@ -31,7 +31,7 @@ from tests.reliability.harness import (
 from tests.servers import DEFAULT_TEXT, Behaviour, EmulatorServer, Reply
 
 import nbchat
-from nbchat import config, magics
+from nbchat import magics, settings
 from nbchat.errors import NbchatError
 from nbchat.widget import Chat
 
@@ -210,7 +210,7 @@ def test_chat_config_says_set_never_the_key(
     assert "Hello from the" in outputs[0][1]
     assert "api_key   set" in outputs[1][1]
     assert type(outputs[2][0]).__name__ == "InvalidRequest"
-    assert config.settings().api_key == SECRET  # the refused call changed nothing
+    assert settings.settings().api_key == SECRET  # the refused call changed nothing
     for _, text in outputs:
         assert_no_key("%chat output", text)
 

@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+from tests.ports import free_port as _free_port
 
 __all__ = [
     "LLAMA_PYTHON",
@@ -202,13 +202,6 @@ class LlamaCppServer:
                     f"llama.cpp server exited with code {code} before it was ready. "
                     f"Log tail:\n{_tail(self.log_text())}"
                 )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _tail(text: str, lines: int = 30) -> str:

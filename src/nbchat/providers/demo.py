@@ -1,4 +1,4 @@
-"""The offline demo model: labelled "demo" wherever it shows, and the fake tests script.
+"""The offline demo model: labelled "demo" wherever it shows; it also plays test scripts.
 
 With no model server, nbchat still runs: the demo streams a scripted Markdown reply at a
 realistic pace (``tokens_per_second`` option, default 40; ``0`` or ``None`` = as fast as
@@ -14,39 +14,19 @@ possible). It never touches the network. Models:
 Continuing a stopped demo reply (the partial sent as the last assistant message) streams
 the rest of the same reply.
 
-**For tests** above the provider layer, :func:`script` returns a :class:`Script` whose
-``model`` string makes a conversation replay exact replies and failures::
-
-    from nbchat.providers import demo
-
-    s = demo.script("Hello world")                       # text, then Usage and Finish("stop")
-    s = demo.script(["Hel", "lo", ServerError("boom")])  # two deltas, then the error
-    s = demo.script(["Hi", demo.STALL])                  # waits until the turn is stopped
-    pause = demo.Pause()
-    s = demo.script(["a", pause, "b"])                   # waits at pause until pause.release()
-    conversation = Conversation(s.model)
-    ...
-    s.requests[-1].messages                              # what the "server" was asked
-    s.stalled.wait(5)                                    # a STALL or Pause was reached
-
-A list is streamed item by item: a ``str`` is a text delta, an event is sent as is, an
-exception is raised there (its ``partial`` set to the text so far), :data:`STALL` waits
-until cancelled, a :class:`Pause` waits until released. A ``Finish("stop")`` is added at
-the end unless the list has a ``Finish`` or raises. Request ``n`` gets reply ``n``; the last
-reply repeats once the script runs out.
+Tests script exact replies through it with :mod:`nbchat.testing`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import itertools
 import re
-import threading
 import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 
+from .. import testing
 from ..errors import ModelNotFound, NbchatError, StreamInterrupted
 from . import register
 from .base import (
@@ -65,11 +45,7 @@ from .base import (
 __all__ = [
     "DEFAULT_TOKENS_PER_SECOND",
     "MODELS",
-    "STALL",
     "DemoProvider",
-    "Pause",
-    "Script",
-    "script",
     "tokenize",
 ]
 
@@ -84,95 +60,6 @@ _TOKEN = re.compile(r"\s*\S{1,8}|\s+")
 def tokenize(text: str) -> list[str]:
     """Split text into word-sized pieces that join back to exactly ``text``."""
     return _TOKEN.findall(text)
-
-
-# ---------------------------------------------------------------------------------------
-# Scripts: exact replies for tests.
-
-
-class _Stall:
-    def __repr__(self) -> str:
-        return "STALL"
-
-
-#: In a scripted reply: wait here until the turn is stopped (cancelled).
-STALL = _Stall()
-
-
-class Pause:
-    """A point in a scripted reply where the stream waits until :meth:`release` (or a stop).
-
-    ``reached`` is set (thread-safely) when the stream arrives here.
-    """
-
-    def __init__(self) -> None:
-        self.reached = threading.Event()
-        self._released = False
-        self._lock = threading.Lock()
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-
-    def release(self) -> None:
-        """Let the stream go on; callable from any thread."""
-        with self._lock:
-            self._released = True
-            waiters, self._waiters = self._waiters, []
-        for loop, event in waiters:
-            with contextlib.suppress(RuntimeError):  # that loop is gone: nobody waits
-                loop.call_soon_threadsafe(event.set)
-
-    async def _wait(self) -> None:
-        waiter = (asyncio.get_running_loop(), asyncio.Event())
-        with self._lock:
-            if self._released:
-                return
-            self._waiters.append(waiter)
-        self.reached.set()
-        try:
-            await waiter[1].wait()
-        finally:
-            with self._lock, contextlib.suppress(ValueError):
-                self._waiters.remove(waiter)
-
-
-ReplyItem = str | StreamEvent | BaseException | Pause | _Stall
-Reply = str | BaseException | Sequence[ReplyItem]
-
-# Kept for the process: a test may drop its Script and still use the model string.
-_scripts: dict[str, Script] = {}
-_script_ids = itertools.count(1)
-
-
-class Script:
-    """Replies a demo model gives, one per request, and the requests it received."""
-
-    def __init__(self, replies: Sequence[Reply], *, tokens_per_second: float | None = 0) -> None:
-        if not replies:
-            raise ValueError("a script needs at least one reply")
-        self.replies = list(replies)
-        self.tokens_per_second = tokens_per_second
-        self.requests: list[ChatRequest] = []
-        #: Set when the stream reaches a STALL or a Pause.
-        self.stalled = threading.Event()
-        self.name = f"script-{next(_script_ids)}"
-        _scripts[self.name] = self
-
-    @property
-    def model(self) -> str:
-        """The model string to use: ``"demo:script-N"``."""
-        return f"demo:{self.name}"
-
-    def _next_reply(self, request: ChatRequest) -> Reply:
-        index = min(len(self.requests), len(self.replies) - 1)
-        self.requests.append(request)
-        return self.replies[index]
-
-    def __repr__(self) -> str:
-        return f"<Script {self.model}: {len(self.replies)} replies, {len(self.requests)} asked>"
-
-
-def script(*replies: Reply, tokens_per_second: float | None = 0) -> Script:
-    """A scripted demo model for tests; see the module docstring."""
-    return Script(replies, tokens_per_second=tokens_per_second)
 
 
 # ---------------------------------------------------------------------------------------
@@ -389,11 +276,11 @@ class DemoProvider(Provider):
         return self._stream(request)
 
     async def _stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        scripted = _scripts.get(request.model)
+        scripted = testing.scripted(request.model)
         if scripted is not None:
             pace = request.options.get("tokens_per_second", scripted.tokens_per_second)
             reply = scripted._next_reply(request)
-            async for event in _play(_script_items(reply), _pace(pace), scripted):
+            async for event in _play(testing.items(reply), _pace(pace), scripted):
                 yield event
             return
         if request.model not in MODELS:
@@ -413,7 +300,7 @@ class DemoProvider(Provider):
             reasoning = ""
             text = text[len(partial) :] if text.startswith(partial) else " …and that is all."
         text, finish = _limit(text, request.options)
-        items: list[ReplyItem] = [ReasoningDelta(t) for t in tokenize(reasoning)]
+        items: list[testing.ReplyItem] = [ReasoningDelta(t) for t in tokenize(reasoning)]
         items.extend(TextDelta(t) for t in tokenize(text))
         prompt_tokens = sum(len(tokenize(m["content"])) for m in request.messages)
         items.append(Usage(prompt_tokens=prompt_tokens, completion_tokens=len(items)))
@@ -441,19 +328,8 @@ def _limit(text: str, options: Mapping[str, object]) -> tuple[str, str]:
     return text, "stop"
 
 
-def _script_items(reply: Reply) -> list[ReplyItem]:
-    if isinstance(reply, str):
-        tokens: list[ReplyItem] = [TextDelta(t) for t in tokenize(reply)]
-        return [*tokens, Usage(completion_tokens=len(tokens)), Finish("stop")]
-    if isinstance(reply, BaseException):
-        return [reply]
-    items = list(reply)
-    ends = any(isinstance(i, (Finish, BaseException)) for i in items)
-    return items if ends else [*items, Finish("stop")]
-
-
 async def _play(
-    items: Sequence[ReplyItem], pace: float, scripted: Script | None
+    items: Sequence[testing.ReplyItem], pace: float, scripted: testing.Script | None
 ) -> AsyncIterator[StreamEvent]:
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -481,7 +357,7 @@ async def _play(
             if isinstance(error, NbchatError) and not error.partial:
                 error.partial = "".join(text)
             raise error
-        elif isinstance(item, Pause):
+        elif isinstance(item, testing.Pause):
             if scripted is not None:
                 scripted.stalled.set()
             await item._wait()

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+from tests.ports import closed_port
 from tests.servers.fixtures import EmulatorFactory
 
 from nbchat.errors import ServerUnreachable
 from nbchat.providers.detect import detect, probe_default_ollama, split_base_url
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/", "/api", "/v1/chat/completions"])

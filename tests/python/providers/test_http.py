@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import socket
 import threading
 import time
 
 import pytest
+from tests.ports import closed_port
 from tests.servers import EmulatorServer
 from tests.servers.collect import collect
 from tests.servers.fixtures import EmulatorFactory
@@ -36,12 +36,6 @@ from nbchat.providers.ollama import OllamaProvider
 from nbchat.providers.openai import OpenAIProvider
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ollama(server: EmulatorServer, behaviour: str = "", **kw: object) -> OllamaProvider:

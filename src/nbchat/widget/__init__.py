@@ -33,28 +33,25 @@ from collections.abc import Callable
 import anywidget
 import traitlets
 
-from . import _sync
+from .. import _worker
+from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact
+from ..messages import Message
+from ..providers.base import ReasoningDelta, StreamEvent, TextDelta
+from ..session import Conversation, Turn
+from . import _display
 from ._channel import Channel, PollingScheduler, Scheduler
-from ._protocol import ClientMessage, ErrorMsg, Message, NoticeMsg, ServerMessage, SnapshotMsg
-from .errors import ConversationBusy, InvalidRequest, NbchatError, redact
-from .providers.base import ReasoningDelta, StreamEvent, TextDelta
-from .session import Conversation, Turn
-from .transcript import to_markdown
+from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage, SnapshotMsg
 
-__all__ = ["BUSY_NOTICE", "STATIC_MARKER", "Chat"]
+__all__ = ["BUSY_NOTICE", "Chat"]
 
-_STATIC = pathlib.Path(__file__).parent / "static"
+_STATIC = pathlib.Path(__file__).parent.parent / "static"
 _log = logging.getLogger(__name__)
 # Unexpected failures are logged for whoever configures logging; without that, Python would
 # print them (traceback and all) to stderr, which in a kernel is the cell's output.
 _log.addHandler(logging.NullHandler())
 
 BUSY_NOTICE = "A reply is still streaming — press Stop first."
-#: Opens the static transcript output; the front end hides such an output when a live chat
-#: is rendered in the same cell (the transcript is for readers without widget JavaScript).
-STATIC_MARKER = '<div class="nbchat-static"></div>'
 _CSS_LENGTH = re.compile(r"^(auto|none|\d+(\.\d+)?(px|em|rem|vh|%))$")
-_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 class Chat(anywidget.AnyWidget):
@@ -227,60 +224,34 @@ class Chat(anywidget.AnyWidget):
         super().close()
 
     def __repr__(self) -> str:
-        return f"<Chat {self.model} · {_count(len(self.messages), 'message')} · {self.status}>"
+        count = _display.count(len(self.messages), "message")
+        return f"<Chat {self.model} · {count} · {self.status}>"
 
     # -----------------------------------------------------------------------------------
-    # Display: the live view, and a static transcript for readers without widget JavaScript.
-    #
-    # The transcript is a second output with a display id, rewritten after every turn, so a
-    # saved notebook shows the conversation on GitHub or nbviewer. It is not part of the
-    # widget's own output: JupyterLab rebuilds a widget view whenever its output is updated
-    # (a flicker, and the old view is never disposed). In a live notebook the front end's
-    # CSS hides the transcript next to a rendered chat (it carries STATIC_MARKER).
+    # Display: the live view, and a static transcript for readers without widget JavaScript
+    # (see :mod:`._display`).
 
     def _repr_mimebundle_(self, **kwargs: object) -> tuple[dict[str, object], dict[str, object]]:
         # For hosts that do not call _ipython_display_: the live view and a transcript as
         # of now, in one output.
-        bundle = self._view_bundle()
-        bundle["text/markdown"] = self._static_markdown()
+        bundle = _display.view_bundle(self)
+        bundle["text/markdown"] = _display.static_markdown(self._conversation)
         return bundle, {}
 
     def _ipython_display_(self) -> None:
-        _publish(self._view_bundle())
+        _display.publish(_display.view_bundle(self))
         if self.comm is None:
             return
         if self._display_id is None:
             self._display_id = f"nbchat-{uuid.uuid4().hex}"
-        _publish({"text/markdown": self._static_markdown()}, display_id=self._display_id)
-
-    def _view_bundle(self) -> dict[str, object]:
-        bundle: dict[str, object] = {"text/plain": repr(self)}
-        if self.comm is not None:
-            bundle[_WIDGET_VIEW] = {
-                "version_major": 2,
-                "version_minor": 1,
-                "model_id": self.model_id,
-            }
-        return bundle
-
-    def _static_markdown(self) -> str:
-        count = len(self._conversation.messages)
-        head = f"**nbchat** · `{self.model}` · {_count(count, 'message')}"
-        # Inert: JupyterLab renders this output trusted, and the text is a model's.
-        conversation = self._conversation
-        transcript = (
-            to_markdown(conversation.messages, system=conversation.system, inert=True)
-            if count
-            else ""
-        )
-        return f"{STATIC_MARKER}\n\n{head}\n\n{transcript}".rstrip() + "\n"
+        markdown = _display.static_markdown(self._conversation)
+        _display.publish({"text/markdown": markdown}, display_id=self._display_id)
 
     def _refresh_static(self) -> None:
         if self._display_id is None or self.comm is None:
             return
-        _publish(
-            {"text/markdown": self._static_markdown()}, display_id=self._display_id, update=True
-        )
+        markdown = _display.static_markdown(self._conversation)
+        _display.publish({"text/markdown": markdown}, display_id=self._display_id, update=True)
 
     # -----------------------------------------------------------------------------------
     # Commands from the front end.
@@ -434,7 +405,7 @@ class Chat(anywidget.AnyWidget):
 
         future: concurrent.futures.Future[None] | None = None
         try:
-            future = asyncio.run_coroutine_threadsafe(pump(), _sync.worker_loop())
+            future = asyncio.run_coroutine_threadsafe(pump(), _worker.worker_loop())
             end = _drain(events, channel, scheduler)
         except BaseException:
             # A kernel interrupt (KeyboardInterrupt), wherever it lands once the turn is
@@ -442,7 +413,7 @@ class Chat(anywidget.AnyWidget):
             turn.stop()
             if future is not None:
                 with contextlib.suppress(BaseException):
-                    future.result(timeout=_sync.CLEANUP_WAIT)
+                    future.result(timeout=_worker.CLEANUP_WAIT)
             self._finish(channel, None)
             raise
         error = _as_nbchat_error(end.error)
@@ -478,23 +449,14 @@ def _drain(
         due = scheduler.timeout()
         try:
             # Never block longer than POLL: a SIGINT delivered to another thread is only
-            # acted on when this thread wakes (see _sync._get).
-            item = events.get(timeout=_sync.POLL if due is None else min(due, _sync.POLL))
+            # acted on when this thread wakes (see _worker._get).
+            item = events.get(timeout=_worker.POLL if due is None else min(due, _worker.POLL))
         except queue.Empty:
             scheduler.run_due()
             continue
         if isinstance(item, _End):
             return item
         _feed(channel, item)
-
-
-def _publish(
-    bundle: dict[str, object], display_id: str | None = None, update: bool = False
-) -> None:
-    from IPython import display as ipd
-
-    publish = typing.cast(Callable[..., None], ipd.update_display if update else ipd.display)
-    publish(bundle, raw=True, display_id=display_id)
 
 
 def _feed(channel: Channel, event: StreamEvent) -> None:
@@ -562,7 +524,3 @@ def _text_field(content: dict[str, object]) -> str:
     if not isinstance(text, str):
         raise InvalidRequest("The message has no text.", hint="Type something, then send it.")
     return text
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -5,14 +5,14 @@ Detection talks to the loopback emulators in ``tests/servers`` (real HTTP on 127
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
+from tests.ports import closed_port
 from tests.servers import EmulatorServer
 
 import nbchat
-from nbchat import config
+from nbchat import resolve
 from nbchat.errors import (
     InvalidOption,
     InvalidRequest,
@@ -30,27 +30,6 @@ ENV = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
 )
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (connecting is refused at once)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
-    """No settings, no nbchat variables, and OLLAMA_HOST at a port where nothing listens."""
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
-    port = closed_port()
-    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")
-    monkeypatch.setattr(config, "_settings", config.Settings())
-    config.forget_detections()
-    yield port
-    config.forget_detections()
 
 
 @pytest.fixture
@@ -78,12 +57,12 @@ def ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
 def test_split_model_only_takes_registered_prefixes(
     spec: str, expected: tuple[str | None, str]
 ) -> None:
-    assert config.split_model(spec) == expected
+    assert resolve.split_model(spec) == expected
 
 
 def test_a_typo_in_the_provider_is_caught() -> None:
     with pytest.raises(UnknownProvider) as info:
-        config.resolve("olama:llama3.2")
+        resolve.resolve("olama:llama3.2")
     assert "ollama:llama3.2" in info.value.hint
 
 
@@ -92,18 +71,18 @@ def test_a_typo_in_the_provider_is_caught() -> None:
 
 def test_argument_beats_configure_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NBCHAT_MODEL", "demo:math")
-    assert config.resolve().spec == "demo:math"
-    assert config.resolve().reason == "demo:math — from NBCHAT_MODEL"
+    assert resolve.resolve().spec == "demo:math"
+    assert resolve.resolve().reason == "demo:math — from NBCHAT_MODEL"
     nbchat.configure("demo:code")
-    assert config.resolve().reason == "demo:code — from configure()"
-    resolution = config.resolve("demo:echo")
+    assert resolve.resolve().reason == "demo:code — from configure()"
+    resolution = resolve.resolve("demo:echo")
     assert resolution.reason == "demo:echo — from argument"
     nbchat.configure(model=None)  # None clears
-    assert config.resolve().spec == "demo:math"
+    assert resolve.resolve().spec == "demo:math"
 
 
 def test_nothing_anywhere_is_the_demo_and_says_why(isolated: int) -> None:
-    resolution = config.resolve()
+    resolution = resolve.resolve()
     assert (resolution.provider, resolution.model, resolution.base_url) == (
         "demo",
         "showcase",
@@ -115,7 +94,7 @@ def test_nothing_anywhere_is_the_demo_and_says_why(isolated: int) -> None:
 
 def test_the_demo_reason_points_at_an_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    resolution = config.resolve()
+    resolution = resolve.resolve()
     assert resolution.spec == "demo:showcase"  # no silent spending on a paid API
     assert "openai:gpt-4o-mini" in resolution.reason
     assert KEY not in repr(resolution)
@@ -125,7 +104,7 @@ def test_explicit_ollama_reads_ollama_host_and_key_without_probing(
     monkeypatch: pytest.MonkeyPatch, isolated: int
 ) -> None:
     monkeypatch.setenv("OLLAMA_API_KEY", KEY)
-    resolution = config.resolve("ollama:llama3.2:1b")
+    resolution = resolve.resolve("ollama:llama3.2:1b")
     assert (resolution.provider, resolution.model) == ("ollama", "llama3.2:1b")
     assert resolution.base_url == f"http://127.0.0.1:{isolated}"
     assert resolution.has_api_key
@@ -136,18 +115,18 @@ def test_explicit_ollama_reads_ollama_host_and_key_without_probing(
 def test_explicit_openai_reads_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")
-    resolution = config.resolve("openai:gpt-4o-mini")
+    resolution = resolve.resolve("openai:gpt-4o-mini")
     assert resolution.base_url == "http://127.0.0.1:9/v1"
     assert resolution.has_api_key
     assert repr(resolution) == (
         "<Resolution openai:gpt-4o-mini at http://127.0.0.1:9/v1, api_key set: from argument>"
     )
     monkeypatch.delenv("OPENAI_BASE_URL")
-    assert config.resolve("openai:gpt-4o-mini").base_url == "https://api.openai.com/v1"
+    assert resolve.resolve("openai:gpt-4o-mini").base_url == "https://api.openai.com/v1"
 
 
 def test_a_named_model_with_no_server_goes_to_ollama_and_says_so(isolated: int) -> None:
-    resolution = config.resolve("llama3.2")
+    resolution = resolve.resolve("llama3.2")
     assert resolution.spec == "ollama:llama3.2"
     assert f"no server answers at http://127.0.0.1:{isolated}" in resolution.reason
 
@@ -156,7 +135,7 @@ def test_a_named_model_with_an_openai_key_and_no_ollama_goes_to_openai(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    resolution = config.resolve("gpt-4o-mini")
+    resolution = resolve.resolve("gpt-4o-mini")
     assert resolution.spec == "openai:gpt-4o-mini"
     assert resolution.has_api_key
 
@@ -165,7 +144,7 @@ def test_a_named_model_with_an_openai_key_and_no_ollama_goes_to_openai(
 
 
 def test_ollama_detected_picks_llama32_and_says_so(ollama: EmulatorServer) -> None:
-    resolution = config.resolve()
+    resolution = resolve.resolve()
     assert resolution.spec == "ollama:llama3.2:latest"
     assert resolution.base_url == f"http://127.0.0.1:{ollama.port}"
     assert "llama3.2 is preferred" in resolution.reason
@@ -177,7 +156,7 @@ def test_ollama_detected_without_llama32_picks_the_first(
 ) -> None:
     with EmulatorServer("ollama", models=["qwen3:8b", "phi4:latest"]) as server:
         monkeypatch.setenv("OLLAMA_HOST", server.root_url)
-        resolution = config.resolve()
+        resolution = resolve.resolve()
     assert resolution.spec == "ollama:qwen3:8b"
     assert "first model installed" in resolution.reason
 
@@ -186,12 +165,12 @@ def test_ollama_with_no_models_is_a_clear_error(monkeypatch: pytest.MonkeyPatch)
     with EmulatorServer("ollama", models=[]) as server:
         monkeypatch.setenv("OLLAMA_HOST", server.root_url)
         with pytest.raises(ModelNotFound) as info:
-            config.resolve()
+            resolve.resolve()
     assert "ollama pull llama3.2" in info.value.hint
 
 
 def test_a_named_model_goes_to_the_detected_ollama(ollama: EmulatorServer) -> None:
-    resolution = config.resolve("mistral")
+    resolution = resolve.resolve("mistral")
     assert resolution.spec == "ollama:mistral"
     assert resolution.reason.startswith("ollama:mistral — from argument; Ollama answers at")
 
@@ -200,22 +179,22 @@ def test_a_model_ollama_lacks_goes_to_openai_when_a_key_is_set(
     ollama: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    assert config.resolve("gpt-4o-mini").spec == "openai:gpt-4o-mini"
-    assert config.resolve("qwen3:8b").spec == "ollama:qwen3:8b"  # installed: Ollama wins
+    assert resolve.resolve("gpt-4o-mini").spec == "openai:gpt-4o-mini"
+    assert resolve.resolve("qwen3:8b").spec == "ollama:qwen3:8b"  # installed: Ollama wins
 
 
 def test_detection_is_cached_per_url(ollama: EmulatorServer) -> None:
-    config.resolve()
-    config.resolve()
+    resolve.resolve()
+    resolve.resolve()
     probes = [r for r in ollama.requests if r.path == "/api/version"]
     assert len(probes) == 1
-    config.forget_detections()
-    config.resolve()
+    resolve.forget_detections()
+    resolve.resolve()
     assert len([r for r in ollama.requests if r.path == "/api/version"]) == 2
 
 
 def test_ollama_is_preferred_even_when_v1_was_typed(ollama: EmulatorServer) -> None:
-    resolution = config.resolve("llama3.2", base_url=ollama.root_url + "/v1")
+    resolution = resolve.resolve("llama3.2", base_url=ollama.root_url + "/v1")
     assert resolution.spec == "ollama:llama3.2"
     assert resolution.base_url == ollama.root_url
     assert "(argument)" in resolution.reason
@@ -223,7 +202,7 @@ def test_ollama_is_preferred_even_when_v1_was_typed(ollama: EmulatorServer) -> N
 
 def test_an_openai_compatible_server_is_detected_at_its_base_url() -> None:
     with EmulatorServer("llama.cpp", models=["tiny"]) as server:
-        resolution = config.resolve(base_url=server.root_url)
+        resolution = resolve.resolve(base_url=server.root_url)
     assert resolution.spec == "openai:tiny"
     assert resolution.base_url == server.base_url
     assert resolution.reason.startswith("openai:tiny — the only model the server lists; GET")
@@ -232,8 +211,8 @@ def test_an_openai_compatible_server_is_detected_at_its_base_url() -> None:
 def test_a_base_url_where_nothing_answers(isolated: int) -> None:
     url = f"http://127.0.0.1:{closed_port()}/v1"
     with pytest.raises(ServerUnreachable):
-        config.resolve(base_url=url)  # no model named: nothing to go on
-    resolution = config.resolve("some-model", base_url=url)
+        resolve.resolve(base_url=url)  # no model named: nothing to go on
+    resolution = resolve.resolve("some-model", base_url=url)
     assert (resolution.spec, resolution.base_url) == ("openai:some-model", url)
     assert "guessed from the URL" in resolution.reason
 
@@ -241,7 +220,7 @@ def test_a_base_url_where_nothing_answers(isolated: int) -> None:
 def test_env_base_url_counts_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
     with EmulatorServer("vllm", models=["m"]) as server:
         monkeypatch.setenv("NBCHAT_BASE_URL", server.base_url)
-        resolution = config.resolve()
+        resolution = resolve.resolve()
     assert resolution.spec == "openai:m"
     assert "(NBCHAT_BASE_URL)" in resolution.reason
 

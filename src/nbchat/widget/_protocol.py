@@ -1,9 +1,9 @@
 """Every message between the kernel and the front end, tagged by ``kind``.
 
-Mirrors ``js/protocol.ts`` name for name. Committed history travels in the ``messages``
-trait (it is saved with the notebook); the reply in flight travels as the custom messages
-below, which are never saved, so a view that (re)connects says ``hello`` and gets a
-``snapshot``.
+Mirrors ``js/protocol.ts`` name for name. Committed history (:mod:`nbchat.messages`)
+travels in the ``messages`` trait (it is saved with the notebook); the reply in flight
+travels as the custom messages below, which are never saved, so a view that (re)connects
+says ``hello`` and gets a ``snapshot``.
 
 Offsets and lengths count UTF-16 code units, as JavaScript strings do, so the front end
 can check ``offset == text.length`` without converting.
@@ -15,8 +15,6 @@ import typing
 
 __all__ = [
     "ClientMessage",
-    "Message",
-    "MessageMeta",
     "ServerMessage",
     "utf16_len",
 ]
@@ -25,35 +23,6 @@ __all__ = [
 def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units (what JavaScript's ``.length`` says)."""
     return len(text.encode("utf-16-le")) // 2
-
-
-# ---------------------------------------------------------------------------------------
-# Committed history (the ``messages`` trait; also the JSON transcript format).
-
-
-class MessageMeta(typing.TypedDict, total=False):
-    model: str  # "provider:name" as resolved, e.g. "ollama:llama3.2", "demo:showcase"
-    provider: str  # provider label: "Ollama", "OpenAI-compatible", "demo"
-    prompt_tokens: int
-    tokens: int  # completion tokens (the server's count, else our count of deltas)
-    tokens_per_s: float
-    elapsed_s: float  # wall time from request to last token
-    ttft_s: float  # time to first token
-    finish_reason: str | None  # "stop", "length", …; None when stopped or failed
-    stopped: bool  # the user stopped it (or a kernel interrupt did)
-    error: str  # one-line message of the error that ended it
-    hint: str  # one-line next step for that error
-
-
-class _MessageBase(typing.TypedDict):
-    id: str
-    role: typing.Literal["system", "user", "assistant"]
-    content: str
-
-
-class Message(_MessageBase, total=False):
-    reasoning: str
-    meta: MessageMeta
 
 
 # ---------------------------------------------------------------------------------------

@@ -25,219 +25,29 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import re
 import sys
-import traceback
 import typing
-from collections.abc import Mapping, Sequence
 
 import traitlets
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.display import DisplayHandle
-from IPython.display import display as _ipython_display
 
+from ..errors import InvalidRequest, NbchatError, redact_userinfo
+from . import _output
+from ._grammar import USAGE, Command, parse
 from ._interpolate import interpolate
-from ._magic_grammar import USAGE, Command, parse, scalar
-from ._protocol import Message
-from .errors import InvalidRequest, NbchatError, redact_userinfo
+from ._session import LastError, MagicSession, Target, format_exception
 
 if typing.TYPE_CHECKING:
     from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 
-    from .session import Conversation
-    from .widget import Chat
-
-    class ExchangeView(Chat):
-        first: int
-
-        def show_from(self, first: int) -> None: ...
-
+    from ..session import Conversation
+    from ._output import ExchangeView
 
 __all__ = ["ChatMagics", "MagicSession", "interpolate", "load_ipython_extension", "parse"]
 
 _CODE_INSTRUCTION = "Answer with code only, in one fenced code block, without explanation."
 _FIX_INSTRUCTION = "Explain the following error and propose a fix."
-_TRACEBACK_LIMIT = 12_000  # characters of traceback sent by %chat fix (head and tail kept)
-_SECRET_KEYS = {"api_key", "apikey", "key", "token", "password", "secret"}
-
-
-# ---------------------------------------------------------------------------------------
-# The session: one conversation continued across cells, and its defaults.
-
-
-@dataclasses.dataclass(frozen=True)
-class _Endpoint:
-    """What the conversation talks to; ``None`` is left to :func:`nbchat.configure` & co."""
-
-    model: str | None = None
-    base_url: str | None = None
-    system: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class LastError:
-    """The last exception a cell raised, as ``%chat fix`` sends it."""
-
-    cell: str
-    traceback: str
-    execution_count: int | None
-
-
-class MagicSession:
-    """The state behind the magics of one shell: one conversation, continued across cells.
-
-    Defaults live in :func:`nbchat.configure` (``%chat config`` writes there); ``endpoint``
-    is what the conversation uses now, so a model named in one call stays for the next.
-    """
-
-    def __init__(self) -> None:
-        self.endpoint = _Endpoint()
-        self.conversation: Conversation | None = None
-        self._stale = False  # the defaults changed: rebuild the conversation, keep history
-        self.last_error: LastError | None = None
-        self.errors: dict[int, str] = {}  # the notebook's ``Err``: execution count -> traceback
-        self.view: ExchangeView | None = None  # the widget the replies stream into
-
-    def target(self, command: Command) -> _Endpoint:
-        """The endpoint a call uses: what it names, else what is in use."""
-        current = self.endpoint
-        if command.model is not None:
-            # Another model on the same kind of server keeps the server; another provider
-            # starts from its default (an Ollama URL means nothing to OpenAI).
-            was = self.conversation.resolution.provider if self.conversation else None
-            was = was or _provider_of(current.model)
-            now = _provider_of(command.model)
-            keep = now is None or now == was
-            current = dataclasses.replace(
-                current, model=command.model, base_url=current.base_url if keep else None
-            )
-        if command.base_url is not None:
-            current = dataclasses.replace(current, base_url=command.base_url)
-        if command.system is not None:
-            current = dataclasses.replace(current, system=command.system or None)
-        return current
-
-    def conversation_for(self, command: Command) -> Conversation:
-        """The conversation a call continues (or starts); commit it with :meth:`commit`.
-
-        Switching model, server or system prompt keeps the history: the next model reads
-        what was said so far.
-        """
-        from .session import Conversation
-
-        endpoint = self.target(command)
-        conversation = self.conversation
-        if (
-            conversation is not None
-            and not (command.new or self._stale)
-            and endpoint == self.endpoint
-        ):
-            return conversation
-        history = [] if command.new or conversation is None else conversation.messages
-        return Conversation(
-            endpoint.model, system=endpoint.system, base_url=endpoint.base_url, messages=history
-        )
-
-    def commit(self, command: Command, conversation: Conversation) -> None:
-        self.endpoint = self.target(command)
-        self.conversation = conversation
-        self._stale = False
-
-    def reset(self) -> None:
-        """Forget the history; the model in use stays in use."""
-        self.conversation = None
-
-    def configure(self, settings: Sequence[tuple[str, str]]) -> None:
-        """Apply ``key=value`` settings through :func:`nbchat.configure` (all or none)."""
-        from .config import configure
-
-        changes: dict[str, typing.Any] = {}
-        for key, raw in settings:
-            if key.lower() in _SECRET_KEYS or key.lower().endswith("api_key"):
-                raise InvalidRequest(
-                    "API keys cannot be set in a cell: the notebook would keep them.",
-                    hint="Set OPENAI_API_KEY or OLLAMA_API_KEY in the environment, "
-                    "or call nbchat.configure(api_key=os.environ[...]).",
-                )
-            value = raw.strip()
-            if key in ("model", "base_url", "system"):
-                changes[key] = value or None
-            else:
-                changes[key] = scalar(value) if value else None
-        configure(**changes)
-        if changes.keys() & {"model", "base_url", "system"}:
-            self.endpoint = _Endpoint()  # the next call follows the new defaults
-            self._stale = True
-
-
-def _provider_of(model: str | None) -> str | None:
-    """The registered provider a model string names (``ollama:x`` → ``ollama``), if any."""
-    from . import providers
-
-    prefix = (model or "").split(":", 1)[0]
-    return prefix if prefix in providers.names() else None
-
-
-# ---------------------------------------------------------------------------------------
-# What a finished exchange looks like without any JavaScript.
-
-
-def _exchange(messages: Sequence[Message], start: int) -> list[Message]:
-    """The messages recorded at or after index ``start``: this call's prompt and reply."""
-    return list(messages[start:])
-
-
-def static_bundle(exchange: Sequence[Message]) -> dict[str, str]:
-    """The output a finished exchange leaves: Markdown (math and code intact) and text."""
-    from . import transcript
-
-    if not exchange:
-        return {"text/plain": ""}
-    plain = []
-    for message in exchange:
-        who = "You" if message["role"] == "user" else "Reply"
-        meta = transcript.meta_line(message.get("meta", {}))
-        error = message.get("meta", {}).get("error")
-        lines = [f"{who}: {message['content']}".rstrip()]
-        if meta or error:
-            lines.append(f"[{' · '.join(part for part in (meta, error) if part)}]")
-        plain.append("\n".join(lines))
-    # Inert: JupyterLab renders this output trusted, and the text is a model's.
-    markdown = transcript.to_markdown(exchange, inert=True)
-    return {"text/plain": "\n\n".join(plain), "text/markdown": markdown}
-
-
-_FENCE = re.compile(
-    r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[^\s`]*)[^\n]*\n(?P<code>.*?)^(?P=fence)[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
-_PYTHON = {"", "python", "py", "python3", "ipython", "ipython3"}
-
-
-def code_from_reply(text: str) -> str:
-    """The code of a reply for ``-f code``: its Python blocks, else any blocks, else all."""
-    blocks = [(m.group("lang").lower(), m.group("code").rstrip()) for m in _FENCE.finditer(text)]
-    chosen = [code for lang, code in blocks if lang in _PYTHON] or [code for _, code in blocks]
-    return "\n\n".join(chosen) if blocks else text.strip()
-
-
-# ---------------------------------------------------------------------------------------
-# Errors shown as one line.
-
-
-def _shown(exc: BaseException, *extra: str) -> BaseException:
-    """Make IPython show ``exc`` as one line (plus ``extra``) instead of a traceback.
-
-    IPython asks an exception for ``_render_traceback_`` before formatting one; the cell
-    still fails, so "Run All" stops where it would for any other error.
-    """
-    text = str(exc)
-    lines = [f"\x1b[0;31m{type(exc).__name__}\x1b[0m{': ' if text else ''}{text}", *extra]
-    exc._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
-    exc._nbchat_magic = True  # type: ignore[attr-defined]  # not a "last error" for %chat fix
-    return exc
-
 
 # ---------------------------------------------------------------------------------------
 # The magics.
@@ -272,7 +82,7 @@ class ChatMagics(Magics):
             getattr(self, f"_run_{command.kind}")(command)
         except NbchatError as exc:
             extra = USAGE.splitlines() if getattr(exc, "_nbchat_usage", False) else []
-            raise _shown(exc, *extra) from None
+            raise _output.shown(exc, *extra) from None
 
     # -- subcommands ---------------------------------------------------------------------
 
@@ -304,7 +114,7 @@ class ChatMagics(Magics):
         self._converse(command, "\n\n".join(parts))
 
     def _run_models(self, command: Command) -> None:
-        from .api import models
+        from ..api import models
 
         endpoint = self.session.target(command)
         names = models(command.model or endpoint.model, base_url=endpoint.base_url)
@@ -313,7 +123,7 @@ class ChatMagics(Magics):
             return
         current = self.session.conversation.model if self.session.conversation else None
         lines = [f"{name}  (in use)" if name == current else name for name in names]
-        _show(
+        _output.show(
             {
                 "text/plain": "\n".join(lines),
                 "text/markdown": "\n".join(f"- `{line}`" for line in lines) + "\n",
@@ -334,11 +144,11 @@ class ChatMagics(Magics):
         if conversation is None or not conversation.messages:
             print("No messages yet.")
             return
-        from .transcript import to_markdown
+        from ..transcript import to_markdown
 
         text = conversation.to_markdown()
         shown = to_markdown(conversation.messages, system=conversation.system, inert=True)
-        _show({"text/plain": text, "text/markdown": shown})
+        _output.show({"text/plain": text, "text/markdown": shown})
 
     # -- one exchange --------------------------------------------------------------------
 
@@ -353,12 +163,16 @@ class ChatMagics(Magics):
         else:
             interrupted, error = self._stream_as_text(conversation, prompt, command)
         if interrupted:
-            raise _shown(KeyboardInterrupt("the reply was stopped; the partial reply is kept"))
+            raise _output.shown(
+                KeyboardInterrupt("the reply was stopped; the partial reply is kept")
+            )
         if error is not None:
             raise error
         if command.format == "code":
-            replies = [m for m in _exchange(conversation.messages, start) if m["role"] != "user"]
-            code = code_from_reply(replies[-1]["content"]) if replies else ""
+            replies = [
+                m for m in _output.exchange(conversation.messages, start) if m["role"] != "user"
+            ]
+            code = _output.code_from_reply(replies[-1]["content"]) if replies else ""
             if code:
                 self._shell.set_next_input(code, replace=False)
 
@@ -374,12 +188,11 @@ class ChatMagics(Magics):
     ) -> tuple[bool, NbchatError | None]:
         view = self._view_for(conversation)
         view.show_from(start)
-        handle = _show_live(
-            {
-                "text/plain": f"nbchat: {conversation.model} is replying…",
-                _WIDGET_VIEW: {"version_major": 2, "version_minor": 1, "model_id": view.model_id},
-            }
-        )
+        from ..widget import _display
+
+        live = _display.view_bundle(view)
+        live["text/plain"] = f"nbchat: {conversation.model} is replying…"
+        handle = _output.show_live(live)
         interrupted, error = False, None
         try:
             view.ask(prompt, **command.options)
@@ -392,7 +205,9 @@ class ChatMagics(Magics):
             error = exc
         finally:
             # The static transcript replaces the live view: it is what a saved notebook shows.
-            _update(handle, static_bundle(_exchange(conversation.messages, start)))
+            _output.update(
+                handle, _output.static_bundle(_output.exchange(conversation.messages, start))
+            )
         return interrupted, error
 
     def _view_for(self, conversation: Conversation) -> ExchangeView:
@@ -406,13 +221,13 @@ class ChatMagics(Magics):
         if view is None or view.conversation is not conversation or view.comm is None:
             if view is not None:
                 view.close()
-            view = self.session.view = _exchange_view(conversation)
+            view = self.session.view = _output.exchange_view(conversation)
         return view
 
     def _stream_as_text(
         self, conversation: Conversation, prompt: str, command: Command
     ) -> tuple[bool, NbchatError | None]:
-        from .providers.base import TextDelta
+        from ..providers.base import TextDelta
 
         turn = conversation.prompt(prompt, **command.options)
         interrupted, error = False, None
@@ -433,12 +248,12 @@ class ChatMagics(Magics):
     # -- %chat config ----------------------------------------------------------------------
 
     def _describe_config(self) -> str:
-        from .config import settings
+        from ..settings import settings
 
         session = self.session
         lines = [repr(settings())]
         endpoint, conversation = session.endpoint, session.conversation
-        if endpoint != _Endpoint():
+        if endpoint != Target():
             named = ", ".join(
                 f"{key}={value!r}"
                 for key, value in dataclasses.asdict(endpoint).items()
@@ -464,42 +279,12 @@ class ChatMagics(Magics):
             return
         if isinstance(exc, KeyboardInterrupt):
             return
-        text = _format_exception(exc)
+        text = format_exception(exc)
         count = result.execution_count
         cell = getattr(result.info, "raw_cell", None) or ""
         self.session.last_error = LastError(cell, text, count)
         if count is not None:
             self.session.errors[count] = text
-
-
-_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-@functools.cache
-def _exchange_view_class() -> type[ExchangeView]:
-    from .widget import Chat
-
-    class ExchangeView(Chat):
-        """A compact Chat that shows only the messages from index ``first`` on.
-
-        The model still reads the whole history; the cell shows its own exchange.
-        """
-
-        first = 0
-
-        @traitlets.validate("messages")
-        def _this_exchange(self, proposal: dict[str, typing.Any]) -> list[Message]:
-            return list(proposal["value"][self.first :])
-
-        def show_from(self, first: int) -> None:
-            self.first = first
-            self.set_trait("messages", self.conversation.messages)
-
-    return ExchangeView
-
-
-def _exchange_view(conversation: Conversation) -> ExchangeView:
-    return _exchange_view_class()(conversation=conversation, compact=True)
 
 
 def _in_use(conversation: Conversation) -> str:
@@ -508,40 +293,10 @@ def _in_use(conversation: Conversation) -> str:
     return reason if reason.startswith(conversation.model) else f"{conversation.model} ({reason})"
 
 
-def _show(bundle: Mapping[str, str]) -> None:
-    _ipython_display(dict(bundle), raw=True)  # type: ignore[no-untyped-call]
-
-
-def _show_live(bundle: Mapping[str, object]) -> DisplayHandle | None:
-    handle = _ipython_display(dict(bundle), raw=True, display_id=True)  # type: ignore[no-untyped-call]
-    return typing.cast("DisplayHandle | None", handle)
-
-
-def _update(handle: DisplayHandle | None, bundle: Mapping[str, str]) -> None:
-    if handle is not None:
-        handle.update(dict(bundle), raw=True)  # type: ignore[no-untyped-call]
-
-
 def _fenced(text: str, lang: str) -> str:
     longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
     fence = "`" * (longest + 1)
     return f"{fence}{lang}\n{text}\n{fence}"
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _format_exception(exc: BaseException) -> str:
-    """The traceback as Python prints it, without IPython's own frames, clipped."""
-    tb = exc.__traceback__
-    while tb is not None and "IPython" in tb.tb_frame.f_code.co_filename.split("/")[-3:-1]:
-        tb = tb.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, tb))
-    text = _ANSI.sub("", text)
-    if len(text) > _TRACEBACK_LIMIT:
-        half = _TRACEBACK_LIMIT // 2
-        text = f"{text[:half]}\n[… {len(text) - 2 * half} characters left out …]\n{text[-half:]}"
-    return text
 
 
 def _count(n: int, noun: str) -> str:

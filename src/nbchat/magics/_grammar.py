@@ -10,7 +10,7 @@ import shlex
 import typing
 from collections.abc import Iterator
 
-from .errors import InvalidRequest
+from ..errors import InvalidRequest
 
 __all__ = ["USAGE", "Command", "Format", "Kind", "clip", "parse", "scalar", "sentence"]
 
@@ -210,7 +210,7 @@ def _shell_words(text: str) -> list[str]:
 
 def _looks_like_model(word: str) -> bool:
     """A provider name, or ``provider:model`` (``ollama:llama3.2:1b``); never a URL."""
-    from . import providers
+    from .. import providers
 
     if word.split(":", 1)[0] in providers.names():
         return True

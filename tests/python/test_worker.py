@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from tests.interrupts import sigint_when
 
-from nbchat import _sync
+from nbchat import _worker
 
 
 class Source:
@@ -40,7 +40,7 @@ class Source:
 
 def test_iterate_yields_every_item_in_order_on_the_worker_thread() -> None:
     source = Source(1000)
-    assert list(_sync.iterate(source)) == list(range(1000))
+    assert list(_worker.iterate(source)) == list(range(1000))
     assert source.thread is not threading.current_thread()
     assert source.thread is not None
     assert source.thread.name == "nbchat-worker"
@@ -51,7 +51,7 @@ def test_iterate_raises_what_the_async_side_raised() -> None:
     source = Source(2, fail=ValueError("broken"))
     got: list[int] = []
     with pytest.raises(ValueError, match="broken"):
-        got.extend(_sync.iterate(source))
+        got.extend(_worker.iterate(source))
     assert got == [0, 1]
 
 
@@ -59,15 +59,15 @@ async def test_iterate_works_inside_a_running_loop_without_touching_it() -> None
     # A Jupyter kernel's thread runs a loop; blocking code in a cell must still work.
     mine = asyncio.get_running_loop()
     source = Source(3)
-    assert list(_sync.iterate(source)) == [0, 1, 2]
+    assert list(_worker.iterate(source)) == [0, 1, 2]
     assert source.loop is not None
     assert source.loop is not mine
-    assert source.loop is _sync.worker_loop()
+    assert source.loop is _worker.worker_loop()
 
 
 def test_leaving_early_cancels_and_waits_for_cleanup() -> None:
     source = Source(2, stall=True)
-    items = _sync.iterate(source)
+    items = _worker.iterate(source)
     assert next(items) == 0
     items.close()
     assert source.cleaned_up.is_set()  # close() returned only after the cleanup ran
@@ -79,7 +79,7 @@ def test_keyboard_interrupt_cancels_the_async_side_then_propagates() -> None:
     three = threading.Event()
 
     def consume() -> None:
-        for item in _sync.iterate(source):
+        for item in _worker.iterate(source):
             got.append(item)
             if len(got) == 3:
                 three.set()  # the next wait blocks on the stalled source
@@ -94,7 +94,7 @@ def test_keyboard_interrupt_cancels_the_async_side_then_propagates() -> None:
 def test_cancel_callback_is_used_instead_of_cancelling_the_task() -> None:
     source = Source(1, stall=True)
     called = threading.Event()
-    loop = _sync.worker_loop()
+    loop = _worker.worker_loop()
     tasks: list[asyncio.Task[object]] = []
 
     async def tracked() -> AsyncIterator[int]:
@@ -108,7 +108,7 @@ def test_cancel_callback_is_used_instead_of_cancelling_the_task() -> None:
         called.set()
         loop.call_soon_threadsafe(tasks[0].cancel)
 
-    items = _sync.iterate(tracked, cancel=cancel)
+    items = _worker.iterate(tracked, cancel=cancel)
     assert next(items) == 0
     items.close()
     assert called.is_set()
@@ -123,9 +123,9 @@ def test_run_returns_the_result_and_raises_errors() -> None:
     async def fail() -> int:
         raise LookupError("nope")
 
-    assert _sync.run(answer) == 42
+    assert _worker.run(answer) == 42
     with pytest.raises(LookupError, match="nope"):
-        _sync.run(fail)
+        _worker.run(fail)
 
 
 def test_run_interrupted_cancels_the_coroutine() -> None:
@@ -140,18 +140,18 @@ def test_run_interrupted_cancels_the_coroutine() -> None:
             cleaned.set()
 
     with sigint_when(started), pytest.raises(KeyboardInterrupt):
-        _sync.run(forever)
+        _worker.run(forever)
     assert cleaned.is_set()
 
 
 def test_blocking_from_the_worker_loop_itself_is_refused() -> None:
     async def nested() -> object:
         try:
-            _sync.run(lambda: asyncio.sleep(0))
+            _worker.run(lambda: asyncio.sleep(0))
         except RuntimeError as exc:
             return exc
         return None
 
-    error = _sync.run(nested)
+    error = _worker.run(nested)
     assert isinstance(error, RuntimeError)
     assert "worker loop" in str(error)

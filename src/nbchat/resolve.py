@@ -1,4 +1,5 @@
-"""Where a setting comes from: arguments > ``configure()`` > environment > detection > demo.
+"""Which provider, model and server a chat uses, and why: arguments > :func:`configure` >
+environment > detection > demo.
 
 :func:`resolve` turns what the user said (maybe nothing) into a :class:`Resolution`: which
 provider, which model, which base URL, and a human ``reason`` saying why, e.g.
@@ -9,9 +10,6 @@ Model strings are ``provider:name`` (``ollama:llama3.2``, ``openai:gpt-4o-mini``
 Ollama names contain colons themselves (``ollama:llama3.2:1b`` is provider ``ollama``, model
 ``llama3.2:1b``), so only a *registered* provider name counts as a prefix; anything else is
 a model name, and detection decides who serves it.
-
-Environment variables, read at resolution time: ``NBCHAT_MODEL``, ``NBCHAT_BASE_URL``,
-``OLLAMA_HOST``, ``OLLAMA_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ import typing
 import urllib.parse
 from collections.abc import Mapping
 
-from . import _sync, providers
+from . import _worker, providers, settings
 from .errors import (
     InvalidRequest,
     ModelNotFound,
@@ -34,176 +32,23 @@ from .errors import (
     UnknownProvider,
     redact_userinfo,
 )
-from .providers.base import DEFAULT_TIMEOUTS, Provider, Timeouts, validate_options
+from .providers.base import DEFAULT_TIMEOUTS, Provider, Timeouts
+from .settings import normalize_url
 
 __all__ = [
     "DEMO_DEFAULT_MODEL",
     "NEGATIVE_CACHE_S",
     "PREFERRED_OLLAMA_MODEL",
-    "UNSET",
     "Resolution",
-    "Settings",
-    "configure",
-    "default_options",
     "forget_detections",
-    "normalize_url",
     "resolve",
-    "settings",
     "split_model",
 ]
 
-#: Picked when Ollama is detected and no model was named, if it is installed.
 PREFERRED_OLLAMA_MODEL = "llama3.2"
 DEMO_DEFAULT_MODEL = "showcase"
 #: A server that did not answer is asked again after this long (it may have been started).
 NEGATIVE_CACHE_S = 10.0
-
-
-class _Unset:
-    """ "Not given": lets ``configure(model=None)`` clear a setting instead of ignoring it."""
-
-    _instance: typing.ClassVar[_Unset | None] = None
-
-    def __new__(cls) -> _Unset:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: typing.Any = _Unset()
-
-
-# ---------------------------------------------------------------------------------------
-# configure()
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class Settings:
-    """Process-wide defaults set with :func:`configure` (the key is never shown)."""
-
-    model: str | None = None
-    base_url: str | None = None
-    api_key: str | None = dataclasses.field(default=None, compare=False)
-    system: str | None = None
-    options: Mapping[str, object] = dataclasses.field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        def show(value: object) -> str:
-            return "(not set)" if value is None else repr(value)
-
-        options = ", ".join(f"{k}={v!r}" for k, v in sorted(self.options.items())) or "(none)"
-        lines = [
-            "nbchat settings (configure()):",
-            f"  model     {show(self.model)}",
-            f"  base_url  {show(self.base_url)}",
-            f"  api_key   {'set' if self.api_key else 'not set'}",
-            f"  system    {show(self.system)}",
-            f"  options   {options}",
-        ]
-        env = _environment_summary()
-        lines.append(f"environment: {env}" if env else "environment: (no nbchat variables)")
-        return redact_userinfo("\n".join(lines))
-
-
-_settings = Settings()
-_settings_lock = threading.Lock()
-
-
-def settings() -> Settings:
-    """The current :func:`configure` defaults."""
-    return _settings
-
-
-def configure(
-    model: str | None = UNSET,
-    *,
-    base_url: str | None = UNSET,
-    api_key: str | None = UNSET,
-    system: str | None = UNSET,
-    **options: object,
-) -> Settings:
-    """Set process-wide defaults; with no arguments, return the current ones.
-
-    Only the arguments you pass change; passing ``None`` clears that setting (an option
-    set to ``None`` is removed). Arguments given to ``Chat``/``Conversation``/``ask`` win
-    over these, and these win over environment variables. Options are checked against
-    every provider's known options; at each turn, options the chosen provider does not
-    know are left out (``num_ctx`` set for Ollama does not break the demo).
-
-    >>> nbchat.configure("ollama:llama3.2", temperature=0.2)
-    >>> nbchat.configure()  # shows the settings; the key only as "set" / "not set"
-    """
-    global _settings
-    with _settings_lock:
-        current = _settings
-        changes: dict[str, typing.Any] = {}
-        if model is not UNSET:
-            changes["model"] = _check_model(model) if model is not None else None
-        if base_url is not UNSET:
-            changes["base_url"] = normalize_url(base_url) if base_url is not None else None
-        if api_key is not UNSET:
-            changes["api_key"] = None if api_key is None else _check_str("api_key", api_key) or None
-        if system is not UNSET:
-            changes["system"] = None if system is None else _check_str("system", system) or None
-        if options:
-            merged = dict(current.options)
-            merged.update(options)
-            changes["options"] = _check_any_provider_options(merged)
-        _settings = dataclasses.replace(current, **changes)
-        return _settings
-
-
-def _check_str(name: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise InvalidRequest(f"{name} must be a string, not {type(value).__name__}.")
-    return value
-
-
-def _check_model(model: object) -> str:
-    text = _check_str("model", model).strip()
-    if not text:
-        raise InvalidRequest("The model name is empty.", hint="For example 'ollama:llama3.2'.")
-    return text
-
-
-def _check_any_provider_options(options: Mapping[str, object]) -> dict[str, object]:
-    known: dict[str, tuple[type, ...]] = {}
-    for name in providers.names():
-        for key, types in providers.get(name).options.items():
-            known[key] = tuple(dict.fromkeys(known.get(key, ()) + types))
-    return validate_options("any provider", known, options)
-
-
-def _environment_summary() -> str:
-    parts = []
-    for name in ("NBCHAT_MODEL", "NBCHAT_BASE_URL", "OLLAMA_HOST", "OPENAI_BASE_URL"):
-        if os.environ.get(name):
-            parts.append(f"{name}={os.environ[name]}")
-    for name in ("OPENAI_API_KEY", "OLLAMA_API_KEY"):
-        if os.environ.get(name):
-            parts.append(f"{name} set")
-    return ", ".join(parts)
-
-
-# ---------------------------------------------------------------------------------------
-# URLs and model strings.
-
-
-def normalize_url(url: str) -> str:
-    """``localhost:8080/v1/`` → ``http://localhost:8080/v1``; rejects non-HTTP schemes."""
-    text = _check_str("base_url", url).strip().rstrip("/")
-    if "://" not in text:
-        text = "http://" + text
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest(
-            f"Not an HTTP URL: {redact_userinfo(text)!r}.",
-            hint="For example base_url='http://localhost:11434'.",
-        )
-    return text
 
 
 def _root(url: str) -> str:
@@ -322,7 +167,7 @@ def resolve(
     base URL for the process (a server that did not answer is asked again after
     :data:`NEGATIVE_CACHE_S` seconds). Nothing listening costs a refused connection.
     """
-    current = _settings
+    current = settings.settings()
     env = os.environ
     spec, spec_from = _first(
         (model, "argument"),
@@ -336,7 +181,7 @@ def resolve(
     )
     key = api_key or current.api_key
     if spec is not None:
-        spec = _check_model(spec)
+        spec = settings.check_model(spec)
     if url is not None:
         url = normalize_url(url)
 
@@ -531,7 +376,7 @@ def _pick_only_model(provider: str, base: str | None, key: str | None) -> str:
 
 def _list_models(provider: str, base: str | None, key: str | None) -> list[str]:
     instance = providers.get(provider)(base_url=base, api_key=key)
-    return _sync.run(instance.amodels)
+    return _worker.run(instance.amodels)
 
 
 # ---------------------------------------------------------------------------------------
@@ -556,12 +401,12 @@ def _cached(cache_key: str, probe: typing.Callable[[], _Found | None]) -> _Found
 
 def _probe(url: str, key: str | None) -> _Found | None:
     """What answers at ``url`` (Ollama preferred over its ``/v1``); ``None``: nothing."""
-    return _cached(url, lambda: _sync.run(lambda: _adetect(url, key)))
+    return _cached(url, lambda: _worker.run(lambda: _adetect(url, key)))
 
 
 def _probe_default_ollama(url: str) -> _Found | None:
     """Ollama at ``OLLAMA_HOST`` / localhost:11434, if one answers (one quick GET)."""
-    return _cached(f"ollama-default {url}", lambda: _sync.run(_adetect_default_ollama))
+    return _cached(f"ollama-default {url}", lambda: _worker.run(_adetect_default_ollama))
 
 
 async def _adetect(url: str, key: str | None) -> _Found | None:
@@ -585,8 +430,3 @@ def forget_detections() -> None:
     """Drop cached probe results (a server was started or stopped)."""
     with _probe_lock:
         _probe_cache.clear()
-
-
-def default_options(provider: Provider) -> dict[str, object]:
-    """The :func:`configure` options this provider knows (others are for other providers)."""
-    return {k: v for k, v in _settings.options.items() if k in provider.options}

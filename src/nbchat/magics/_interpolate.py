@@ -8,8 +8,8 @@ import re
 import typing
 from collections.abc import Mapping
 
-from ._magic_grammar import clip
-from .errors import InvalidRequest
+from ..errors import InvalidRequest
+from ._grammar import clip
 
 __all__ = ["interpolate"]
 

@@ -1,0 +1,142 @@
+"""What a message is: the conversation's own data, in memory, in the ``messages`` trait and in
+saved files. One schema, versioned with the transcript format (:data:`SCHEMA_VERSION`).
+
+```
+Message
+├── id         str, unique within its conversation (8 hex digits when nbchat makes it)
+├── role       "user" | "assistant" (a conversation keeps its system prompt apart)
+├── content    str: the message's text; all that a reader who knows nothing else needs
+├── parent     str | None: the message before it on its branch (None: the first message)
+├── reasoning  str, optional: what the model thought before answering
+├── parts      [Part], optional: the message's body in order, when it holds more than text
+└── meta       MessageMeta, optional: model, counts, timings, how the reply ended
+```
+
+``parts`` is absent for a plain text message (every message before schema 2). When present,
+it is the whole body in order, and ``content`` is the concatenation of its text parts, so
+exports and older readers still see the words. A part is one of:
+
+```
+{"type": "text",        "text": str}
+{"type": "reasoning",   "text": str}
+{"type": "tool_call",   "id": str, "name": str, "arguments": str (JSON text)}
+{"type": "tool_result", "call_id": str, "name": str, "content": str, "status": str, …}
+{"type": "image",       "id": str, "mime": str, "width": int, "height": int, "thumbnail"?: str}
+```
+
+An image part describes the image; its bytes live in the kernel (and beside a saved file),
+never in the ``messages`` trait, which carries only the small ``thumbnail`` (a ``data:`` URL).
+
+Schema 1 (nbchat 0.1) had no ``parent`` and no ``parts``: a list of messages is one branch,
+each message's parent the one before it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import typing
+from collections.abc import Collection
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ImagePart",
+    "Message",
+    "MessageMeta",
+    "Part",
+    "ReasoningPart",
+    "Role",
+    "TextPart",
+    "ToolCallPart",
+    "ToolResultPart",
+    "new_id",
+]
+
+#: The version of this schema; the transcript format's ``version`` is the same number.
+SCHEMA_VERSION = 2
+
+# "system" only where a caller hands in a history: the conversation turns it into its prompt.
+Role = typing.Literal["system", "user", "assistant"]
+
+
+class MessageMeta(typing.TypedDict, total=False):
+    """How a reply came about. Every field is optional; a user message usually has none."""
+
+    model: str  # "provider:name" as resolved, e.g. "ollama:llama3.2", "demo:showcase"
+    provider: str  # provider label: "Ollama", "OpenAI-compatible", "demo"
+    prompt_tokens: int
+    tokens: int  # completion tokens (the server's count, else our count of deltas)
+    tokens_per_s: float
+    elapsed_s: float  # wall time from request to last token
+    ttft_s: float  # time to first token
+    finish_reason: str | None  # "stop", "length", …; None when stopped or failed
+    stopped: bool  # the user stopped it (or a kernel interrupt did)
+    error: str  # one-line message of the error that ended it
+    hint: str  # one-line next step for that error
+
+
+class TextPart(typing.TypedDict):
+    type: typing.Literal["text"]
+    text: str
+
+
+class ReasoningPart(typing.TypedDict):
+    type: typing.Literal["reasoning"]
+    text: str
+
+
+class ToolCallPart(typing.TypedDict):
+    type: typing.Literal["tool_call"]
+    id: str  # the call's id (the server's, or one nbchat made)
+    name: str
+    arguments: str  # JSON text, exactly as the model wrote it
+
+
+class _ToolResultBase(typing.TypedDict):
+    type: typing.Literal["tool_result"]
+    call_id: str
+    name: str
+    content: str  # what the model is told
+
+
+class ToolResultPart(_ToolResultBase, total=False):
+    status: str  # "done" | "failed" | "declined" | "stopped" | "invalid"
+    elapsed_s: float
+    truncated: bool  # content was capped
+    detail: str  # what the user sees beyond the model's line: a traceback, captured output
+
+
+class _ImageBase(typing.TypedDict):
+    type: typing.Literal["image"]
+    id: str  # content hash: the key of the image's bytes in the kernel and in saved files
+    mime: str  # "image/png" | "image/jpeg"
+    width: int
+    height: int
+
+
+class ImagePart(_ImageBase, total=False):
+    thumbnail: str  # a small data: URL (≤ 16 KB) for views and saved widget state
+
+
+Part = TextPart | ReasoningPart | ToolCallPart | ToolResultPart | ImagePart
+
+
+class _MessageBase(typing.TypedDict):
+    id: str
+    role: Role
+    content: str
+
+
+class Message(_MessageBase, total=False):
+    parent: str | None
+    reasoning: str
+    parts: list[Part]
+    meta: MessageMeta
+
+
+def new_id(taken: Collection[str] = ()) -> str:
+    """A message id not in ``taken``. Short, because a reply's id travels in each of its
+    deltas; it only has to be unique within one conversation."""
+    while True:
+        candidate = secrets.token_hex(4)
+        if candidate not in taken:
+            return candidate

@@ -1,0 +1,274 @@
+"""Conversation: a history of messages with one model; runs turns one at a time."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import typing
+from collections.abc import Iterable, Mapping
+
+from .. import resolve, settings, transcript
+from ..errors import ConversationBusy, InvalidRequest
+from ..messages import Message, new_id
+from ..providers.base import Provider, Timeouts, WireMessage
+from ._input import check_messages, check_text
+from .turn import Turn
+
+if typing.TYPE_CHECKING:
+    from ..resolve import Resolution
+
+__all__ = ["Conversation"]
+
+
+class Conversation:
+    """A history of messages with one model; runs turns one at a time.
+
+    >>> conversation = Conversation("ollama:llama3.2", system="Be brief.")
+    >>> for event in conversation.prompt("What is a closure?"): ...
+    >>> conversation.messages[-1]["content"]
+    """
+
+    model: str  # resolved "provider:name", e.g. "ollama:llama3.2", "demo:showcase"
+    provider: Provider
+    resolution: Resolution  # what was chosen and why
+    system: str | None
+    options: dict[str, object]
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        system: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        messages: Iterable[Message] | None = None,
+        **options: object,
+    ) -> None:
+        self.resolution = resolve.resolve(model, base_url, api_key)
+        self.provider = self.resolution.create_provider(headers=headers, timeouts=timeouts)
+        self.model = self.resolution.spec
+        self.options = self.provider.check_options(options)
+        loaded, loaded_system = check_messages(messages or ())
+        given = system if system is not None else loaded_system
+        if given is None:
+            given = settings.settings().system
+        self.system = check_text("system prompt", given, allow_empty=True) if given else None
+        self._messages: list[Message] = loaded
+        self._lock = threading.Lock()
+        self._current: Turn | None = None
+        self._version = 0
+
+    # -- history ------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[Message]:
+        """The committed history (a copy), oldest first; no system message."""
+        with self._lock:
+            return copy.deepcopy(self._messages)
+
+    @property
+    def current(self) -> Turn | None:
+        """The turn in flight, if any."""
+        return self._current
+
+    def _wire(self, history: list[Message]) -> list[WireMessage]:
+        wire: list[WireMessage] = []
+        if self.system:
+            wire.append({"role": "system", "content": self.system})
+        for index, message in enumerate(history):
+            if message["role"] == "assistant" and not message["content"]:
+                continue  # nothing the model said; drop its question too (below)
+            if (
+                message["role"] == "user"
+                and index + 1 < len(history)
+                and history[index + 1]["role"] == "assistant"
+                and not history[index + 1]["content"]
+            ):
+                continue
+            wire.append({"role": message["role"], "content": message["content"]})
+        return wire
+
+    # -- turns --------------------------------------------------------------------------
+
+    def prompt(self, text: str, **options: object) -> Turn:
+        """Ask ``text``; returns a lazy :class:`Turn` (iterate it to stream)."""
+        content = check_text("message", text)
+        with self._lock:
+            self._check_idle()
+            taken = {m["id"] for m in self._messages}
+            user: Message = {"id": new_id(taken), "role": "user", "content": content}
+            wire = [*self._wire(self._messages), _wire_message(user)]
+            return Turn(
+                self,
+                action="prompt",
+                wire=wire,
+                options=self._turn_options(options),
+                replace_from=len(self._messages),
+                user_message=user,
+            )
+
+    def regenerate(self, **options: object) -> Turn:
+        """Redo the last reply (it is replaced when the new one ends)."""
+        with self._lock:
+            self._check_idle()
+            history = self._messages
+            if not history:
+                raise InvalidRequest(
+                    "There is no reply to regenerate.", hint="Ask something first."
+                )
+            cut = len(history) - 1 if history[-1]["role"] == "assistant" else len(history)
+            wire = self._wire(history[:cut])
+            _check_has_question(wire)
+            return Turn(
+                self,
+                action="regenerate",
+                wire=wire,
+                options=self._turn_options(options),
+                replace_from=cut,
+                user_message=None,
+            )
+
+    def resume(self, **options: object) -> Turn:
+        """Continue the last reply (after a stop or a cut-off), appending to it."""
+        with self._lock:
+            self._check_idle()
+            history = self._messages
+            if not history or history[-1]["role"] != "assistant":
+                raise InvalidRequest(
+                    "There is no reply to continue.", hint="Ask something, or regenerate."
+                )
+            last = history[-1]
+            wire = self._wire(history[:-1])
+            _check_has_question(wire)
+            if last["content"]:
+                wire.append({"role": "assistant", "content": last["content"]})
+            return Turn(
+                self,
+                action="resume",
+                wire=wire,
+                options=self._turn_options(options),
+                replace_from=len(history) - 1,
+                user_message=None,
+                base=copy.deepcopy(last),
+            )
+
+    def edit(self, text: str, **options: object) -> Turn:
+        """Replace the last user message with ``text`` and redo the reply after it."""
+        content = check_text("message", text)
+        with self._lock:
+            self._check_idle()
+            history = self._messages
+            users = [i for i, m in enumerate(history) if m["role"] == "user"]
+            if not users:
+                raise InvalidRequest("There is no message to edit.", hint="Ask something first.")
+            cut = users[-1]
+            taken = {m["id"] for m in history}
+            user: Message = {"id": new_id(taken), "role": "user", "content": content}
+            wire = [*self._wire(history[:cut]), _wire_message(user)]
+            return Turn(
+                self,
+                action="edit",
+                wire=wire,
+                options=self._turn_options(options),
+                replace_from=cut,
+                user_message=user,
+            )
+
+    def clear(self) -> None:
+        """Forget every message (not allowed while a turn streams)."""
+        with self._lock:
+            self._check_idle()
+            self._messages = []
+            self._version += 1
+
+    def _check_idle(self) -> None:
+        if self._current is not None:
+            raise ConversationBusy(
+                "A reply is still streaming.",
+                hint="Wait for it to finish, or stop it first: conversation.current.stop().",
+            )
+
+    def _turn_options(self, options: Mapping[str, object]) -> dict[str, object]:
+        merged = {**settings.default_options(self.provider), **self.options, **options}
+        return self.provider.check_options(merged)
+
+    def _start(self, turn: Turn) -> None:
+        with self._lock:
+            self._check_idle()
+            if turn._version != self._version:
+                raise InvalidRequest(
+                    "The conversation changed after this turn was made.", hint="Ask again."
+                )
+            self._current = turn
+
+    def _commit(self, turn: Turn) -> None:
+        with self._lock:
+            new: list[Message] = [] if turn._user_message is None else [turn._user_message]
+            new.append(turn.message)
+            self._messages[turn._replace_from :] = copy.deepcopy(new)
+            self._version += 1
+            if self._current is turn:
+                self._current = None
+
+    # -- transcripts --------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        """The conversation as JSON: messages, system, model, options — never the key."""
+        return transcript.dumps(
+            self.messages,
+            model=self.model,
+            system=self.system,
+            options=self.options,
+            base_url=self.resolution.base_url,
+        )
+
+    @classmethod
+    def from_json(cls, text: str, **kwargs: typing.Any) -> Conversation:
+        """Restore a conversation saved with :meth:`to_json`; ``kwargs`` override what was saved."""
+        saved = transcript.loads(text)
+        if "model" not in kwargs:
+            kwargs["model"] = saved.model
+            kwargs.setdefault("base_url", saved.base_url)  # it belongs to that model
+        kwargs.setdefault("system", saved.system)
+        options = {**saved.options, **kwargs.pop("options", {})}
+        return cls(messages=saved.messages, **{**options, **kwargs})
+
+    def to_markdown(self) -> str:
+        """A Markdown transcript, readable on GitHub (math and code intact)."""
+        return transcript.to_markdown(self.messages, system=self.system)
+
+    def to_html(self) -> str:
+        """A self-contained static HTML transcript (escaped, no script)."""
+        return transcript.to_html(self.messages, system=self.system)
+
+    def save(self, path: str) -> None:
+        """Write the conversation to ``path``: ``.md`` Markdown, ``.html`` HTML, else JSON."""
+        lowered = str(path).lower()
+        if lowered.endswith((".md", ".markdown")):
+            data = self.to_markdown()
+        elif lowered.endswith((".html", ".htm")):
+            data = self.to_html()
+        else:
+            data = self.to_json()
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(data)
+
+    @classmethod
+    def load(cls, path: str, **kwargs: typing.Any) -> Conversation:
+        """Read a JSON conversation written by :meth:`save`."""
+        with open(path, encoding="utf-8") as file:
+            return cls.from_json(file.read(), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Conversation {self.model}: {len(self._messages)} messages>"
+
+
+def _wire_message(message: Message) -> WireMessage:
+    return {"role": message["role"], "content": message["content"]}
+
+
+def _check_has_question(wire: list[WireMessage]) -> None:
+    if not any(m["role"] == "user" for m in wire):
+        raise InvalidRequest("There is no question to answer.", hint="Ask something first.")

@@ -1,0 +1,402 @@
+"""Turn: one reply being produced — streamed, stopped, recorded. See :mod:`nbchat.session`."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import copy
+import threading
+import time
+import typing
+from collections.abc import AsyncIterator, Iterator
+
+from .. import _worker
+from ..errors import InvalidRequest, NbchatError, StreamInterrupted, redact
+from ..messages import Message, MessageMeta, new_id
+from ..providers.base import (
+    ChatRequest,
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+    WireMessage,
+)
+
+if typing.TYPE_CHECKING:
+    from .conversation import Conversation
+
+__all__ = ["Turn", "TurnAction", "TurnStatus"]
+
+TurnStatus = typing.Literal["pending", "streaming", "done", "stopped", "error"]
+TurnAction = typing.Literal["prompt", "regenerate", "resume", "edit"]
+
+
+class Turn:
+    """One reply being produced; iterate it to stream, ``result()`` to wait for it."""
+
+    id: str  # the id the assistant message has in ``Conversation.messages``
+    action: TurnAction
+    model: str  # "provider:name"
+    status: TurnStatus
+    usage: Usage | None
+    finish_reason: str | None
+    error: NbchatError | None
+    tool_calls: list[ToolCall]  # carried, not executed
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        *,
+        action: TurnAction,
+        wire: list[WireMessage],
+        options: dict[str, object],
+        replace_from: int,
+        user_message: Message | None,
+        base: Message | None = None,
+    ) -> None:
+        if base is not None:
+            self.id = base["id"]
+        else:
+            taken = {m["id"] for m in conversation._messages}
+            if user_message is not None:
+                taken.add(user_message["id"])
+            self.id = new_id(taken)
+        self.action = action
+        self.model = conversation.model
+        self.status = "pending"
+        self.usage = None
+        self.finish_reason = None
+        self.error = None
+        self.tool_calls = []
+        self._conversation = conversation
+        self._provider = conversation.provider
+        self._label = conversation.resolution.label
+        self._request = ChatRequest(
+            model=conversation.resolution.model, messages=wire, options=options
+        )
+        self._replace_from = replace_from
+        self._user_message = user_message
+        self._base_meta = copy.deepcopy(base.get("meta", MessageMeta())) if base else MessageMeta()
+        self._parts: list[str] = [base["content"]] if base is not None else []
+        self._reasoning_parts: list[str] = [base.get("reasoning", "")] if base is not None else []
+        self._version = conversation._version
+        self._events: list[StreamEvent] = []
+        self._deltas = 0
+        self._t_start: float | None = None
+        self._t_first: float | None = None
+        self._t_last: float | None = None
+        self._lock = threading.Lock()
+        self._task: asyncio.Task[typing.Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_requested = False
+        self._cancel_sent = False
+        self._closing = False
+        self._finished = False
+        self._owner: object | None = None
+
+    # -- state --------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The reply so far (a resumed reply includes its earlier part)."""
+        return _joined(self._parts)
+
+    @property
+    def reasoning(self) -> str:
+        """The model's reasoning so far, apart from the text."""
+        return _joined(self._reasoning_parts)
+
+    @property
+    def user_message(self) -> Message | None:
+        """The user message this turn answers, for ``prompt`` and ``edit`` (else ``None``)."""
+        return copy.deepcopy(self._user_message)
+
+    @property
+    def request(self) -> ChatRequest:
+        """What is (or will be) sent: model name, wire messages, validated options."""
+        return self._request
+
+    @property
+    def message(self) -> Message:
+        """The assistant message: as recorded, or as it stands while streaming."""
+        message: Message = {"id": self.id, "role": "assistant", "content": self.text}
+        if self.reasoning:
+            message["reasoning"] = self.reasoning
+        message["meta"] = self._meta()
+        return message
+
+    def _meta(self) -> MessageMeta:
+        old = self._base_meta
+        meta: MessageMeta = {"model": self.model, "provider": self._label}
+        usage = self.usage
+        if usage is not None and usage.prompt_tokens is not None:
+            meta["prompt_tokens"] = usage.prompt_tokens
+        elif "prompt_tokens" in old:
+            meta["prompt_tokens"] = old["prompt_tokens"]
+        counted = self._deltas
+        if usage is not None and usage.completion_tokens is not None:
+            counted = usage.completion_tokens
+        meta["tokens"] = old.get("tokens", 0) + counted
+        rate = self._rate()
+        if rate is not None:
+            meta["tokens_per_s"] = round(rate, 2)
+        elif "tokens_per_s" in old:
+            meta["tokens_per_s"] = old["tokens_per_s"]
+        start = self._t_start
+        if start is not None:
+            end = (self._t_last or start) if self._finished else time.monotonic()
+            meta["elapsed_s"] = round(old.get("elapsed_s", 0.0) + end - start, 3)
+        elif "elapsed_s" in old:
+            meta["elapsed_s"] = old["elapsed_s"]
+        if "ttft_s" in old:
+            meta["ttft_s"] = old["ttft_s"]  # the message's first token came in the first run
+        elif start is not None and self._t_first is not None:
+            meta["ttft_s"] = round(self._t_first - start, 3)
+        if self._finished:
+            meta["finish_reason"] = self.finish_reason if self.status == "done" else None
+            meta["stopped"] = self.status == "stopped"
+            if self.error is not None:
+                meta["error"] = self.error.message
+                if self.error.hint:
+                    meta["hint"] = self.error.hint
+        return meta
+
+    def _rate(self) -> float | None:
+        usage = self.usage
+        if usage is not None and usage.tokens_per_second:
+            return usage.tokens_per_second
+        if usage is not None and usage.duration_s and usage.completion_tokens:
+            return usage.completion_tokens / usage.duration_s
+        first, last = self._t_first, self._t_last
+        if first is not None and last is not None and last > first and self._deltas >= 2:
+            # Deltas after the first, over the time they took: prompt processing excluded.
+            return (self._deltas - 1) / (last - first)
+        return None
+
+    # -- control ------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop the reply (thread-safe); the partial text is kept, marked stopped.
+
+        A turn not started yet becomes ``stopped`` and sends nothing. If it is iterated
+        after all, it ends at once and is recorded (the prompt, and an empty reply marked
+        stopped): a Stop that lands before a turn's first step must not lose the prompt.
+        A turn never iterated records nothing.
+        """
+        with self._lock:
+            if self._finished:
+                return
+            self._stop_requested = True
+            if self.status == "pending":
+                self.status = "stopped"
+                return
+            loop = self._loop
+            if loop is None or self._cancel_sent:
+                return  # _run sees _stop_requested when it starts
+            self._cancel_sent = True
+        loop.call_soon_threadsafe(self._cancel_now)
+
+    def _cancel_now(self) -> None:
+        # On the turn's loop, so the task is suspended right now: inside the provider
+        # while streaming, or in cleanup — which a cancel must not cut short.
+        task = self._task
+        if task is not None and not self._closing and not task.done():
+            task.cancel()
+
+    def _claim(self, owner: object) -> bool:
+        """Start streaming for ``owner``: ``False`` means finished already (replay)."""
+        with self._lock:
+            if self._finished:
+                return False
+            if self._owner is not None:
+                raise InvalidRequest(
+                    "This turn is already being iterated.",
+                    hint="Iterate a turn once; after it ends, iterating it again replays it.",
+                )
+            self._conversation._start(self)
+            self._owner, self.status = owner, "streaming"
+            return True
+
+    # -- iteration ----------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        owner = object()
+        try:
+            if self._claim(owner):
+                yield from _worker.iterate(self._run, cancel=self.stop)
+            else:
+                yield from self._replay()
+        finally:
+            # Even an interrupt between the claim and the stream must not leave it open.
+            if self._owner is owner:
+                self._finish_if_unfinished()
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._aiterate()
+
+    async def _aiterate(self) -> AsyncIterator[StreamEvent]:
+        if not self._claim(object()):
+            for event in self._replay():
+                yield event
+            return
+        items: collections.deque[StreamEvent | _worker.End] = collections.deque()
+        wake = asyncio.Event()
+
+        def put(item: StreamEvent | _worker.End) -> None:
+            items.append(item)
+            wake.set()
+
+        # The provider runs in its own task so that stop() can cancel it without
+        # cancelling the consumer's task (which may be doing anything between events).
+        task = asyncio.get_running_loop().create_task(_worker.pump(self._run, put))
+        try:
+            while True:
+                while items:
+                    item = items.popleft()
+                    if isinstance(item, _worker.End):
+                        if item.error is not None:
+                            raise item.error
+                        return
+                    yield item
+                wake.clear()
+                await wake.wait()
+        finally:
+            if not task.done():
+                self.stop()
+                await asyncio.wait([task])
+            self._finish_if_unfinished()
+
+    def _replay(self) -> Iterator[StreamEvent]:
+        yield from self._events
+        if self.error is not None:
+            raise self.error
+
+    def result(self) -> str:
+        """Run to the end (blocking) and return the text; raise if the turn failed."""
+        for _ in self:
+            pass
+        return self.text
+
+    async def aresult(self) -> str:
+        """Run to the end and return the text; raise if the turn failed."""
+        async for _ in self:
+            pass
+        return self.text
+
+    async def _run(self) -> AsyncIterator[StreamEvent]:
+        task = asyncio.current_task()
+        with self._lock:
+            self._task = task
+            self._loop = asyncio.get_running_loop()
+            stop_first = self._stop_requested
+        status: TurnStatus = "done"
+        error: NbchatError | None = None
+        stream: AsyncIterator[StreamEvent] | None = None
+        self._t_start = time.monotonic()
+        try:
+            if stop_first:
+                raise asyncio.CancelledError
+            stream = self._provider.astream(self._request)
+            async for event in stream:
+                self._absorb(event)
+                yield event
+            if self.finish_reason is None:
+                raise StreamInterrupted(
+                    "The reply ended without the server saying it was complete.",
+                    provider=self._provider.name,
+                    model=self._request.model,
+                )
+        except asyncio.CancelledError:
+            status = "stopped"
+            uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+            if uncancel is not None:
+                uncancel()  # handled: the stop is the outcome, not an error
+        except NbchatError as exc:
+            status, error = "error", exc
+        except Exception as exc:  # a bug below us: still keep the partial, then raise it
+            status = "error"
+            error = NbchatError(f"{type(exc).__name__}: {exc}", hint="This looks like a bug.")
+            error.__cause__ = exc
+        finally:
+            self._closing = True
+            try:
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()  # closes the HTTP response: the server stops
+            finally:
+                if self._t_last is None:
+                    self._t_last = time.monotonic()
+                if error is not None:
+                    self._scrub(error)
+                self._finish(status, error)
+        if error is not None:
+            raise error
+
+    def _absorb(self, event: StreamEvent) -> None:
+        now = time.monotonic()
+        self._events.append(event)
+        if isinstance(event, TextDelta):
+            self._parts.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            self._reasoning_parts.append(event.text)
+        elif isinstance(event, Usage):
+            old = self.usage
+            self.usage = event if old is None else _merge_usage(old, event)
+            return
+        elif isinstance(event, Finish):
+            self.finish_reason = event.reason
+            self._t_last = now
+            return
+        elif isinstance(event, ToolCall):
+            self.tool_calls.append(event)
+            return
+        self._deltas += 1
+        if self._t_first is None:
+            self._t_first = now
+        self._t_last = now
+
+    def _scrub(self, error: NbchatError) -> None:
+        # Providers redact already; this keeps a key out even if one slipped through.
+        key = self._provider._api_key
+        error.message = redact(error.message, key)
+        error.hint = redact(error.hint, key)
+        error.args = (error.message,)
+        error.partial = self.text
+
+    def _finish(self, status: TurnStatus, error: NbchatError | None) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+            self.status = status
+            self.error = error
+            self._conversation._commit(self)
+
+    def _finish_if_unfinished(self) -> None:
+        # The task was cancelled before _run began (or its cleanup outlived the wait).
+        if not self._finished:
+            self._finish("stopped", None)
+
+    def __repr__(self) -> str:
+        return f"<Turn {self.action} {self.model} {self.status}: {len(self.text)} chars>"
+
+
+def _joined(parts: list[str]) -> str:
+    # Appending a piece per token is O(1); joining happens only when someone reads.
+    if len(parts) > 1:
+        parts[:] = ["".join(parts)]
+    return parts[0] if parts else ""
+
+
+def _merge_usage(old: Usage, new: Usage) -> Usage:
+    def pick(a: typing.Any, b: typing.Any) -> typing.Any:
+        return b if b is not None else a
+
+    return Usage(
+        prompt_tokens=pick(old.prompt_tokens, new.prompt_tokens),
+        completion_tokens=pick(old.completion_tokens, new.completion_tokens),
+        tokens_per_second=pick(old.tokens_per_second, new.tokens_per_second),
+        duration_s=pick(old.duration_s, new.duration_s),
+    )

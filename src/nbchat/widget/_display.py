@@ -1,0 +1,57 @@
+"""Publishing a chat: the live view, and a static transcript beside it.
+
+The transcript is a second output with a display id, rewritten after every turn, so a saved
+notebook shows the conversation on GitHub or nbviewer. It is not part of the widget's own
+output: JupyterLab rebuilds a widget view whenever its output is updated (a flicker, and the
+old view is never disposed). In a live notebook the front end's CSS hides the transcript next
+to a rendered chat (it carries :data:`STATIC_MARKER`).
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+
+from ..transcript import to_markdown
+
+if typing.TYPE_CHECKING:
+    import ipywidgets
+
+    from ..session import Conversation
+
+__all__ = ["STATIC_MARKER", "WIDGET_VIEW", "count", "publish", "static_markdown", "view_bundle"]
+
+#: Opens the static transcript output; the front end hides such an output when a live chat
+#: is rendered in the same cell (the transcript is for readers without widget JavaScript).
+STATIC_MARKER = '<div class="nbchat-static"></div>'
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def view_bundle(widget: ipywidgets.Widget) -> dict[str, object]:
+    """The live view's output: the widget reference (when it has a comm) and its repr."""
+    bundle: dict[str, object] = {"text/plain": repr(widget)}
+    if widget.comm is not None:
+        bundle[WIDGET_VIEW] = {"version_major": 2, "version_minor": 1, "model_id": widget.model_id}
+    return bundle
+
+
+def static_markdown(conversation: Conversation) -> str:
+    """The transcript output: a one-line head, then the conversation as inert Markdown."""
+    messages = conversation.messages
+    head = f"**nbchat** · `{conversation.model}` · {count(len(messages), 'message')}"
+    # Inert: JupyterLab renders this output trusted, and the text is a model's.
+    body = to_markdown(messages, system=conversation.system, inert=True) if messages else ""
+    return f"{STATIC_MARKER}\n\n{head}\n\n{body}".rstrip() + "\n"
+
+
+def publish(bundle: dict[str, object], display_id: str | None = None, update: bool = False) -> None:
+    """Display ``bundle`` raw (or update the output with ``display_id``)."""
+    from IPython import display as ipd
+
+    show = typing.cast(Callable[..., None], ipd.update_display if update else ipd.display)
+    show(bundle, raw=True, display_id=display_id)
+
+
+def count(n: int, noun: str) -> str:
+    """``1 message``, ``2 messages``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
