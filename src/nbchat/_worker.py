@@ -10,6 +10,11 @@ Items cross threads through a C ``SimpleQueue``: the worker's ``put`` wakes the 
 if it is asleep, and the caller takes whatever is ready without sleeping again. A
 ``KeyboardInterrupt`` (a kernel interrupt) in the caller cancels the async side, waits for
 its cleanup (so an HTTP response really is closed) and then propagates.
+
+At exit the loop shuts down the way :func:`asyncio.run` ends: tasks still pending (a
+stream a caller never finished) are cancelled and their cleanup awaited, async generators
+still alive are closed, and only then is the loop closed. Without that, a process that
+streamed replies printed "Task was destroyed but it is pending!" as it exited.
 """
 
 from __future__ import annotations
@@ -35,12 +40,15 @@ POLL = 0.25
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
+_shut_down = False  # set at exit: a loop started after that would never be closed
 
 
 def worker_loop() -> asyncio.AbstractEventLoop:
     """The shared worker loop, started on first use."""
     global _loop, _thread
     with _lock:
+        if _shut_down:
+            raise RuntimeError("nbchat: the worker loop has shut down (the process is exiting)")
         if _loop is None or _thread is None or not _thread.is_alive():
             loop = asyncio.new_event_loop()
             ready = threading.Event()
@@ -59,7 +67,31 @@ def _run_forever(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> Non
     try:
         loop.run_forever()
     finally:
-        loop.close()
+        try:
+            loop.run_until_complete(_wind_down(loop))
+        finally:
+            loop.close()
+
+
+async def _wind_down(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what still runs and let it clean up, then close the async generators left.
+
+    A turn cancelled here records its reply as stopped and closes its HTTP response. The
+    wait is bounded: the process is exiting, and a task that ignores its cancellation must
+    not hold it up.
+    """
+    me = asyncio.current_task()
+    tasks = [task for task in asyncio.all_tasks(loop) if task is not me]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=CLEANUP_WAIT)
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: an error in a cleanup at exit is not news
+    # Generators dropped mid-iteration (httpx's body readers among them) are otherwise
+    # closed by the garbage collector, on a loop that is gone by then.
+    await loop.shutdown_asyncgens()
 
 
 def _check_not_on_worker() -> None:
@@ -238,13 +270,15 @@ def run(factory: Callable[[], Coroutine[typing.Any, typing.Any, T]]) -> T:
 
 
 def _stop_worker() -> None:
-    # At exit, stop the loop so its thread closes it rather than dying mid-callback.
-    global _loop, _thread
+    # At exit, stop the loop so its thread winds it down and closes it (_run_forever)
+    # rather than dying mid-callback.
+    global _loop, _thread, _shut_down
     with _lock:
         loop, thread, _loop, _thread = _loop, _thread, None, None
+        _shut_down = True
     if loop is not None and thread is not None and thread.is_alive():
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=2.0)
+        thread.join(timeout=CLEANUP_WAIT + 1.0)
 
 
 def _forget_worker_after_fork() -> None:

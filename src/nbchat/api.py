@@ -10,6 +10,7 @@ wants a reply without keeping a conversation:
 
 from __future__ import annotations
 
+import contextlib
 import typing
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 
@@ -97,9 +98,12 @@ def astream(
 
 
 async def _atexts(turn: Turn) -> AsyncGenerator[str, None]:
-    async for event in turn:
-        if isinstance(event, TextDelta):
-            yield event.text
+    # Closing this generator (the caller left early) closes the turn's own at once, which
+    # stops the reply, rather than leaving that to the garbage collector and the loop.
+    async with contextlib.aclosing(turn.__aiter__()) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                yield event.text
 
 
 def ask(

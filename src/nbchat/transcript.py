@@ -19,8 +19,8 @@ import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 
-from .messages import Message, MessageMeta
 from .errors import InvalidRequest, redact_userinfo
+from .messages import Message, MessageMeta
 
 __all__ = [
     "FORMAT",

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import AsyncIterator
 
 import pytest
 from tests.interrupts import sigint_when
+from tests.servers.process import REPO_ROOT
 
 from nbchat import _worker
 
@@ -155,3 +159,74 @@ def test_blocking_from_the_worker_loop_itself_is_refused() -> None:
     error = _worker.run(nested)
     assert isinstance(error, RuntimeError)
     assert "worker loop" in str(error)
+
+
+# Bug 4 (issue 9): a process that streamed replies, failed ones and one it left unfinished
+# printed "Task was destroyed but it is pending!" and "Exception ignored … Event loop is
+# closed" at exit: the loop closed with tasks and async generators still alive.
+_EXIT_SCRIPT = textwrap.dedent(
+    """
+    import atexit, sys
+
+    held = {}
+
+    def report():  # registered before nbchat's own exit hook, so it runs after it
+        print("held turn:", held["turn"].status, flush=True)
+
+    atexit.register(report)
+
+    import nbchat
+    from nbchat import testing
+    from nbchat.errors import ServerError
+    from tests.servers.server import EmulatorServer
+
+    failing = testing.script(["Hel", "lo", ServerError("boom")])
+    try:
+        for _ in nbchat.stream("hi", failing.model):
+            pass
+    except ServerError:
+        print("failed as scripted")
+    finished = testing.script("Hello there", "Again")
+    for _ in range(3):
+        nbchat.ask("hi", finished.model)
+    with EmulatorServer("ollama") as server:
+        for model in ("ollama:llama3.2", "ollama:llama3.2@error=server", "ollama:x@drop_after=3"):
+            try:
+                nbchat.ask("hi", model, base_url=server.base_url)
+            except nbchat.NbchatError:
+                pass
+        for _ in nbchat.stream("hi", "ollama:llama3.2", base_url=server.base_url):
+            break  # left early over HTTP
+    # Left suspended at exit: a stream the caller never finished.
+    stalled = testing.script(["Hi", testing.STALL])
+    conversation = nbchat.Conversation(stalled.model)
+    held["turn"] = conversation.prompt("hi")
+    held["events"] = iter(held["turn"])
+    next(held["events"])
+    print("exiting")
+    """
+)
+
+
+def test_the_process_exits_cleanly_after_failed_finished_and_unfinished_streams() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c", _EXIT_SCRIPT],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for symptom in (
+        "Task was destroyed",
+        "Exception ignored",
+        "unclosed",
+        "Event loop is closed",
+        "ResourceWarning",
+        "Traceback",
+    ):
+        assert symptom not in done.stderr, done.stderr
+    assert "failed as scripted" in done.stdout
+    assert "exiting" in done.stdout
+    # The stream left unfinished was stopped at exit, and recorded as such.
+    assert "held turn: stopped" in done.stdout

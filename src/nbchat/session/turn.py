@@ -8,7 +8,7 @@ import copy
 import threading
 import time
 import typing
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 
 from .. import _worker
 from ..errors import InvalidRequest, NbchatError, StreamInterrupted, redact
@@ -233,10 +233,10 @@ class Turn:
             if self._owner is owner:
                 self._finish_if_unfinished()
 
-    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+    def __aiter__(self) -> AsyncGenerator[StreamEvent, None]:
         return self._aiterate()
 
-    async def _aiterate(self) -> AsyncIterator[StreamEvent]:
+    async def _aiterate(self) -> AsyncGenerator[StreamEvent, None]:
         if not self._claim(object()):
             for event in self._replay():
                 yield event
