@@ -8,6 +8,8 @@ Ollama on a developer's machine). A test that wants a variable sets it with ``mo
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +18,15 @@ from tests.servers.fixtures import emulator, ollama_server, openai_server
 
 from nbchat import resolve, settings
 
-__all__ = ["NBCHAT_ENV", "emulator", "isolated", "ollama_server", "openai_server"]
+__all__ = [
+    "COLAB_WIDGETS_URL",
+    "NBCHAT_ENV",
+    "colab",
+    "emulator",
+    "isolated",
+    "ollama_server",
+    "openai_server",
+]
 
 #: Every variable nbchat reads.
 NBCHAT_ENV = (
@@ -41,3 +51,27 @@ def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     yield port
     settings.reset()
     resolve.forget_detections()
+
+
+#: Where the stand-in Colab says its custom widget manager is.
+COLAB_WIDGETS_URL = "https://colab.example/widgets/manager.min.js"
+
+
+@pytest.fixture
+def colab(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A stand-in ``google.colab.output`` in ``sys.modules`` (anywidget's sign of Colab), with
+    its custom widget manager installed at :data:`COLAB_WIDGETS_URL` (yielded)."""
+    output = types.ModuleType("google.colab.output")
+    output._widgets = types.SimpleNamespace(_installed_url=COLAB_WIDGETS_URL)  # type: ignore[attr-defined]
+    output.enable_custom_widget_manager = lambda: None  # type: ignore[attr-defined]
+    colab = types.ModuleType("google.colab")
+    colab.output = output  # type: ignore[attr-defined]
+    google = types.ModuleType("google")
+    google.colab = colab  # type: ignore[attr-defined]
+    for name, module in (
+        ("google", google),
+        ("google.colab", colab),
+        ("google.colab.output", output),
+    ):
+        monkeypatch.setitem(sys.modules, name, module)
+    return COLAB_WIDGETS_URL

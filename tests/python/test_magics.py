@@ -667,6 +667,20 @@ def test_the_widget_view_streams_then_leaves_a_static_transcript(
     magics.load_ipython_extension(ip)
 
 
+def test_in_colab_the_live_view_carries_anywidget_s_metadata(
+    ip: Shell, monkeypatch: pytest.MonkeyPatch, colab: str
+) -> None:
+    chat_magics = ip.magics_manager.registry["ChatMagics"]
+    monkeypatch.setattr(chat_magics, "output", "widget")
+
+    ran = run(ip, f"%chat {testing.script('Hi.').model} hello")
+
+    assert ran.error is None
+    live, final = ran.outputs
+    assert live.metadata[WIDGET_VIEW] == {"colab": {"custom_widget_manager": {"url": colab}}}
+    assert WIDGET_VIEW not in final.data
+
+
 def test_a_new_model_gets_a_new_widget_and_the_old_one_is_closed(
     ip: Shell, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,8 @@ import comm
 import pytest
 import traitlets
 from comm.base_comm import BaseComm
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from nbchat import testing
 from nbchat.errors import AuthenticationFailed, ConversationBusy, InvalidRequest, ServerError
@@ -29,6 +31,7 @@ from nbchat.session import Conversation
 from nbchat.widget import BUSY_NOTICE, Chat
 
 WAIT = 10.0
+VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 class Sent(typing.NamedTuple):
@@ -554,6 +557,28 @@ def test_the_mimebundle_carries_a_static_transcript_for_readers_without_javascri
     markdown = str(bundle["text/markdown"])
     assert "Physics?" in markdown
     assert "$E = mc^2$" in markdown
+
+
+def test_in_colab_the_view_carries_anywidget_s_metadata_beside_the_static_transcript(
+    colab: str,
+) -> None:
+    # Bug 2 (issue 9): Colab renders a third-party widget only with this metadata.
+    chat = Chat(testing.script("x").model)
+    want = {"colab": {"custom_widget_manager": {"url": colab}}}
+
+    bundle, metadata = chat._repr_mimebundle_()
+    assert metadata[VIEW] == want
+    assert VIEW in bundle
+    assert "text/markdown" in bundle
+
+    InteractiveShell.instance()  # IPython's display needs a shell
+    with capture_output() as cap:
+        chat._ipython_display_()
+    view, static = cap.outputs
+    assert view.data[VIEW]["model_id"] == chat.model_id
+    assert view.metadata[VIEW] == want
+    assert "text/markdown" in static.data
+    assert VIEW not in static.data
 
 
 def test_repr_is_short_and_secret_free() -> None:

@@ -190,9 +190,9 @@ class ChatMagics(Magics):
         view.show_from(start)
         from ..widget import _display
 
-        live = _display.view_bundle(view)
+        live, metadata = _display.view_bundle(view)
         live["text/plain"] = f"nbchat: {conversation.model} is replying…"
-        handle = _output.show_live(live)
+        handle = _output.show_live(live, metadata)
         interrupted, error = False, None
         try:
             view.ask(prompt, **command.options)

@@ -129,8 +129,12 @@ def show(bundle: Mapping[str, str]) -> None:
     _ipython_display(dict(bundle), raw=True)  # type: ignore[no-untyped-call]
 
 
-def show_live(bundle: Mapping[str, object]) -> DisplayHandle | None:
-    handle = _ipython_display(dict(bundle), raw=True, display_id=True)  # type: ignore[no-untyped-call]
+def show_live(
+    bundle: Mapping[str, object], metadata: Mapping[str, object] | None = None
+) -> DisplayHandle | None:
+    handle = _ipython_display(  # type: ignore[no-untyped-call]
+        dict(bundle), raw=True, metadata=dict(metadata or {}) or None, display_id=True
+    )
     return typing.cast("DisplayHandle | None", handle)
 
 

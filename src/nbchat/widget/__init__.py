@@ -234,12 +234,12 @@ class Chat(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs: object) -> tuple[dict[str, object], dict[str, object]]:
         # For hosts that do not call _ipython_display_: the live view and a transcript as
         # of now, in one output.
-        bundle = _display.view_bundle(self)
+        bundle, metadata = _display.view_bundle(self)
         bundle["text/markdown"] = _display.static_markdown(self._conversation)
-        return bundle, {}
+        return bundle, metadata
 
     def _ipython_display_(self) -> None:
-        _display.publish(_display.view_bundle(self))
+        _display.publish(*_display.view_bundle(self))
         if self.comm is None:
             return
         if self._display_id is None:

@@ -12,14 +12,22 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable
 
+import anywidget
+
 from ..transcript import to_markdown
 
 if typing.TYPE_CHECKING:
-    import ipywidgets
-
     from ..session import Conversation
 
-__all__ = ["STATIC_MARKER", "WIDGET_VIEW", "count", "publish", "static_markdown", "view_bundle"]
+__all__ = [
+    "STATIC_MARKER",
+    "WIDGET_VIEW",
+    "Bundle",
+    "count",
+    "publish",
+    "static_markdown",
+    "view_bundle",
+]
 
 #: Opens the static transcript output; the front end hides such an output when a live chat
 #: is rendered in the same cell (the transcript is for readers without widget JavaScript).
@@ -27,12 +35,23 @@ STATIC_MARKER = '<div class="nbchat-static"></div>'
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def view_bundle(widget: ipywidgets.Widget) -> dict[str, object]:
-    """The live view's output: the widget reference (when it has a comm) and its repr."""
-    bundle: dict[str, object] = {"text/plain": repr(widget)}
+Bundle = dict[str, object]
+
+
+def view_bundle(widget: anywidget.AnyWidget) -> tuple[Bundle, Bundle]:
+    """The live view's output and its metadata: anywidget's own repr of ``widget``.
+
+    Built on anywidget's repr rather than by hand, because that repr also carries what a
+    host needs to draw the view: in Colab, the metadata that loads Colab's custom widget
+    manager (without it the view does not render there). Once the comm is closed, only
+    the text is left.
+    """
     if widget.comm is not None:
-        bundle[WIDGET_VIEW] = {"version_major": 2, "version_minor": 1, "model_id": widget.model_id}
-    return bundle
+        shown = anywidget.AnyWidget._repr_mimebundle_(widget)
+        if shown is not None:
+            data, metadata = shown
+            return dict(data), dict(metadata)
+    return {"text/plain": repr(widget)}, {}
 
 
 def static_markdown(conversation: Conversation) -> str:
@@ -44,12 +63,18 @@ def static_markdown(conversation: Conversation) -> str:
     return f"{STATIC_MARKER}\n\n{head}\n\n{body}".rstrip() + "\n"
 
 
-def publish(bundle: dict[str, object], display_id: str | None = None, update: bool = False) -> None:
+def publish(
+    bundle: Bundle,
+    metadata: Bundle | None = None,
+    *,
+    display_id: str | None = None,
+    update: bool = False,
+) -> None:
     """Display ``bundle`` raw (or update the output with ``display_id``)."""
     from IPython import display as ipd
 
     show = typing.cast(Callable[..., None], ipd.update_display if update else ipd.display)
-    show(bundle, raw=True, display_id=display_id)
+    show(bundle, raw=True, metadata=metadata or None, display_id=display_id)
 
 
 def count(n: int, noun: str) -> str:
