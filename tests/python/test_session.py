@@ -399,6 +399,26 @@ def test_a_turn_made_before_the_conversation_changed_is_refused() -> None:
     assert [m["content"] for m in conversation.messages] == ["second", "ok"]
 
 
+def test_the_turn_lifecycle_refuses_moves_its_table_does_not_allow() -> None:
+    from nbchat.session.turn import _FINAL, _MOVES, _State
+
+    # Every state can end: a path of legal moves leads from it to a recorded state.
+    for start in _State:
+        seen, edge = {start}, {start}
+        while edge:
+            edge = {to for state in edge for to in _MOVES[state]} - seen
+            seen |= edge
+        assert start in _FINAL or seen & _FINAL, start
+    turn = Conversation(testing.script("x").model).prompt("x")
+    with turn._lock, pytest.raises(RuntimeError, match="from PENDING to DONE"):
+        turn._move(_State.DONE)
+    assert status(turn) == "pending"
+    turn.result()
+    with turn._lock:
+        assert not turn._move(_State.STREAMING)  # recorded: it stays as it is
+    assert status(turn) == "done"
+
+
 # -- regenerate, resume, edit -----------------------------------------------------------
 
 

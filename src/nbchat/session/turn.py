@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import copy
+import enum
 import threading
 import time
 import typing
@@ -33,13 +35,59 @@ TurnStatus = typing.Literal["pending", "streaming", "done", "stopped", "error"]
 TurnAction = typing.Literal["prompt", "regenerate", "resume", "edit"]
 
 
+class _State(enum.Enum):
+    """Where a turn is in its life; :data:`_MOVES` says where it can go from each."""
+
+    PENDING = enum.auto()  # made, not iterated: nothing sent
+    HALTED = enum.auto()  # stopped before it started: sends nothing; iterated, ends at once
+    CLAIMED = enum.auto()  # being iterated; the stream has not started
+    STREAMING = enum.auto()  # the stream runs (``_task`` on ``_loop``)
+    STOPPING = enum.auto()  # a stop is on its way: the stream is cancelled, or never starts
+    CLOSING = enum.auto()  # the stream is cleaning up (closing the response): no more cancels
+    DONE = enum.auto()  # recorded, complete
+    STOPPED = enum.auto()  # recorded, stopped
+    FAILED = enum.auto()  # recorded, with its error
+
+
+#: Every legal move. The three recorded states are final: a move out of one is ignored
+#: (two endings can race: a stream finishing as an interrupted caller gives up waiting).
+_MOVES: dict[_State, frozenset[_State]] = {
+    _State.PENDING: frozenset({_State.HALTED, _State.CLAIMED}),
+    _State.HALTED: frozenset({_State.STOPPING}),  # iterated after all
+    _State.CLAIMED: frozenset({_State.STREAMING, _State.STOPPING, _State.STOPPED}),
+    _State.STREAMING: frozenset({_State.STOPPING, _State.CLOSING, _State.STOPPED}),
+    _State.STOPPING: frozenset({_State.CLOSING, _State.STOPPED}),
+    _State.CLOSING: frozenset({_State.DONE, _State.STOPPED, _State.FAILED}),
+    _State.DONE: frozenset(),
+    _State.STOPPED: frozenset(),
+    _State.FAILED: frozenset(),
+}
+_FINAL = frozenset({_State.DONE, _State.STOPPED, _State.FAILED})
+#: What callers see of each state.
+_STATUS: dict[_State, TurnStatus] = {
+    _State.PENDING: "pending",
+    _State.HALTED: "stopped",
+    _State.CLAIMED: "streaming",
+    _State.STREAMING: "streaming",
+    _State.STOPPING: "streaming",
+    _State.CLOSING: "streaming",
+    _State.DONE: "done",
+    _State.STOPPED: "stopped",
+    _State.FAILED: "error",
+}
+_OUTCOME: dict[TurnStatus, _State] = {
+    "done": _State.DONE,
+    "stopped": _State.STOPPED,
+    "error": _State.FAILED,
+}
+
+
 class Turn:
     """One reply being produced; iterate it to stream, ``result()`` to wait for it."""
 
     id: str  # the id the assistant message has in ``Conversation.messages``
     action: TurnAction
     model: str  # "provider:name"
-    status: TurnStatus
     usage: Usage | None
     finish_reason: str | None
     error: NbchatError | None
@@ -65,7 +113,6 @@ class Turn:
             self.id = new_id(taken)
         self.action = action
         self.model = conversation.model
-        self.status = "pending"
         self.usage = None
         self.finish_reason = None
         self.error = None
@@ -87,16 +134,32 @@ class Turn:
         self._t_start: float | None = None
         self._t_first: float | None = None
         self._t_last: float | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _state and the moves out of it
+        self._state = _State.PENDING
+        self._owner: object | None = None  # the iteration that claimed the turn
         self._task: asyncio.Task[typing.Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_requested = False
-        self._cancel_sent = False
-        self._closing = False
-        self._finished = False
-        self._owner: object | None = None
 
     # -- state --------------------------------------------------------------------------
+
+    @property
+    def status(self) -> TurnStatus:
+        """``pending``, ``streaming``, then ``done``, ``stopped`` or ``error``."""
+        return _STATUS[self._state]
+
+    @property
+    def _finished(self) -> bool:
+        return self._state in _FINAL
+
+    def _move(self, to: _State) -> bool:
+        """Go to ``to`` (the caller holds the lock); ``False`` if the turn was recorded
+        already. Any other move not in :data:`_MOVES` is a bug in this module."""
+        if self._state in _FINAL:
+            return False
+        if to not in _MOVES[self._state]:
+            raise RuntimeError(f"nbchat: a turn cannot go from {self._state.name} to {to.name}")
+        self._state = to
+        return True
 
     @property
     def text(self) -> str:
@@ -186,37 +249,37 @@ class Turn:
         A turn never iterated records nothing.
         """
         with self._lock:
-            if self._finished:
-                return
-            self._stop_requested = True
-            if self.status == "pending":
-                self.status = "stopped"
-                return
+            state = self._state
+            if state is _State.PENDING:
+                self._move(_State.HALTED)
+            elif state in (_State.CLAIMED, _State.STREAMING):
+                self._move(_State.STOPPING)  # _run, starting, sees this and sends nothing
             loop = self._loop
-            if loop is None or self._cancel_sent:
-                return  # _run sees _stop_requested when it starts
-            self._cancel_sent = True
-        loop.call_soon_threadsafe(self._cancel_now)
+            if state is not _State.STREAMING or loop is None:
+                return
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nothing runs there
+            loop.call_soon_threadsafe(self._cancel_now)
 
     def _cancel_now(self) -> None:
-        # On the turn's loop, so the task is suspended right now: inside the provider
-        # while streaming, or in cleanup — which a cancel must not cut short.
+        # On the turn's loop, so the task is suspended right now: inside the provider while
+        # streaming, or in cleanup (CLOSING) — which a cancel must not cut short.
         task = self._task
-        if task is not None and not self._closing and not task.done():
+        if task is not None and self._state is _State.STOPPING and not task.done():
             task.cancel()
 
     def _claim(self, owner: object) -> bool:
         """Start streaming for ``owner``: ``False`` means finished already (replay)."""
         with self._lock:
-            if self._finished:
+            if self._state in _FINAL:
                 return False
-            if self._owner is not None:
+            if self._state not in (_State.PENDING, _State.HALTED):
                 raise InvalidRequest(
                     "This turn is already being iterated.",
                     hint="Iterate a turn once; after it ends, iterating it again replays it.",
                 )
             self._conversation._start(self)
-            self._owner, self.status = owner, "streaming"
+            self._move(_State.CLAIMED if self._state is _State.PENDING else _State.STOPPING)
+            self._owner = owner
             return True
 
     # -- iteration ----------------------------------------------------------------------
@@ -290,7 +353,10 @@ class Turn:
         with self._lock:
             self._task = task
             self._loop = asyncio.get_running_loop()
-            stop_first = self._stop_requested
+            # Stopped before this first step (or given up on already): send nothing.
+            stop_first = self._state is not _State.CLAIMED
+            if not stop_first:
+                self._move(_State.STREAMING)
         status: TurnStatus = "done"
         error: NbchatError | None = None
         stream: AsyncIterator[StreamEvent] | None = None
@@ -320,7 +386,8 @@ class Turn:
             error = NbchatError(f"{type(exc).__name__}: {exc}", hint="This looks like a bug.")
             error.__cause__ = exc
         finally:
-            self._closing = True
+            with self._lock:
+                self._move(_State.CLOSING)
             try:
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
@@ -367,12 +434,9 @@ class Turn:
 
     def _finish(self, status: TurnStatus, error: NbchatError | None) -> None:
         with self._lock:
-            if self._finished:
-                return
-            self._finished = True
-            self.status = status
-            self.error = error
-            self._conversation._commit(self)
+            if self._move(_OUTCOME[status]):
+                self.error = error
+                self._conversation._commit(self)
 
     def _finish_if_unfinished(self) -> None:
         # The task was cancelled before _run began (or its cleanup outlived the wait).
