@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import threading
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .. import resolve, settings, transcript
 from ..errors import ConversationBusy, InvalidRequest
 from ..messages import Message, new_id
 from ..providers.base import Provider, Timeouts, WireMessage
 from ._input import check_messages, check_text
-from .turn import Turn
+from .turn import Turn, TurnAction
 
 if typing.TYPE_CHECKING:
     from ..resolve import Resolution
@@ -94,86 +94,83 @@ class Conversation:
 
     def prompt(self, text: str, **options: object) -> Turn:
         """Ask ``text``; returns a lazy :class:`Turn` (iterate it to stream)."""
-        content = check_text("message", text)
-        with self._lock:
-            self._check_idle()
-            taken = {m["id"] for m in self._messages}
-            user: Message = {"id": new_id(taken), "role": "user", "content": content}
-            wire = [*self._wire(self._messages), _wire_message(user)]
-            return Turn(
-                self,
-                action="prompt",
-                wire=wire,
-                options=self._turn_options(options),
-                replace_from=len(self._messages),
-                user_message=user,
-            )
+        return self._new_turn("prompt", options, cut=len, ask=check_text("message", text))
 
     def regenerate(self, **options: object) -> Turn:
         """Redo the last reply (it is replaced when the new one ends)."""
-        with self._lock:
-            self._check_idle()
-            history = self._messages
+
+        def cut(history: list[Message]) -> int:
             if not history:
                 raise InvalidRequest(
                     "There is no reply to regenerate.", hint="Ask something first."
                 )
-            cut = len(history) - 1 if history[-1]["role"] == "assistant" else len(history)
-            wire = self._wire(history[:cut])
-            _check_has_question(wire)
-            return Turn(
-                self,
-                action="regenerate",
-                wire=wire,
-                options=self._turn_options(options),
-                replace_from=cut,
-                user_message=None,
-            )
+            return len(history) - 1 if history[-1]["role"] == "assistant" else len(history)
+
+        return self._new_turn("regenerate", options, cut=cut)
 
     def resume(self, **options: object) -> Turn:
         """Continue the last reply (after a stop or a cut-off), appending to it."""
-        with self._lock:
-            self._check_idle()
-            history = self._messages
+
+        def cut(history: list[Message]) -> int:
             if not history or history[-1]["role"] != "assistant":
                 raise InvalidRequest(
                     "There is no reply to continue.", hint="Ask something, or regenerate."
                 )
-            last = history[-1]
-            wire = self._wire(history[:-1])
-            _check_has_question(wire)
-            if last["content"]:
-                wire.append({"role": "assistant", "content": last["content"]})
-            return Turn(
-                self,
-                action="resume",
-                wire=wire,
-                options=self._turn_options(options),
-                replace_from=len(history) - 1,
-                user_message=None,
-                base=copy.deepcopy(last),
-            )
+            return len(history) - 1
+
+        return self._new_turn("resume", options, cut=cut)
 
     def edit(self, text: str, **options: object) -> Turn:
         """Replace the last user message with ``text`` and redo the reply after it."""
         content = check_text("message", text)
-        with self._lock:
-            self._check_idle()
-            history = self._messages
+
+        def cut(history: list[Message]) -> int:
             users = [i for i, m in enumerate(history) if m["role"] == "user"]
             if not users:
                 raise InvalidRequest("There is no message to edit.", hint="Ask something first.")
-            cut = users[-1]
-            taken = {m["id"] for m in history}
-            user: Message = {"id": new_id(taken), "role": "user", "content": content}
-            wire = [*self._wire(history[:cut]), _wire_message(user)]
+            return users[-1]
+
+        return self._new_turn("edit", options, cut=cut, ask=content)
+
+    def _new_turn(
+        self,
+        action: TurnAction,
+        options: Mapping[str, object],
+        *,
+        cut: Callable[[list[Message]], int],
+        ask: str | None = None,
+    ) -> Turn:
+        """The one way a turn is made, while the conversation is idle.
+
+        ``cut(history)`` says where the turn's messages will go (it raises if the action
+        makes no sense here); the messages before it are what the model reads. With
+        ``ask``, the turn asks it as a new user message; without, it answers the question
+        already there — and ``resume`` sends the reply it continues as the last message.
+        """
+        with self._lock:
+            self._check_idle()
+            history = self._messages
+            at = cut(history)
+            wire = self._wire(history[:at])
+            user: Message | None = None
+            base: Message | None = None
+            if ask is not None:
+                user = {"id": new_id({m["id"] for m in history}), "role": "user", "content": ask}
+                wire.append({"role": "user", "content": ask})
+            else:
+                _check_has_question(wire)
+            if action == "resume":
+                base = copy.deepcopy(history[at])
+                if base["content"]:
+                    wire.append({"role": "assistant", "content": base["content"]})
             return Turn(
                 self,
-                action="edit",
+                action=action,
                 wire=wire,
                 options=self._turn_options(options),
-                replace_from=cut,
+                replace_from=at,
                 user_message=user,
+                base=base,
             )
 
     def clear(self) -> None:
@@ -263,10 +260,6 @@ class Conversation:
 
     def __repr__(self) -> str:
         return f"<Conversation {self.model}: {len(self._messages)} messages>"
-
-
-def _wire_message(message: Message) -> WireMessage:
-    return {"role": message["role"], "content": message["content"]}
 
 
 def _check_has_question(wire: list[WireMessage]) -> None:
