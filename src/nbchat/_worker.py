@@ -28,7 +28,7 @@ import time
 import typing
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 
-__all__ = ["CLEANUP_WAIT", "POLL", "End", "iterate", "pump", "run", "worker_loop"]
+__all__ = ["CLEANUP_WAIT", "POLL", "End", "Timers", "iterate", "pump", "run", "worker_loop"]
 
 T = typing.TypeVar("T")
 
@@ -98,6 +98,20 @@ def _check_not_on_worker() -> None:
     if _thread is not None and threading.current_thread() is _thread:
         # Blocking the worker loop on itself would wait forever.
         raise RuntimeError("nbchat: blocking call made from nbchat's own worker loop")
+
+
+class Timers(typing.Protocol):
+    """Timed work a blocking caller runs on its own thread between items (the widget's
+    channel flushes pending text this way); :class:`~nbchat.widget._channel.PollingScheduler`
+    is one."""
+
+    def timeout(self) -> float | None:
+        """Seconds until the next timer is due (0: one is), ``None`` if none is set."""
+        ...
+
+    def run_due(self) -> None:
+        """Run the timers that are due."""
+        ...
 
 
 class End:
@@ -220,7 +234,10 @@ class _Job(typing.Generic[T]):
 
 
 def iterate(
-    factory: Callable[[], AsyncIterator[T]], *, cancel: Callable[[], None] | None = None
+    factory: Callable[[], AsyncIterator[T]],
+    *,
+    cancel: Callable[[], None] | None = None,
+    timers: Timers | None = None,
 ) -> Generator[T, None, None]:
     """Iterate ``factory()`` (an async iterator) on the worker loop, from blocking code.
 
@@ -228,6 +245,7 @@ def iterate(
     this generator early (``break``, an exception in the loop body, a ``KeyboardInterrupt``)
     cancels the async side — by calling ``cancel`` (thread-safe) if given, else by
     cancelling its task — and waits up to :data:`CLEANUP_WAIT` seconds for it to finish.
+    While it waits for the next item, due ``timers`` run on this thread.
     """
     _check_not_on_worker()
     # SimpleQueue is C: a KeyboardInterrupt while blocked in get() leaves it consistent,
@@ -240,7 +258,7 @@ def iterate(
             try:
                 item = items.get_nowait()  # a burst costs one C call per item
             except queue.Empty:
-                item = _get(items)  # nothing ready: sleep until something is
+                item = _next(items, timers)  # nothing ready: sleep until something is
             if isinstance(item, End):
                 if item.error is not None:
                     raise item.error
@@ -251,6 +269,17 @@ def iterate(
             cancel()
             job.finished.wait(CLEANUP_WAIT)
         job.cancel_and_wait()
+
+
+def _next(items: queue.SimpleQueue[T], timers: Timers | None) -> T:
+    """The next item, running ``timers`` whenever one falls due first."""
+    while True:
+        due = None if timers is None else timers.timeout()
+        try:
+            return _get(items, due)
+        except queue.Empty:
+            assert timers is not None  # without a deadline, _get waits for an item
+            timers.run_due()
 
 
 def run(factory: Callable[[], Coroutine[typing.Any, typing.Any, T]]) -> T:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -117,6 +118,35 @@ def test_cancel_callback_is_used_instead_of_cancelling_the_task() -> None:
     items.close()
     assert called.is_set()
     assert source.cleaned_up.is_set()
+
+
+def test_due_timers_run_on_the_caller_s_thread_while_it_waits() -> None:
+    class Timer:
+        def __init__(self) -> None:
+            self.deadline: float | None = None
+            self.ran: list[tuple[int, int]] = []  # (items seen so far, thread)
+
+        def timeout(self) -> float | None:
+            return None if self.deadline is None else max(self.deadline - time.monotonic(), 0)
+
+        def run_due(self) -> None:
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self.deadline = None
+                self.ran.append((len(got), threading.get_ident()))
+
+    async def slow() -> AsyncIterator[int]:
+        yield 1
+        await asyncio.sleep(0.3)
+        yield 2
+
+    timer = Timer()
+    got: list[int] = []
+    for item in _worker.iterate(slow, timers=timer):
+        got.append(item)
+        if item == 1:
+            timer.deadline = time.monotonic() + 0.05  # due long before item 2 arrives
+    assert got == [1, 2]
+    assert timer.ran == [(1, threading.get_ident())]
 
 
 def test_run_returns_the_result_and_raises_errors() -> None:

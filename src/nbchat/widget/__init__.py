@@ -19,12 +19,10 @@ then ``messages`` and ``status`` in one update, then ``done`` (or ``error``).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import itertools
 import logging
 import pathlib
-import queue
 import re
 import typing
 import uuid
@@ -387,36 +385,24 @@ class Chat(anywidget.AnyWidget):
         return error
 
     def _run_blocking(self, turn: Turn, prompt: str | None) -> NbchatError | None:
-        """Stream ``turn`` from this thread: events come from the worker loop by queue."""
+        """Stream ``turn`` from this thread; the provider runs on nbchat's worker loop, and
+        the channel's timers (trailing flushes) run here between events."""
         scheduler = PollingScheduler()
         channel = self._open(turn, scheduler, prompt)
-        events: queue.SimpleQueue[StreamEvent | _End] = queue.SimpleQueue()
-
-        async def pump() -> None:
-            try:
-                async for event in turn:
-                    events.put(event)
-            except BaseException as exc:
-                events.put(_End(exc))
-                if not isinstance(exc, Exception):
-                    raise  # cancellation goes on up
-            else:
-                events.put(_End(None))
-
-        future: concurrent.futures.Future[None] | None = None
+        error: NbchatError | None = None
         try:
-            future = asyncio.run_coroutine_threadsafe(pump(), _worker.worker_loop())
-            end = _drain(events, channel, scheduler)
+            for event in _worker.iterate(turn.__aiter__, cancel=turn.stop, timers=scheduler):
+                _feed(channel, event)
+        except NbchatError as exc:
+            error = exc
+        except Exception as exc:
+            _log.exception("nbchat: the reply failed unexpectedly")
+            error = _unexpected(exc)
         except BaseException:
-            # A kernel interrupt (KeyboardInterrupt), wherever it lands once the turn is
-            # shown: stop the reply, let it be recorded as stopped, show that, go on up.
-            turn.stop()
-            if future is not None:
-                with contextlib.suppress(BaseException):
-                    future.result(timeout=_worker.CLEANUP_WAIT)
+            # A kernel interrupt, wherever it lands once the turn is shown: the bridge has
+            # stopped the reply and waited for it to be recorded as stopped; show that.
             self._finish(channel, None)
             raise
-        error = _as_nbchat_error(end.error)
         self._finish(channel, error)
         return error
 
@@ -434,45 +420,11 @@ class Chat(anywidget.AnyWidget):
 _BUG_HINT = "This is a bug in nbchat; the conversation so far is kept."
 
 
-class _End:
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException | None) -> None:
-        self.error = error
-
-
-def _drain(
-    events: queue.SimpleQueue[StreamEvent | _End], channel: Channel, scheduler: PollingScheduler
-) -> _End:
-    """Feed events to the channel until the end, running its trailing flushes on time."""
-    while True:
-        due = scheduler.timeout()
-        try:
-            # Never block longer than POLL: a SIGINT delivered to another thread is only
-            # acted on when this thread wakes (see _worker._get).
-            item = events.get(timeout=_worker.POLL if due is None else min(due, _worker.POLL))
-        except queue.Empty:
-            scheduler.run_due()
-            continue
-        if isinstance(item, _End):
-            return item
-        _feed(channel, item)
-
-
 def _feed(channel: Channel, event: StreamEvent) -> None:
     if isinstance(event, TextDelta):
         channel.add_text(event.text)
     elif isinstance(event, ReasoningDelta):
         channel.add_reasoning(event.text)
-
-
-def _as_nbchat_error(exc: BaseException | None) -> NbchatError | None:
-    if exc is None or isinstance(exc, NbchatError):
-        return exc
-    if isinstance(exc, asyncio.CancelledError):
-        return None
-    _log.error("nbchat: the reply failed unexpectedly", exc_info=exc)
-    return _unexpected(exc)
 
 
 def _one_line(exc: NbchatError) -> NbchatError:
