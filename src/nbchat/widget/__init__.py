@@ -2,43 +2,28 @@
 
 History lives in a :class:`~nbchat.session.Conversation`; this module only shows it. The
 committed messages travel in the ``messages`` trait (saved with the notebook); the reply in
-flight travels over the delta channel (:mod:`nbchat._channel`).
-
-Two ways a turn runs:
-
-- **From the UI** (``submit``, ``regenerate``, …): as an asyncio task on the kernel's loop,
-  so the cell is free and a ``stop`` message reaches us while the reply streams.
-- **From code** (``chat.ask``): the calling thread waits for events and sends them on
-  itself (ipykernel 7 does not like widget updates from other threads); the provider runs
-  on nbchat's worker loop.
-
-Either way there is one turn at a time, and a turn ends the same way: the tail of the text,
-then ``messages`` and ``status`` in one update, then ``done`` (or ``error``).
+flight travels over the delta channel (:mod:`._channel`). Running a turn — from the UI or
+from code, one at a time — is :mod:`._turns`; publishing the view and its static
+transcript is :mod:`._display`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import itertools
 import logging
 import pathlib
 import re
 import typing
 import uuid
-from collections.abc import Callable
 
 import anywidget
 import traitlets
 
-from .. import _worker
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact
 from ..messages import Message
-from ..providers.base import ReasoningDelta, StreamEvent, TextDelta
-from ..session import Conversation, Turn
+from ..session import Conversation
 from . import _display
-from ._channel import Channel, PollingScheduler, Scheduler
 from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage, SnapshotMsg
+from ._turns import BUG_HINT, Turns
 
 __all__ = ["BUSY_NOTICE", "Chat"]
 
@@ -121,9 +106,7 @@ class Chat(anywidget.AnyWidget):
             )
         # Set before the traits: their defaults (sent when the comm opens) read it.
         self._conversation = conversation
-        self._turn: Turn | None = None
-        self._channel: Channel | None = None
-        self._task: asyncio.Task[NbchatError | None] | None = None
+        self._turns = Turns(self)
         self._display_id: str | None = None
         if isinstance(height, int) and not isinstance(height, bool):
             height = f"{height}px"  # height=400 means 400 pixels
@@ -165,26 +148,25 @@ class Chat(anywidget.AnyWidget):
         it too, and the partial reply is kept). A kernel interrupt stops the reply, keeps
         the partial text marked stopped, and propagates.
         """
-        turn = self._claim(lambda: self._conversation.prompt(text, **options))
-        error = self._run_blocking(turn, prompt=text)
+        turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
+        error = self._turns.run_blocking(turn, prompt=text)
         if error is not None:
             raise _one_line(error)
         return turn.text
 
     async def ask_async(self, text: str, **options: object) -> str:
         """:meth:`ask` for async code: streams on the running loop."""
-        turn = self._claim(lambda: self._conversation.prompt(text, **options))
-        channel = self._open(turn, asyncio.get_running_loop(), prompt=text)
-        error = await self._run_async(turn, channel)
+        turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
+        error = await self._turns.run_here(turn, prompt=text)
         if error is not None:
             raise _one_line(error)
         return turn.text
 
     def stop(self) -> None:
         """Stop the reply in flight, if any; its partial text is kept, marked stopped."""
-        turn = getattr(self, "_turn", None)  # None too in a half-built widget being collected
-        if turn is not None:
-            turn.stop()
+        turns = getattr(self, "_turns", None)  # None in a half-built widget being collected
+        if turns is not None:
+            turns.stop()
 
     def to_markdown(self) -> str:
         """The conversation as Markdown."""
@@ -266,14 +248,14 @@ class Chat(anywidget.AnyWidget):
                 self.stop()
             elif kind == "submit":
                 text = _text_field(content)
-                self._start_from_ui(lambda: self._conversation.prompt(text), prompt=text)
+                self._turns.start_from_ui(lambda: self._conversation.prompt(text), prompt=text)
             elif kind == "regenerate":
-                self._start_from_ui(self._conversation.regenerate)
+                self._turns.start_from_ui(self._conversation.regenerate)
             elif kind == "continue":
-                self._start_from_ui(self._conversation.resume)
+                self._turns.start_from_ui(self._conversation.resume)
             elif kind == "edit":
                 text = _text_field(content)
-                self._start_from_ui(lambda: self._conversation.edit(text), prompt=text)
+                self._turns.start_from_ui(lambda: self._conversation.edit(text), prompt=text)
             elif kind == "clear":
                 self._clear()
             else:
@@ -282,11 +264,12 @@ class Chat(anywidget.AnyWidget):
             self._refuse(exc)
         except Exception:  # a bug: log it for us, show one line to the user
             _log.exception("nbchat: front-end command %r failed", kind)
-            self._refuse(NbchatError("Something went wrong in nbchat.", hint=_BUG_HINT))
+            self._refuse(NbchatError("Something went wrong in nbchat.", hint=BUG_HINT))
 
     def _answer_hello(self) -> None:
-        if self._channel is not None:
-            self._channel.request_snapshot()
+        channel = self._turns.channel
+        if channel is not None:
+            channel.request_snapshot()
         else:
             self._send_custom(
                 SnapshotMsg(
@@ -294,22 +277,8 @@ class Chat(anywidget.AnyWidget):
                 )
             )
 
-    def _start_from_ui(self, make_turn: Callable[[], Turn], prompt: str | None = None) -> None:
-        turn = self._claim(make_turn)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is None:  # no event loop (not a kernel): run it here, to the end
-            self._run_blocking(turn, prompt=prompt)
-            return
-        # Shown as started at once; the stream itself runs in a task on the kernel's loop.
-        channel = self._open(turn, loop, prompt)
-        self._task = loop.create_task(self._run_async(turn, channel))
-        self._task.add_done_callback(_log_task_failure)
-
     def _clear(self) -> None:
-        if self._turn is not None:
+        if self._turns.current is not None:
             raise ConversationBusy("A reply is still streaming.", hint="Press Stop first.")
         self._conversation.clear()
         with self.hold_sync():
@@ -325,88 +294,6 @@ class Chat(anywidget.AnyWidget):
             self._send_custom(ErrorMsg(kind="error", id=None, message=message, hint=hint))
 
     # -----------------------------------------------------------------------------------
-    # Running a turn.
-
-    def _claim(self, make_turn: Callable[[], Turn]) -> Turn:
-        """Create the turn (the conversation validates input here), one at a time."""
-        if self._turn is not None:
-            raise ConversationBusy("A reply is still streaming in this chat.")
-        turn = make_turn()
-        self._turn = turn
-        return turn
-
-    def _open(self, turn: Turn, scheduler: Scheduler, prompt: str | None) -> Channel:
-        try:
-            with self.hold_sync():
-                shown = _history_during(self._conversation.messages, turn, prompt)
-                self.set_trait("messages", shown)
-                self.set_trait("status", "streaming")
-            channel = Channel(self._send_custom, scheduler)
-            channel.start(turn.id, model=turn.model, text=turn.text, reasoning=turn.reasoning)
-        except BaseException:
-            # Never started (an interrupt, a closed comm): do not leave the chat busy.
-            self._turn = None
-            turn.stop()
-            with contextlib.suppress(Exception):
-                self.set_trait("messages", self._conversation.messages)
-                self.set_trait("status", "idle")
-            raise
-        self._channel = channel
-        return channel
-
-    def _finish(self, channel: Channel, error: NbchatError | None) -> None:
-        channel.flush()
-        self._channel = None
-        self._turn = None
-        with self.hold_sync():
-            self.set_trait("messages", self._conversation.messages)
-            self.set_trait("status", "idle" if error is None else "error")
-        if error is None:
-            channel.done()
-        else:
-            channel.fail(*self._redacted(error))
-        self._refresh_static()
-
-    async def _run_async(self, turn: Turn, channel: Channel) -> NbchatError | None:
-        error: NbchatError | None = None
-        try:
-            async for event in turn:
-                _feed(channel, event)
-        except NbchatError as exc:
-            error = exc
-        except asyncio.CancelledError:
-            turn.stop()
-            self._finish(channel, None)
-            raise
-        except Exception as exc:
-            _log.exception("nbchat: the reply failed unexpectedly")
-            error = _unexpected(exc)
-        self._finish(channel, error)
-        return error
-
-    def _run_blocking(self, turn: Turn, prompt: str | None) -> NbchatError | None:
-        """Stream ``turn`` from this thread; the provider runs on nbchat's worker loop, and
-        the channel's timers (trailing flushes) run here between events."""
-        scheduler = PollingScheduler()
-        channel = self._open(turn, scheduler, prompt)
-        error: NbchatError | None = None
-        try:
-            for event in _worker.iterate(turn.__aiter__, cancel=turn.stop, timers=scheduler):
-                _feed(channel, event)
-        except NbchatError as exc:
-            error = exc
-        except Exception as exc:
-            _log.exception("nbchat: the reply failed unexpectedly")
-            error = _unexpected(exc)
-        except BaseException:
-            # A kernel interrupt, wherever it lands once the turn is shown: the bridge has
-            # stopped the reply and waited for it to be recorded as stopped; show that.
-            self._finish(channel, None)
-            raise
-        self._finish(channel, error)
-        return error
-
-    # -----------------------------------------------------------------------------------
 
     def _send_custom(self, msg: ServerMessage) -> None:
         self.send(dict(msg))
@@ -417,58 +304,12 @@ class Chat(anywidget.AnyWidget):
         return redact(exc.message, key), redact(exc.hint, key)
 
 
-_BUG_HINT = "This is a bug in nbchat; the conversation so far is kept."
-
-
-def _feed(channel: Channel, event: StreamEvent) -> None:
-    if isinstance(event, TextDelta):
-        channel.add_text(event.text)
-    elif isinstance(event, ReasoningDelta):
-        channel.add_reasoning(event.text)
-
-
 def _one_line(exc: NbchatError) -> NbchatError:
     """Have IPython show ``exc`` as its one line (message — hint), not a traceback: the
     widget already shows it, and nothing in the traceback helps with a server's answer."""
     line = f"{type(exc).__name__}: {exc}"
     exc._render_traceback_ = lambda: [line]  # type: ignore[attr-defined]
     return exc
-
-
-def _unexpected(exc: BaseException) -> NbchatError:
-    return NbchatError(f"The reply failed: {type(exc).__name__}.", hint=_BUG_HINT)
-
-
-def _log_task_failure(task: asyncio.Task[NbchatError | None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        _log.error("nbchat: a turn task failed", exc_info=task.exception())
-
-
-def _history_during(history: list[Message], turn: Turn, prompt: str | None) -> list[Message]:
-    """What ``messages`` shows while ``turn`` streams: the history as the turn sees it.
-
-    The reply being produced is drawn live, so a reply being regenerated or continued
-    leaves the list; an edited prompt replaces the last one; a new prompt is added (with
-    the id it will keep, so the view does not redraw it when the turn ends).
-    """
-    shown = [m for m in history if m["id"] != turn.id]
-    if turn.action in ("regenerate", "resume") and shown and shown[-1]["role"] == "assistant":
-        if len(shown) == len(history):  # the turn has a new id: drop the reply it redoes
-            shown = shown[:-1]
-    elif turn.action == "edit":
-        users = [i for i, m in enumerate(shown) if m["role"] == "user"]
-        if users:
-            shown = shown[: users[-1]]
-    if turn.action in ("prompt", "edit"):
-        user = turn.user_message
-        if user is None and prompt is not None:
-            user = Message(id=f"pending-{next(_pending_ids)}", role="user", content=prompt)
-        if user is not None:
-            shown.append(user)
-    return shown
-
-
-_pending_ids = itertools.count(1)
 
 
 def _text_field(content: dict[str, object]) -> str:

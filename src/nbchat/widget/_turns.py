@@ -1,0 +1,201 @@
+"""Running a chat's turns: one at a time, shown as they start, stream and end.
+
+Two ways a turn runs:
+
+- **From the UI** (``submit``, ``regenerate``, …): as an asyncio task on the kernel's loop,
+  so the cell is free and a ``stop`` message reaches us while the reply streams.
+- **From code** (``chat.ask``): the calling thread waits for events and sends them on
+  itself (ipykernel 7 does not like widget updates from other threads); the provider runs
+  on nbchat's worker loop, through the one bridge in :mod:`nbchat._worker`, and the delta
+  channel's timers run on the calling thread between events.
+
+Either way a turn starts the same way (the history as the turn sees it and ``streaming``
+in one update, then ``start``) and ends the same way: the tail of the text, then
+``messages`` and ``status`` in one update, then ``done`` (or ``error``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import typing
+from collections.abc import Callable
+
+from .. import _worker
+from ..errors import ConversationBusy, NbchatError
+from ..messages import Message
+from ..providers.base import ReasoningDelta, StreamEvent, TextDelta
+from ..session import Turn
+from ._channel import Channel, PollingScheduler, Scheduler
+
+if typing.TYPE_CHECKING:
+    from . import Chat
+
+__all__ = ["BUG_HINT", "Turns", "history_during"]
+
+_log = logging.getLogger(__name__)  # nbchat.widget holds its NullHandler
+
+BUG_HINT = "This is a bug in nbchat; the conversation so far is kept."
+
+
+class Turns:
+    """The turns of one :class:`~nbchat.widget.Chat`: at most one in flight."""
+
+    def __init__(self, chat: Chat) -> None:
+        self._chat = chat
+        self.current: Turn | None = None  # the turn in flight
+        self.channel: Channel | None = None  # its reply's delta channel, once shown
+        self._task: asyncio.Task[NbchatError | None] | None = None  # a UI turn's task
+
+    def claim(self, make_turn: Callable[[], Turn]) -> Turn:
+        """Create the turn (the conversation validates input here), one at a time."""
+        if self.current is not None:
+            raise ConversationBusy("A reply is still streaming in this chat.")
+        turn = make_turn()
+        self.current = turn
+        return turn
+
+    def stop(self) -> None:
+        """Stop the turn in flight, if any."""
+        if self.current is not None:
+            self.current.stop()
+
+    # -- the two ways a turn runs ------------------------------------------------------
+
+    def start_from_ui(self, make_turn: Callable[[], Turn], prompt: str | None = None) -> None:
+        """Start a turn for a front-end command, as a task on the kernel's loop."""
+        turn = self.claim(make_turn)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:  # no event loop (not a kernel): run it here, to the end
+            self.run_blocking(turn, prompt=prompt)
+            return
+        # Shown as started at once; the stream itself runs in a task on the kernel's loop.
+        channel = self._open(turn, loop, prompt)
+        self._task = loop.create_task(self._run_async(turn, channel))
+        self._task.add_done_callback(_log_task_failure)
+
+    async def run_here(self, turn: Turn, prompt: str | None) -> NbchatError | None:
+        """Stream ``turn`` on the running loop (``ask_async``); its error, if it failed."""
+        channel = self._open(turn, asyncio.get_running_loop(), prompt)
+        return await self._run_async(turn, channel)
+
+    def run_blocking(self, turn: Turn, prompt: str | None) -> NbchatError | None:
+        """Stream ``turn`` from this thread (``ask``); its error, if it failed."""
+        scheduler = PollingScheduler()
+        channel = self._open(turn, scheduler, prompt)
+        error: NbchatError | None = None
+        try:
+            for event in _worker.iterate(turn.__aiter__, cancel=turn.stop, timers=scheduler):
+                _feed(channel, event)
+        except NbchatError as exc:
+            error = exc
+        except Exception as exc:
+            error = _unexpected(exc)
+        except BaseException:
+            # A kernel interrupt, wherever it lands once the turn is shown: the bridge has
+            # stopped the reply and waited for it to be recorded as stopped; show that.
+            self._finish(channel, None)
+            raise
+        self._finish(channel, error)
+        return error
+
+    async def _run_async(self, turn: Turn, channel: Channel) -> NbchatError | None:
+        error: NbchatError | None = None
+        try:
+            async for event in turn:
+                _feed(channel, event)
+        except NbchatError as exc:
+            error = exc
+        except asyncio.CancelledError:
+            turn.stop()
+            self._finish(channel, None)
+            raise
+        except Exception as exc:
+            error = _unexpected(exc)
+        self._finish(channel, error)
+        return error
+
+    # -- start and end -------------------------------------------------------------------
+
+    def _open(self, turn: Turn, scheduler: Scheduler, prompt: str | None) -> Channel:
+        chat = self._chat
+        try:
+            with chat.hold_sync():
+                shown = history_during(chat.conversation.messages, turn, prompt)
+                chat.set_trait("messages", shown)
+                chat.set_trait("status", "streaming")
+            channel = Channel(chat._send_custom, scheduler)
+            channel.start(turn.id, model=turn.model, text=turn.text, reasoning=turn.reasoning)
+        except BaseException:
+            # Never started (an interrupt, a closed comm): do not leave the chat busy.
+            self.current = None
+            turn.stop()
+            with contextlib.suppress(Exception):
+                chat.set_trait("messages", chat.conversation.messages)
+                chat.set_trait("status", "idle")
+            raise
+        self.channel = channel
+        return channel
+
+    def _finish(self, channel: Channel, error: NbchatError | None) -> None:
+        chat = self._chat
+        channel.flush()
+        self.channel = None
+        self.current = None
+        with chat.hold_sync():
+            chat.set_trait("messages", chat.conversation.messages)
+            chat.set_trait("status", "idle" if error is None else "error")
+        if error is None:
+            channel.done()
+        else:
+            channel.fail(*chat._redacted(error))
+        chat._refresh_static()
+
+
+def _feed(channel: Channel, event: StreamEvent) -> None:
+    if isinstance(event, TextDelta):
+        channel.add_text(event.text)
+    elif isinstance(event, ReasoningDelta):
+        channel.add_reasoning(event.text)
+
+
+def _unexpected(exc: Exception) -> NbchatError:
+    _log.error("nbchat: the reply failed unexpectedly", exc_info=exc)
+    return NbchatError(f"The reply failed: {type(exc).__name__}.", hint=BUG_HINT)
+
+
+def _log_task_failure(task: asyncio.Task[NbchatError | None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("nbchat: a turn task failed", exc_info=task.exception())
+
+
+def history_during(history: list[Message], turn: Turn, prompt: str | None) -> list[Message]:
+    """What ``messages`` shows while ``turn`` streams: the history as the turn sees it.
+
+    The reply being produced is drawn live, so a reply being regenerated or continued
+    leaves the list; an edited prompt replaces the last one; a new prompt is added (with
+    the id it will keep, so the view does not redraw it when the turn ends).
+    """
+    shown = [m for m in history if m["id"] != turn.id]
+    if turn.action in ("regenerate", "resume") and shown and shown[-1]["role"] == "assistant":
+        if len(shown) == len(history):  # the turn has a new id: drop the reply it redoes
+            shown = shown[:-1]
+    elif turn.action == "edit":
+        users = [i for i, m in enumerate(shown) if m["role"] == "user"]
+        if users:
+            shown = shown[: users[-1]]
+    if turn.action in ("prompt", "edit"):
+        user = turn.user_message
+        if user is None and prompt is not None:
+            user = Message(id=f"pending-{next(_pending_ids)}", role="user", content=prompt)
+        if user is not None:
+            shown.append(user)
+    return shown
+
+
+_pending_ids = itertools.count(1)
