@@ -26,6 +26,7 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "Transcript",
+    "count",
     "dumps",
     "inert_markdown",
     "loads",
@@ -210,6 +211,11 @@ def meta_line(meta: MessageMeta) -> str:
     elif meta.get("finish_reason") == "length":
         parts.append("cut off (length)")
     return " · ".join(parts)
+
+
+def count(n: int, noun: str) -> str:
+    """``1 message``, ``2 messages``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _escape_markdown(text: str, *, keep_bold: bool = False) -> str:

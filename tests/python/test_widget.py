@@ -422,8 +422,8 @@ def test_ask_raises_the_error_after_showing_it_and_keeps_the_partial() -> None:
     chat = Chat(script.model)
     with pytest.raises(ServerError, match="Boom") as raised:
         chat.ask("Hi")
-    # IPython renders it as this one line instead of a traceback.
-    assert raised.value._render_traceback_() == ["ServerError: Boom."]  # type: ignore[attr-defined]
+    # IPython renders it as this one line instead of a traceback, as the magics do.
+    assert raised.value._render_traceback_() == ["\x1b[0;31mServerError\x1b[0m: Boom."]  # type: ignore[attr-defined]
     assert chat.status == "error"
     assert chat.messages[-1]["content"] == "Partial"
     assert custom(chat, "error")[-1]["message"] == "Boom."
@@ -731,4 +731,4 @@ def test_in_a_kernel_the_static_transcript_follows_each_turn(kernel: KernelRig) 
     )
     assert reply["status"] == "error"
     shown = [m["content"]["traceback"] for m in kernel.outputs if m["msg_type"] == "error"]
-    assert shown == [["ServerError: The server is down. — Start it."]]
+    assert shown == [["\x1b[0;31mServerError\x1b[0m: The server is down. — Start it."]]

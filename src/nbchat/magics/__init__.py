@@ -32,7 +32,9 @@ import typing
 import traitlets
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
+from .._ipython import one_line
 from ..errors import InvalidRequest, NbchatError, redact_userinfo
+from ..transcript import count
 from . import _output
 from ._grammar import USAGE, Command, parse
 from ._interpolate import interpolate
@@ -45,6 +47,8 @@ if typing.TYPE_CHECKING:
     from ._output import ExchangeView
 
 __all__ = ["ChatMagics", "MagicSession", "interpolate", "load_ipython_extension", "parse"]
+
+E = typing.TypeVar("E", bound=BaseException)
 
 _CODE_INSTRUCTION = "Answer with code only, in one fenced code block, without explanation."
 _FIX_INSTRUCTION = "Explain the following error and propose a fix."
@@ -82,7 +86,7 @@ class ChatMagics(Magics):
             getattr(self, f"_run_{command.kind}")(command)
         except NbchatError as exc:
             extra = USAGE.splitlines() if getattr(exc, "_nbchat_usage", False) else []
-            raise _output.shown(exc, *extra) from None
+            raise _shown(exc, *extra) from None
 
     # -- subcommands ---------------------------------------------------------------------
 
@@ -163,9 +167,7 @@ class ChatMagics(Magics):
         else:
             interrupted, error = self._stream_as_text(conversation, prompt, command)
         if interrupted:
-            raise _output.shown(
-                KeyboardInterrupt("the reply was stopped; the partial reply is kept")
-            )
+            raise _shown(KeyboardInterrupt("the reply was stopped; the partial reply is kept"))
         if error is not None:
             raise error
         if command.format == "code":
@@ -265,7 +267,7 @@ class ChatMagics(Magics):
         else:
             key = "set" if conversation.provider.has_api_key else "not set"
             lines.append(
-                f"conversation: {_count(len(conversation.messages), 'message')} with "
+                f"conversation: {count(len(conversation.messages), 'message')} with "
                 f"{_in_use(conversation)}; api_key {key}"
             )
         # A password in a base URL is as secret as a key.
@@ -293,14 +295,17 @@ def _in_use(conversation: Conversation) -> str:
     return reason if reason.startswith(conversation.model) else f"{conversation.model} ({reason})"
 
 
+def _shown(exc: E, *extra: str) -> E:
+    """``exc`` shown as one line, and marked as the magic's own: not a "last error" for
+    ``%chat fix`` to explain."""
+    exc._nbchat_magic = True  # type: ignore[attr-defined]
+    return one_line(exc, *extra)
+
+
 def _fenced(text: str, lang: str) -> str:
     longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
     fence = "`" * (longest + 1)
     return f"{fence}{lang}\n{text}\n{fence}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 # ---------------------------------------------------------------------------------------

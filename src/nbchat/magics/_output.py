@@ -30,7 +30,6 @@ __all__ = [
     "exchange_view",
     "show",
     "show_live",
-    "shown",
     "static_bundle",
     "update",
 ]
@@ -75,23 +74,6 @@ def code_from_reply(text: str) -> str:
     return "\n\n".join(chosen) if blocks else text.strip()
 
 
-# ---------------------------------------------------------------------------------------
-# Errors shown as one line.
-
-
-def shown(exc: BaseException, *extra: str) -> BaseException:
-    """Make IPython show ``exc`` as one line (plus ``extra``) instead of a traceback.
-
-    IPython asks an exception for ``_render_traceback_`` before formatting one; the cell
-    still fails, so "Run All" stops where it would for any other error.
-    """
-    text = str(exc)
-    lines = [f"\x1b[0;31m{type(exc).__name__}\x1b[0m{': ' if text else ''}{text}", *extra]
-    exc._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
-    exc._nbchat_magic = True  # type: ignore[attr-defined]  # not a "last error" for %chat fix
-    return exc
-
-
 @functools.cache
 def _exchange_view_class() -> type[ExchangeView]:
     from ..widget import Chat
@@ -117,12 +99,6 @@ def _exchange_view_class() -> type[ExchangeView]:
 
 def exchange_view(conversation: Conversation) -> ExchangeView:
     return _exchange_view_class()(conversation=conversation, compact=True)
-
-
-def _in_use(conversation: Conversation) -> str:
-    """``ollama:llama3.2 — from NBCHAT_MODEL``: the model and why it was chosen."""
-    reason = conversation.resolution.reason
-    return reason if reason.startswith(conversation.model) else f"{conversation.model} ({reason})"
 
 
 def show(bundle: Mapping[str, str]) -> None:

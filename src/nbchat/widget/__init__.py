@@ -18,9 +18,11 @@ import uuid
 import anywidget
 import traitlets
 
+from .._ipython import one_line
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact
 from ..messages import Message
 from ..session import Conversation
+from ..transcript import count
 from . import _display
 from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage, SnapshotMsg
 from ._turns import BUG_HINT, Turns
@@ -151,7 +153,7 @@ class Chat(anywidget.AnyWidget):
         turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
         error = self._turns.run_blocking(turn, prompt=text)
         if error is not None:
-            raise _one_line(error)
+            raise one_line(error)
         return turn.text
 
     async def ask_async(self, text: str, **options: object) -> str:
@@ -159,7 +161,7 @@ class Chat(anywidget.AnyWidget):
         turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
         error = await self._turns.run_here(turn, prompt=text)
         if error is not None:
-            raise _one_line(error)
+            raise one_line(error)
         return turn.text
 
     def stop(self) -> None:
@@ -204,8 +206,7 @@ class Chat(anywidget.AnyWidget):
         super().close()
 
     def __repr__(self) -> str:
-        count = _display.count(len(self.messages), "message")
-        return f"<Chat {self.model} · {count} · {self.status}>"
+        return f"<Chat {self.model} · {count(len(self.messages), 'message')} · {self.status}>"
 
     # -----------------------------------------------------------------------------------
     # Display: the live view, and a static transcript for readers without widget JavaScript
@@ -302,14 +303,6 @@ class Chat(anywidget.AnyWidget):
         # Providers keep keys out of their errors; this is the second lock on that door.
         key = getattr(self._conversation.provider, "_api_key", None)
         return redact(exc.message, key), redact(exc.hint, key)
-
-
-def _one_line(exc: NbchatError) -> NbchatError:
-    """Have IPython show ``exc`` as its one line (message — hint), not a traceback: the
-    widget already shows it, and nothing in the traceback helps with a server's answer."""
-    line = f"{type(exc).__name__}: {exc}"
-    exc._render_traceback_ = lambda: [line]  # type: ignore[attr-defined]
-    return exc
 
 
 def _text_field(content: dict[str, object]) -> str:

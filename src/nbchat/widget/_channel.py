@@ -134,7 +134,7 @@ class PollingScheduler:
                 timer.callback()
 
 
-class _Reply:
+class _LiveReply:
     """What the front end has been sent of the reply in flight, and what is pending."""
 
     __slots__ = (
@@ -205,7 +205,7 @@ class Channel:
         self._scheduler = scheduler
         self._interval = interval
         self._hold = max(MAX_HOLD, interval)
-        self._reply: _Reply | None = None
+        self._reply: _LiveReply | None = None
         self._last_sent = -math.inf
         self._timer: TimerHandle | None = None
         self._timer_due = math.inf
@@ -225,7 +225,7 @@ class Channel:
         if self._reply is not None:
             raise RuntimeError(f"reply {self._reply.id} is still in flight")
         text, reasoning = _clean(text), _clean(reasoning)
-        self._reply = _Reply(reply_id, model, text, reasoning)
+        self._reply = _LiveReply(reply_id, model, text, reasoning)
         self._snapshot_wanted = False
         self._emit(StartMsg(kind="start", id=reply_id, text=text, reasoning=reasoning, model=model))
 
@@ -282,7 +282,7 @@ class Channel:
         reply.pending_units += utf16_len(text)
         self._arm()
 
-    def _due(self, reply: _Reply) -> float:
+    def _due(self, reply: _LiveReply) -> float:
         """When what is pending may go out: soon if it is worth a message, else later."""
         if self._snapshot_wanted or reply.pending_units >= MIN_UNITS:
             return self._last_sent + self._interval
@@ -339,7 +339,7 @@ class Channel:
             reply.tokens_sent, reply.tokens_sent_at = reply.tokens, now
         self._emit(msg)
 
-    def _send_snapshot(self, reply: _Reply) -> None:
+    def _send_snapshot(self, reply: _LiveReply) -> None:
         # The snapshot carries the pending pieces too, so it also counts as a flush.
         reply.take_pending()
         full_text, full_reasoning = "".join(reply.text), "".join(reply.reasoning)
@@ -358,7 +358,7 @@ class Channel:
             )
         )
 
-    def _end(self) -> _Reply | None:
+    def _end(self) -> _LiveReply | None:
         self._cancel_timer()
         reply = self._reply
         if reply is not None and self._snapshot_wanted:

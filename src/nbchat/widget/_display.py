@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import anywidget
 
-from ..transcript import to_markdown
+from ..transcript import count, to_markdown
 
 if typing.TYPE_CHECKING:
     from ..session import Conversation
@@ -23,7 +23,6 @@ __all__ = [
     "STATIC_MARKER",
     "WIDGET_VIEW",
     "Bundle",
-    "count",
     "publish",
     "static_markdown",
     "view_bundle",
@@ -75,8 +74,3 @@ def publish(
 
     show = typing.cast(Callable[..., None], ipd.update_display if update else ipd.display)
     show(bundle, raw=True, metadata=metadata or None, display_id=display_id)
-
-
-def count(n: int, noun: str) -> str:
-    """``1 message``, ``2 messages``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
