@@ -28,14 +28,20 @@ An image part describes the image; its bytes live in the kernel (and beside a sa
 never in the ``messages`` trait, which carries only the small ``thumbnail`` (a ``data:`` URL).
 
 Schema 1 (nbchat 0.1) had no ``parent`` and no ``parts``: a list of messages is one branch,
-each message's parent the one before it.
+each message's parent the one before it (:func:`linked` fills that in).
+
+:func:`check_parent` and :func:`check_parts` check the optional fields of a message handed
+in (a history, a saved file) and refuse a malformed one in one line.
 """
 
 from __future__ import annotations
 
+import copy
 import secrets
 import typing
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+
+from .errors import InvalidRequest
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -48,6 +54,9 @@ __all__ = [
     "TextPart",
     "ToolCallPart",
     "ToolResultPart",
+    "check_parent",
+    "check_parts",
+    "linked",
     "new_id",
 ]
 
@@ -140,3 +149,66 @@ def new_id(taken: Collection[str] = ()) -> str:
         candidate = secrets.token_hex(4)
         if candidate not in taken:
             return candidate
+
+
+# The fields each part type must have, and their types (the optional ones are not checked).
+_PART_FIELDS: dict[str, dict[str, type]] = {
+    "text": {"text": str},
+    "reasoning": {"text": str},
+    "tool_call": {"id": str, "name": str, "arguments": str},
+    "tool_result": {"call_id": str, "name": str, "content": str},
+    "image": {"id": str, "mime": str, "width": int, "height": int},
+}
+
+
+def check_parent(where: str, value: object) -> str | None:
+    """A message's ``parent`` as given: a message id or ``None``."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequest(
+            f"{where} has a 'parent' that is not a message id: {type(value).__name__}.",
+            hint="A parent is the id (a string) of the message before it, or None.",
+        )
+    return value
+
+
+def check_parts(where: str, value: object) -> list[Part]:
+    """A message's ``parts`` as given (a copy): a list of parts of known types."""
+    if not isinstance(value, list):
+        raise InvalidRequest(f"{where} has 'parts' that is not a list.")
+    for index, part in enumerate(value):
+        at = f"{where}.parts[{index}]"
+        if not isinstance(part, dict):
+            raise InvalidRequest(f"{at} is not an object.")
+        kind = part.get("type")
+        fields = _PART_FIELDS.get(kind) if isinstance(kind, str) else None
+        if fields is None:
+            raise InvalidRequest(
+                f"{at} has type {kind!r}.", hint=f"Part types are {', '.join(_PART_FIELDS)}."
+            )
+        for name, kind_of in fields.items():
+            field = part.get(name)
+            if not isinstance(field, kind_of) or isinstance(field, bool):
+                raise InvalidRequest(f"{at} ({kind!r}) needs {kind_of.__name__} {name!r}.")
+    return typing.cast(list[Part], copy.deepcopy(value))
+
+
+def linked(messages: Sequence[Message], *, keep_given: bool = False) -> list[Message]:
+    """``messages`` as one branch: each one's ``parent`` set to the message before it
+    (``None`` for the first) — only where none is given, with ``keep_given``. Copies; the
+    messages themselves are not changed."""
+    out: list[Message] = []
+    parent: str | None = None
+    for message in messages:
+        if keep_given and "parent" in message:
+            parent = message["parent"]
+        # In the schema's order, so saved files read id, role, content, parent, …
+        one: dict[str, object] = {
+            "id": message["id"],
+            "role": message["role"],
+            "content": message["content"],
+            "parent": parent,
+        }
+        one.update((key, value) for key, value in message.items() if key not in one)
+        out.append(typing.cast(Message, one))
+        parent = message["id"]
+    return out

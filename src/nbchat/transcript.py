@@ -7,7 +7,9 @@
 - :func:`to_html` is the static fallback for places without the widget's JavaScript
   (nbviewer, nbconvert, GitHub): everything escaped, no script, math left as TeX source.
 - :func:`dumps` / :func:`loads` are the JSON format, versioned, lossless for messages,
-  system prompt, model, base URL and options. It has no field for a key.
+  system prompt, model, base URL and options. It has no field for a key. Its version is
+  the message schema's (:data:`nbchat.messages.SCHEMA_VERSION`); a version-1 file (no
+  ``parent``) reads as one branch, each message's parent the one before it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import typing
 from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import InvalidRequest, redact_userinfo
-from .messages import Message, MessageMeta
+from .messages import SCHEMA_VERSION, Message, MessageMeta, check_parent, check_parts, linked
 
 __all__ = [
     "FORMAT",
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 FORMAT = "nbchat.transcript"
-VERSION = 1
+VERSION = SCHEMA_VERSION
 
 _ROLE_TITLES = {"system": "System", "user": "User", "assistant": "Assistant"}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -108,7 +110,7 @@ def loads(text: str | bytes) -> Transcript:
     raw = data.get("messages")
     if not isinstance(raw, list):
         raise InvalidRequest("The transcript has no 'messages' list.")
-    messages = [_check_message(i, m) for i, m in enumerate(raw)]
+    messages = linked([_check_message(i, m) for i, m in enumerate(raw)], keep_given=True)
     options = data.get("options") or {}
     if not isinstance(options, dict):
         raise InvalidRequest("The transcript's 'options' is not an object.")
@@ -138,6 +140,9 @@ def _check_message(index: int, value: object) -> Message:
         raise InvalidRequest(f"Transcript {where} has role {value.get('role')!r}.")
     if "meta" in value and not isinstance(value["meta"], dict):
         raise InvalidRequest(f"Transcript {where} has a 'meta' that is not an object.")
+    check_parent(f"Transcript {where}", value.get("parent"))
+    if "parts" in value:
+        check_parts(f"Transcript {where}", value["parts"])
     return typing.cast(Message, value)
 
 

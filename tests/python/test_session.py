@@ -29,6 +29,7 @@ from nbchat.messages import Message
 from nbchat.providers.base import Finish, ReasoningDelta, StreamEvent, TextDelta, Usage
 
 KEY = "sk-test-0123456789abcdefSECRET"
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 
 
 def status(turn: Turn) -> str:
@@ -531,6 +532,75 @@ def test_messages_given_at_start_are_history_and_system_is_lifted() -> None:
     assert conversation.messages[1]["id"] == "keep"
     with pytest.raises(InvalidRequest, match="role"):
         Conversation(script.model, messages=[{"id": "1", "role": "tool", "content": "x"}])  # type: ignore[typeddict-item]
+
+
+def test_given_messages_without_parents_become_one_branch() -> None:
+    conversation = Conversation(
+        testing.script("ok").model,
+        messages=[
+            {"role": "system", "content": "S"},  # type: ignore[typeddict-item]
+            {"id": "u1", "role": "user", "content": "a"},
+            {"id": "a1", "role": "assistant", "content": "b"},
+            {"id": "u2", "role": "user", "content": "c", "parent": "elsewhere"},  # a slice
+        ],
+    )
+    assert [m.get("parent") for m in conversation.messages] == [None, "u1", "a1"]
+
+
+def test_the_messages_of_a_notebook_saved_before_parents_load_as_one_branch() -> None:
+    # The ``messages`` trait of a chat, as a notebook saved it (widget state, schema 1).
+    saved = json.loads((FIXTURES / "widget-messages-v1.json").read_text(encoding="utf-8"))
+    assert all("parent" not in m for m in saved)
+    conversation = Conversation(testing.script("ok").model, messages=saved)
+    ids = [m["id"] for m in saved]
+    assert [m["id"] for m in conversation.messages] == ids
+    assert [m.get("parent") for m in conversation.messages] == [None, *ids[:-1]]
+    assert conversation.prompt("Go on").result() == "ok"
+    assert conversation.messages[-2].get("parent") == ids[-1]
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ({"parent": 3}, r"messages\[1\] has a 'parent' that is not a message id"),
+        ({"parent": "u1"}, r"messages\[1\] has parent 'u1', not the message before it"),
+        ({"parts": "text"}, r"messages\[1\] has 'parts' that is not a list"),
+        ({"parts": [{"type": "sound"}]}, r"messages\[1\].parts\[0\] has type 'sound'"),
+        ({"parts": [{"type": "image", "id": "x"}]}, r"\('image'\) needs str 'mime'"),
+    ],
+)
+def test_malformed_parents_and_parts_are_refused_in_one_line(
+    given: dict[str, object], words: str
+) -> None:
+    messages = [
+        {"id": "u0", "role": "user", "content": "a"},
+        {"id": "a0", "role": "assistant", "content": "b"},
+        {"id": "u1", "role": "user", "content": "c"},
+    ]
+    messages[1].update(given)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest, match=words) as caught:
+        Conversation(testing.script("x").model, messages=messages)  # type: ignore[arg-type]
+    assert "\n" not in caught.value.message
+
+
+def test_every_message_recorded_names_the_one_before_it_as_parent() -> None:
+    conversation = Conversation(testing.script("one", "two", "three", "four").model)
+
+    def parents_are_a_chain() -> None:
+        messages = conversation.messages
+        ids = [m["id"] for m in messages]
+        assert [m.get("parent") for m in messages] == [None, *ids[:-1]]
+
+    conversation.prompt("a").result()
+    parents_are_a_chain()
+    conversation.prompt("b").result()
+    conversation.regenerate().result()
+    parents_are_a_chain()
+    conversation.resume().result()
+    parents_are_a_chain()
+    conversation.edit("c").result()
+    parents_are_a_chain()
+    assert [m["content"] for m in conversation.messages] == ["a", "one", "c", "four"]
 
 
 def test_json_round_trip_is_lossless(tmp_path: pathlib.Path) -> None:

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+import pathlib
 
 import pytest
 
 from nbchat import transcript
 from nbchat.errors import InvalidRequest
-from nbchat.messages import Message
+from nbchat.messages import SCHEMA_VERSION, Message
 
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 MATH = r"Euler: $e^{i\pi} + 1 = 0$ and \(a^2\)." + "\n\n$$\n\\int_0^1 x\\,dx\n$$\n\n\\[\\sum n\\]"
 CODE = "```python\nprint('<b>hi</b>')\n```"
 
 MESSAGES: list[Message] = [
-    {"id": "u1", "role": "user", "content": "Show me math & code"},
+    {"id": "u1", "role": "user", "content": "Show me math & code", "parent": None},
     {
         "id": "a1",
         "role": "assistant",
         "content": f"{MATH}\n\n{CODE}\n\nIt costs $5 and $10.",
+        "parent": "u1",
         "reasoning": "Think about *it*.",
         "meta": {
             "model": "ollama:llama3.2:1b",
@@ -31,11 +34,12 @@ MESSAGES: list[Message] = [
             "stopped": False,
         },
     },
-    {"id": "u2", "role": "user", "content": "More"},
+    {"id": "u2", "role": "user", "content": "More", "parent": "a1"},
     {
         "id": "a2",
         "role": "assistant",
         "content": "Partial <script>alert(1)</script>\n```js\nlet x =",
+        "parent": "u2",
         "meta": {
             "model": "openai:gpt_4o",
             "tokens": 5,
@@ -129,7 +133,9 @@ def test_json_round_trip_is_lossless() -> None:
         base_url="http://user:pass@localhost:11434",
     )
     data = json.loads(text)
-    assert (data["format"], data["version"]) == ("nbchat.transcript", 1)
+    assert (data["format"], data["version"]) == ("nbchat.transcript", 2)
+    assert transcript.VERSION == SCHEMA_VERSION == 2
+    assert [m["parent"] for m in data["messages"]] == [None, "u1", "a1", "u2"]
     assert data["base_url"] == "http://localhost:11434"  # no credentials saved
     assert "api_key" not in data
     loaded = transcript.loads(text)
@@ -147,6 +153,51 @@ def test_json_round_trip_is_lossless() -> None:
         )
         == text
     )
+
+
+def test_a_version_1_file_reads_as_one_branch() -> None:
+    # Written by nbchat before schema 2 (a demo conversation saved with Conversation.save).
+    text = (FIXTURES / "transcript-v1.json").read_text(encoding="utf-8")
+    assert json.loads(text)["version"] == 1
+    loaded = transcript.loads(text)
+    ids = [m["id"] for m in loaded.messages]
+    assert [m["parent"] for m in loaded.messages] == [None, *ids[:-1]]
+    assert [m["role"] for m in loaded.messages] == ["user", "assistant", "user", "assistant"]
+    assert loaded.messages[-1]["meta"]["error"] == "The server went away."
+    assert (loaded.model, loaded.system, loaded.options) == (
+        "demo:script-1",
+        "Be brief.",
+        {"temperature": 0.2},
+    )
+    # Saved again, it is a version-2 file with the same messages and their parents.
+    again = json.loads(transcript.dumps(loaded.messages, model=loaded.model))
+    assert again["version"] == 2
+    assert again["messages"] == loaded.messages
+
+
+def test_a_version_2_message_without_a_parent_follows_the_one_before() -> None:
+    data = {
+        "format": "nbchat.transcript",
+        "version": 2,
+        "messages": [
+            {"id": "u1", "role": "user", "content": "a", "parent": None},
+            {"id": "a1", "role": "assistant", "content": "b"},
+            {"id": "u2", "role": "user", "content": "c", "parent": "a1"},
+        ],
+    }
+    loaded = transcript.loads(json.dumps(data))
+    assert [m["parent"] for m in loaded.messages] == [None, "u1", "a1"]
+
+
+def test_parts_of_known_types_are_kept() -> None:
+    parts = [
+        {"type": "reasoning", "text": "hm"},
+        {"type": "tool_call", "id": "c1", "name": "add", "arguments": '{"a": 1}'},
+        {"type": "text", "text": "Done."},
+    ]
+    message: Message = {"id": "a", "role": "assistant", "content": "Done.", "parts": parts}  # type: ignore[typeddict-item]
+    loaded = transcript.loads(transcript.dumps([message]))
+    assert loaded.messages[0]["parts"] == parts
 
 
 def test_json_keeps_unicode_readable() -> None:
@@ -171,6 +222,27 @@ def test_json_keeps_unicode_readable() -> None:
             ' "messages": [{"id": "1", "role": "tool", "content": ""}]}',
             "role",
         ),
+        (
+            '{"format": "nbchat.transcript", "version": 2,'
+            ' "messages": [{"id": "1", "role": "user", "content": "", "parent": 7}]}',
+            "messages\\[0\\] has a 'parent' that is not a message id",
+        ),
+        (
+            '{"format": "nbchat.transcript", "version": 2,'
+            ' "messages": [{"id": "1", "role": "user", "content": "", "parts": {}}]}',
+            "messages\\[0\\] has 'parts' that is not a list",
+        ),
+        (
+            '{"format": "nbchat.transcript", "version": 2, "messages":'
+            ' [{"id": "1", "role": "user", "content": "", "parts": [{"type": "video"}]}]}',
+            "messages\\[0\\].parts\\[0\\] has type 'video'",
+        ),
+        (
+            '{"format": "nbchat.transcript", "version": 2, "messages":'
+            ' [{"id": "1", "role": "user", "content": "", "parts": [{"type": "text"}]}]}',
+            "\\('text'\\) needs str 'text'",
+        ),
+        ('{"format": "nbchat.transcript", "version": 3, "messages": []}', "version 3"),
     ],
 )
 def test_loading_something_else_is_a_clear_error(text: str, words: str) -> None:

@@ -34,8 +34,8 @@ Shell = typing.Any  # IPython's shell is untyped
 
 MODEL = "ollama:llama3.2"
 HISTORY: list[Message] = [
-    {"id": "h1", "role": "user", "content": "Hi"},
-    {"id": "h2", "role": "assistant", "content": "Hello!"},
+    {"id": "h1", "role": "user", "content": "Hi", "parent": None},
+    {"id": "h2", "role": "assistant", "content": "Hello!", "parent": "h1"},
 ]
 
 #: Prompts nothing may send, and a word the error must say.

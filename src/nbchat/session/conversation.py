@@ -151,11 +151,14 @@ class Conversation:
             self._check_idle()
             history = self._messages
             at = cut(history)
+            parent = history[at - 1]["id"] if at else None  # what the turn follows
             wire = self._wire(history[:at])
             user: Message | None = None
             base: Message | None = None
             if ask is not None:
-                user = {"id": new_id({m["id"] for m in history}), "role": "user", "content": ask}
+                taken = {m["id"] for m in history}
+                user = {"id": new_id(taken), "role": "user", "content": ask, "parent": parent}
+                parent = user["id"]
                 wire.append({"role": "user", "content": ask})
             else:
                 _check_has_question(wire)
@@ -170,6 +173,7 @@ class Conversation:
                 options=self._turn_options(options),
                 replace_from=at,
                 user_message=user,
+                parent=parent,
                 base=base,
             )
 

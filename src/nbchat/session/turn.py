@@ -102,6 +102,7 @@ class Turn:
         options: dict[str, object],
         replace_from: int,
         user_message: Message | None,
+        parent: str | None,
         base: Message | None = None,
     ) -> None:
         if base is not None:
@@ -125,6 +126,7 @@ class Turn:
         )
         self._replace_from = replace_from
         self._user_message = user_message
+        self._parent = parent  # the id of the message the reply follows
         self._base_meta = copy.deepcopy(base.get("meta", MessageMeta())) if base else MessageMeta()
         self._parts: list[str] = [base["content"]] if base is not None else []
         self._reasoning_parts: list[str] = [base.get("reasoning", "")] if base is not None else []
@@ -184,7 +186,12 @@ class Turn:
     @property
     def message(self) -> Message:
         """The assistant message: as recorded, or as it stands while streaming."""
-        message: Message = {"id": self.id, "role": "assistant", "content": self.text}
+        message: Message = {
+            "id": self.id,
+            "role": "assistant",
+            "content": self.text,
+            "parent": self._parent,
+        }
         if self.reasoning:
             message["reasoning"] = self.reasoning
         message["meta"] = self._meta()

@@ -54,7 +54,8 @@ class Chat(anywidget.AnyWidget):
     messages = traitlets.List(
         traitlets.Dict(),
         read_only=True,
-        help="The conversation: ``{id, role, content, reasoning?, meta?}`` dicts, oldest first. "
+        help="The conversation: ``{id, role, content, parent, reasoning?, meta?}`` dicts (see "
+        ":mod:`nbchat.messages`), oldest first. "
         "While a reply streams it also holds the prompt being answered; the reply itself "
         "arrives here once, when it ends.",
     ).tag(sync=True)
