@@ -1,4 +1,5 @@
-"""Run async code from blocking code: one private event loop in one daemon worker thread.
+"""Bridges to the async core: from blocking code (:func:`iterate`, :func:`run`) through one
+private event loop in one daemon worker thread, and from async code (:func:`aiterate`).
 
 Blocking callers (``for event in turn``, ``ask()``, the magics, model detection) must work
 inside a running Jupyter kernel, whose thread already runs an event loop we must never touch
@@ -21,14 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import os
 import queue
 import threading
 import time
 import typing
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Generator
 
-__all__ = ["CLEANUP_WAIT", "POLL", "End", "Timers", "iterate", "pump", "run", "worker_loop"]
+__all__ = ["CLEANUP_WAIT", "POLL", "Timers", "aiterate", "iterate", "run", "worker_loop"]
 
 T = typing.TypeVar("T")
 
@@ -114,7 +116,7 @@ class Timers(typing.Protocol):
         ...
 
 
-class End:
+class _End:
     """Marks the end of a pumped stream; ``error`` is what the async side raised, if anything."""
 
     __slots__ = ("error",)
@@ -123,10 +125,10 @@ class End:
         self.error = error
 
 
-async def pump(factory: Callable[[], AsyncIterator[T]], put: Callable[[T | End], None]) -> None:
-    """Drive ``factory()`` to the end, handing each item to ``put``, then an :class:`End`.
+async def _pump(factory: Callable[[], AsyncIterator[T]], put: Callable[[T | _End], None]) -> None:
+    """Drive ``factory()`` to the end, handing each item to ``put``, then an :class:`_End`.
 
-    Cancellation ends the stream quietly (``End()``): the async side has cleaned up by then.
+    Cancellation ends the stream quietly (``_End()``): the async side has cleaned up by then.
     """
     try:
         source = factory()
@@ -138,11 +140,11 @@ async def pump(factory: Callable[[], AsyncIterator[T]], put: Callable[[T | End],
             if aclose is not None:
                 await aclose()
     except asyncio.CancelledError:
-        put(End())
+        put(_End())
     except Exception as exc:
-        put(End(exc))
+        put(_End(exc))
     else:
-        put(End())
+        put(_End())
 
 
 class _Done:
@@ -250,16 +252,16 @@ def iterate(
     _check_not_on_worker()
     # SimpleQueue is C: a KeyboardInterrupt while blocked in get() leaves it consistent,
     # which a threading.Event (a Condition written in Python) does not guarantee.
-    items: queue.SimpleQueue[T | End] = queue.SimpleQueue()
+    items: queue.SimpleQueue[T | _End] = queue.SimpleQueue()
     job: _Job[None] = _Job()
     try:
-        job.start(pump(factory, items.put))
+        job.start(_pump(factory, items.put))
         while True:
             try:
                 item = items.get_nowait()  # a burst costs one C call per item
             except queue.Empty:
                 item = _next(items, timers)  # nothing ready: sleep until something is
-            if isinstance(item, End):
+            if isinstance(item, _End):
                 if item.error is not None:
                     raise item.error
                 return
@@ -296,6 +298,40 @@ def run(factory: Callable[[], Coroutine[typing.Any, typing.Any, T]]) -> T:
     finally:
         job.cancel_and_wait()
     return job.result()
+
+
+async def aiterate(
+    factory: Callable[[], AsyncIterator[T]], *, cancel: Callable[[], None]
+) -> AsyncGenerator[T, None]:
+    """Iterate ``factory()`` on the running loop, in a task of its own.
+
+    ``cancel`` (thread-safe, e.g. a turn's stop) then ends the source without cancelling
+    the consumer's task, which may be doing anything between items. Leaving early calls
+    ``cancel`` and waits for the source to clean up. Items and errors as :func:`iterate`.
+    """
+    items: collections.deque[T | _End] = collections.deque()
+    wake = asyncio.Event()
+
+    def put(item: T | _End) -> None:
+        items.append(item)
+        wake.set()
+
+    task = asyncio.get_running_loop().create_task(_pump(factory, put))
+    try:
+        while True:
+            while items:
+                item = items.popleft()
+                if isinstance(item, _End):
+                    if item.error is not None:
+                        raise item.error
+                    return
+                yield item
+            wake.clear()
+            await wake.wait()
+    finally:
+        if not task.done():
+            cancel()
+            await asyncio.wait([task])
 
 
 def _stop_worker() -> None:

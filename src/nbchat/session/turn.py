@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import copy
 import enum
 import threading
-import time
 import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 
@@ -25,6 +23,7 @@ from ..providers.base import (
     Usage,
     WireMessage,
 )
+from ._tally import Tally
 
 if typing.TYPE_CHECKING:
     from .conversation import Conversation
@@ -88,7 +87,6 @@ class Turn:
     id: str  # the id the assistant message has in ``Conversation.messages``
     action: TurnAction
     model: str  # "provider:name"
-    usage: Usage | None
     finish_reason: str | None
     error: NbchatError | None
     tool_calls: list[ToolCall]  # carried, not executed
@@ -114,7 +112,6 @@ class Turn:
             self.id = new_id(taken)
         self.action = action
         self.model = conversation.model
-        self.usage = None
         self.finish_reason = None
         self.error = None
         self.tool_calls = []
@@ -127,15 +124,13 @@ class Turn:
         self._replace_from = replace_from
         self._user_message = user_message
         self._parent = parent  # the id of the message the reply follows
-        self._base_meta = copy.deepcopy(base.get("meta", MessageMeta())) if base else MessageMeta()
+        self._tally = Tally(
+            copy.deepcopy(base.get("meta", MessageMeta())) if base else MessageMeta()
+        )
         self._parts: list[str] = [base["content"]] if base is not None else []
         self._reasoning_parts: list[str] = [base.get("reasoning", "")] if base is not None else []
         self._version = conversation._version
         self._events: list[StreamEvent] = []
-        self._deltas = 0
-        self._t_start: float | None = None
-        self._t_first: float | None = None
-        self._t_last: float | None = None
         self._lock = threading.Lock()  # guards _state and the moves out of it
         self._state = _State.PENDING
         self._owner: object | None = None  # the iteration that claimed the turn
@@ -197,33 +192,14 @@ class Turn:
         message["meta"] = self._meta()
         return message
 
+    @property
+    def usage(self) -> Usage | None:
+        """The server's token counts and timings, if it sent any."""
+        return self._tally.usage
+
     def _meta(self) -> MessageMeta:
-        old = self._base_meta
         meta: MessageMeta = {"model": self.model, "provider": self._label}
-        usage = self.usage
-        if usage is not None and usage.prompt_tokens is not None:
-            meta["prompt_tokens"] = usage.prompt_tokens
-        elif "prompt_tokens" in old:
-            meta["prompt_tokens"] = old["prompt_tokens"]
-        counted = self._deltas
-        if usage is not None and usage.completion_tokens is not None:
-            counted = usage.completion_tokens
-        meta["tokens"] = old.get("tokens", 0) + counted
-        rate = self._rate()
-        if rate is not None:
-            meta["tokens_per_s"] = round(rate, 2)
-        elif "tokens_per_s" in old:
-            meta["tokens_per_s"] = old["tokens_per_s"]
-        start = self._t_start
-        if start is not None:
-            end = (self._t_last or start) if self._finished else time.monotonic()
-            meta["elapsed_s"] = round(old.get("elapsed_s", 0.0) + end - start, 3)
-        elif "elapsed_s" in old:
-            meta["elapsed_s"] = old["elapsed_s"]
-        if "ttft_s" in old:
-            meta["ttft_s"] = old["ttft_s"]  # the message's first token came in the first run
-        elif start is not None and self._t_first is not None:
-            meta["ttft_s"] = round(self._t_first - start, 3)
+        meta.update(self._tally.meta(ended=self._finished))
         if self._finished:
             meta["finish_reason"] = self.finish_reason if self.status == "done" else None
             meta["stopped"] = self.status == "stopped"
@@ -232,18 +208,6 @@ class Turn:
                 if self.error.hint:
                     meta["hint"] = self.error.hint
         return meta
-
-    def _rate(self) -> float | None:
-        usage = self.usage
-        if usage is not None and usage.tokens_per_second:
-            return usage.tokens_per_second
-        if usage is not None and usage.duration_s and usage.completion_tokens:
-            return usage.completion_tokens / usage.duration_s
-        first, last = self._t_first, self._t_last
-        if first is not None and last is not None and last > first and self._deltas >= 2:
-            # Deltas after the first, over the time they took: prompt processing excluded.
-            return (self._deltas - 1) / (last - first)
-        return None
 
     # -- control ------------------------------------------------------------------------
 
@@ -311,31 +275,13 @@ class Turn:
             for event in self._replay():
                 yield event
             return
-        items: collections.deque[StreamEvent | _worker.End] = collections.deque()
-        wake = asyncio.Event()
-
-        def put(item: StreamEvent | _worker.End) -> None:
-            items.append(item)
-            wake.set()
-
-        # The provider runs in its own task so that stop() can cancel it without
-        # cancelling the consumer's task (which may be doing anything between events).
-        task = asyncio.get_running_loop().create_task(_worker.pump(self._run, put))
         try:
-            while True:
-                while items:
-                    item = items.popleft()
-                    if isinstance(item, _worker.End):
-                        if item.error is not None:
-                            raise item.error
-                        return
-                    yield item
-                wake.clear()
-                await wake.wait()
+            # The provider runs in a task of its own, which stop() can cancel from anywhere.
+            events = _worker.aiterate(self._run, cancel=self.stop)
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    yield event
         finally:
-            if not task.done():
-                self.stop()
-                await asyncio.wait([task])
             self._finish_if_unfinished()
 
     def _replay(self) -> Iterator[StreamEvent]:
@@ -367,7 +313,7 @@ class Turn:
         status: TurnStatus = "done"
         error: NbchatError | None = None
         stream: AsyncIterator[StreamEvent] | None = None
-        self._t_start = time.monotonic()
+        self._tally.start()
         try:
             if stop_first:
                 raise asyncio.CancelledError
@@ -400,8 +346,7 @@ class Turn:
                 if aclose is not None:
                     await aclose()  # closes the HTTP response: the server stops
             finally:
-                if self._t_last is None:
-                    self._t_last = time.monotonic()
+                self._tally.end()
                 if error is not None:
                     self._scrub(error)
                 self._finish(status, error)
@@ -409,27 +354,16 @@ class Turn:
             raise error
 
     def _absorb(self, event: StreamEvent) -> None:
-        now = time.monotonic()
         self._events.append(event)
+        self._tally.count(event)
         if isinstance(event, TextDelta):
             self._parts.append(event.text)
         elif isinstance(event, ReasoningDelta):
             self._reasoning_parts.append(event.text)
-        elif isinstance(event, Usage):
-            old = self.usage
-            self.usage = event if old is None else _merge_usage(old, event)
-            return
         elif isinstance(event, Finish):
             self.finish_reason = event.reason
-            self._t_last = now
-            return
         elif isinstance(event, ToolCall):
             self.tool_calls.append(event)
-            return
-        self._deltas += 1
-        if self._t_first is None:
-            self._t_first = now
-        self._t_last = now
 
     def _scrub(self, error: NbchatError) -> None:
         # Providers redact already; this keeps a key out even if one slipped through.
@@ -459,15 +393,3 @@ def _joined(parts: list[str]) -> str:
     if len(parts) > 1:
         parts[:] = ["".join(parts)]
     return parts[0] if parts else ""
-
-
-def _merge_usage(old: Usage, new: Usage) -> Usage:
-    def pick(a: typing.Any, b: typing.Any) -> typing.Any:
-        return b if b is not None else a
-
-    return Usage(
-        prompt_tokens=pick(old.prompt_tokens, new.prompt_tokens),
-        completion_tokens=pick(old.completion_tokens, new.completion_tokens),
-        tokens_per_second=pick(old.tokens_per_second, new.tokens_per_second),
-        duration_s=pick(old.duration_s, new.duration_s),
-    )
