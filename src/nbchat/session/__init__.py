@@ -22,6 +22,8 @@ Semantics:
 - Leaving the iteration early (``break``, an exception in the loop body) stops the turn. A
   ``KeyboardInterrupt`` (kernel interrupt) during sync iteration stops the turn, records the
   partial reply as stopped, and then propagates so the cell still ends.
+- A turn's life is one state machine (``session/turn.py``: ``_State`` and its table of
+  moves); ``status`` is what callers see of it.
 - ``Turn.stop()`` is thread-safe and closes the HTTP response (the server stops). A turn
   stopped before its first step sends nothing; iterated anyway, it ends at once and is
   recorded like any stopped turn (the prompt, an empty reply marked stopped), so a Stop
@@ -37,6 +39,9 @@ Semantics:
   with ``continue_final_message``, and others (OpenAI's own API among them) answer with a
   new reply. The new text is appended either way; a server that starts over leaves a seam
   the user can see, and regenerate.
+- Every message recorded names its ``parent``: the id of the message before it (``None``
+  for the first). A history handed in without parents (``messages=``, a version-1 file)
+  becomes that chain; see :mod:`nbchat.messages`.
 - Failed or stopped exchanges with no text (e.g. server down) stay in ``messages`` for the
   user to see but are not sent to the model on later turns.
 - Options: per-turn > conversation > :func:`nbchat.configure` defaults; the provider
