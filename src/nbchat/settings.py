@@ -19,7 +19,8 @@ from collections.abc import Mapping
 
 from . import providers
 from .errors import InvalidRequest, redact_userinfo
-from .providers.base import Provider, validate_options
+from .providers.base import Provider
+from .providers.options import Option, validate_options
 
 __all__ = [
     "UNSET",
@@ -152,10 +153,12 @@ def check_model(model: object) -> str:
 
 
 def _check_any_provider_options(options: Mapping[str, object]) -> dict[str, object]:
-    known: dict[str, tuple[type, ...]] = {}
+    # A value is fine here if any provider takes it; each turn checks it again against
+    # the provider in use (and leaves out the options that provider does not know).
+    known: dict[str, tuple[Option, ...]] = {}
     for name in providers.names():
-        for key, types in providers.get(name).options.items():
-            known[key] = tuple(dict.fromkeys(known.get(key, ()) + types))
+        for key, option in providers.get(name).options.items():
+            known[key] = tuple(dict.fromkeys((*known.get(key, ()), option)))
     return validate_options("any provider", known, options)
 
 

@@ -14,12 +14,14 @@ import re
 import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from ..errors import InvalidOption, redact_userinfo
+from ..errors import redact_userinfo
+from .options import COMMON_OPTIONS, Option, validate_options
 
 __all__ = [
     "COMMON_OPTIONS",
     "ChatRequest",
     "Finish",
+    "Option",
     "Provider",
     "ReasoningDelta",
     "StreamEvent",
@@ -92,51 +94,6 @@ class WireMessage(typing.TypedDict):
     content: str
 
 
-#: Options every provider accepts, with the types they must have.
-COMMON_OPTIONS: Mapping[str, tuple[type, ...]] = {
-    "temperature": (int, float),
-    "top_p": (int, float),
-    "seed": (int,),
-    "max_tokens": (int,),
-    "stop": (str, list, tuple),
-}
-
-
-def validate_options(
-    provider: str, allowed: Mapping[str, tuple[type, ...]], options: Mapping[str, object]
-) -> dict[str, object]:
-    """Return ``options`` without ``None`` values, or raise :class:`InvalidOption`."""
-    clean: dict[str, object] = {}
-    for key, value in options.items():
-        if value is None:
-            continue
-        if key not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise InvalidOption(
-                f"Unknown option {key!r} for {provider}.", hint=f"Known options: {known}."
-            )
-        types = allowed[key]
-        # bool is an int subclass, but True is not a temperature.
-        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            names = " or ".join(t.__name__ for t in types)
-            raise InvalidOption(
-                f"Option {key!r} must be {names}, not {type(value).__name__}.",
-                hint=f"For example {key}={_example(types)}.",
-            )
-        clean[key] = list(value) if isinstance(value, tuple) else value
-    return clean
-
-
-def _example(types: tuple[type, ...]) -> str:
-    if float in types:
-        return "0.2"
-    if int in types:
-        return "42"
-    if bool in types:
-        return "True"
-    return '"…"'
-
-
 @dataclasses.dataclass(frozen=True)
 class Timeouts:
     """Connect timeout, optional wait for the first token, and idle time between tokens.
@@ -184,7 +141,7 @@ class Provider(abc.ABC):
     label: typing.ClassVar[str]  # what a person reads: "Ollama", "OpenAI-compatible", "demo"
     default_base_url: typing.ClassVar[str | None] = None
     key_env_var: typing.ClassVar[str | None] = None
-    options: typing.ClassVar[Mapping[str, tuple[type, ...]]] = COMMON_OPTIONS
+    options: typing.ClassVar[Mapping[str, Option]] = COMMON_OPTIONS
 
     def __init__(
         self,
@@ -205,7 +162,8 @@ class Provider(abc.ABC):
         return bool(self._api_key)
 
     def check_options(self, options: Mapping[str, object]) -> dict[str, object]:
-        """Validate options for this provider (unknown names and wrong types raise)."""
+        """Validate options for this provider: unknown names, wrong types and values out of
+        range raise :class:`~nbchat.errors.InvalidOption` (before anything is sent)."""
         return validate_options(self.name, self.options, options)
 
     @abc.abstractmethod

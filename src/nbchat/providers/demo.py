@@ -33,6 +33,7 @@ from .base import (
     COMMON_OPTIONS,
     ChatRequest,
     Finish,
+    Option,
     Provider,
     ReasoningDelta,
     StreamEvent,
@@ -264,9 +265,11 @@ class DemoProvider(Provider):
     label = "demo"
     default_base_url = None
     key_env_var = None
-    options: typing.ClassVar[Mapping[str, tuple[type, ...]]] = {
+    options: typing.ClassVar[Mapping[str, Option]] = {
         **COMMON_OPTIONS,
-        "tokens_per_second": (int, float),
+        "tokens_per_second": Option(
+            "the demo's pace (0: as fast as possible)", (int, float), minimum=0, example="40"
+        ),
     }
 
     async def amodels(self) -> list[str]:

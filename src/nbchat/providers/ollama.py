@@ -20,6 +20,7 @@ from .base import (
     COMMON_OPTIONS,
     ChatRequest,
     Finish,
+    Option,
     Provider,
     ReasoningDelta,
     StreamEvent,
@@ -33,12 +34,21 @@ __all__ = ["DEFAULT_OLLAMA_URL", "OLLAMA_OPTIONS", "OllamaProvider", "ollama_hos
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
 
 #: Options for Ollama: the common ones plus the context size, how long the model stays
-#: loaded, and thinking (``True``/``False`` or ``"low"``/``"medium"``/``"high"``).
-OLLAMA_OPTIONS: Mapping[str, tuple[type, ...]] = {
+#: loaded, and thinking (Ollama's API docs: ``think`` takes a bool, or a level for gpt-oss).
+OLLAMA_OPTIONS: Mapping[str, Option] = {
     **COMMON_OPTIONS,
-    "num_ctx": (int,),
-    "keep_alive": (str, int, float),
-    "think": (bool, str),
+    "num_ctx": Option("the context window, in tokens", (int,), minimum=1, example="8192"),
+    "keep_alive": Option(
+        "how long the model stays loaded after the reply: '5m', seconds, 0 unloads, -1 keeps",
+        (str, int, float),
+        example="'5m'",
+    ),
+    "think": Option(
+        "whether a thinking model thinks first (gpt-oss takes a level)",
+        (bool, str),
+        choices=("low", "medium", "high"),
+        example="False",
+    ),
 }
 
 _TOP_LEVEL = frozenset({"keep_alive", "think"})  # request fields, not model options

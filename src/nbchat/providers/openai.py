@@ -33,6 +33,7 @@ from .base import (
     COMMON_OPTIONS,
     ChatRequest,
     Finish,
+    Option,
     Provider,
     ReasoningDelta,
     StreamEvent,
@@ -43,8 +44,17 @@ from .base import (
 
 __all__ = ["OPENAI_OPTIONS", "OpenAIProvider"]
 
-#: The common options plus ``reasoning_effort`` for reasoning models.
-OPENAI_OPTIONS: Mapping[str, tuple[type, ...]] = {**COMMON_OPTIONS, "reasoning_effort": (str,)}
+#: The common options plus ``reasoning_effort`` for reasoning models, with the values
+#: OpenAI's API reference lists (which a model accepts varies: gpt-5.1 adds "none").
+OPENAI_OPTIONS: Mapping[str, Option] = {
+    **COMMON_OPTIONS,
+    "reasoning_effort": Option(
+        "how much a reasoning model reasons before it answers",
+        (str,),
+        choices=("none", "minimal", "low", "medium", "high", "xhigh"),
+        example="'low'",
+    ),
+}
 
 _JSON_TYPES = frozenset({"application/json", "text/json"})
 _SHOWN = 80
