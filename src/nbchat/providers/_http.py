@@ -41,16 +41,15 @@ from ..errors import (
     ServerError,
     ServerUnreachable,
     StreamInterrupted,
+    redact_userinfo,
 )
 from ._status import (
     Endpoint,
     ErrorInfo,
     build_error,
     classify,
-    display_url,
     error_from_payload,
     parse_error_body,
-    scrub,
 )
 from .base import Timeouts
 
@@ -61,7 +60,6 @@ __all__ = [
     "body_chunks",
     "classify",
     "content_type",
-    "display_url",
     "error_from_payload",
     "error_from_response",
     "model_names",
@@ -71,7 +69,6 @@ __all__ = [
     "read_capped",
     "reject_body",
     "request",
-    "scrub",
     "stream",
 ]
 
@@ -399,7 +396,7 @@ async def _send(
         raise build_error(
             ServerUnreachable,
             endpoint,
-            f"{endpoint.label} at {display_url(endpoint.base_url)} did not answer in time.",
+            f"{endpoint.label} at {redact_userinfo(endpoint.base_url)} did not answer in time.",
             hint=endpoint.unreachable_hint,
         ) from exc
     except httpx.TransportError as exc:
@@ -408,7 +405,7 @@ async def _send(
         raise build_error(
             ServerUnreachable,
             endpoint,
-            f"The server at {display_url(endpoint.base_url)} closed the connection "
+            f"The server at {redact_userinfo(endpoint.base_url)} closed the connection "
             f"without an HTTP answer ({_describe(exc)}).",
             hint="Check the URL: http or https, and the port.",
         ) from exc
@@ -418,7 +415,7 @@ def _bad_url(endpoint: Endpoint, url: str, exc: Exception) -> NbchatError:
     return build_error(
         InvalidRequest,
         endpoint,
-        f"Cannot use {display_url(url)!r} as a URL ({exc}).",
+        f"Cannot use {redact_userinfo(url)!r} as a URL ({exc}).",
         hint="Give a base URL like http://localhost:11434 or https://api.openai.com/v1.",
     )
 
@@ -427,7 +424,7 @@ def _unreachable(endpoint: Endpoint, exc: Exception) -> NbchatError:
     return build_error(
         ServerUnreachable,
         endpoint,
-        f"No server at {display_url(endpoint.base_url)} ({_describe(exc)})",
+        f"No server at {redact_userinfo(endpoint.base_url)} ({_describe(exc)})",
         hint=endpoint.unreachable_hint,
     )
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import typing
 
-from ..errors import ProtocolError
+from ..errors import ProtocolError, excerpt
 
 __all__ = ["DEFAULT_MAX_LINE", "NDJSONFramer", "Record"]
 
@@ -28,8 +28,6 @@ Record = dict[str, typing.Any]
 #: The longest line we buffer. Real lines are a few hundred bytes; a tool call or a
 #: final line with big arguments can reach megabytes, so the cap is generous.
 DEFAULT_MAX_LINE = 16 * 1024 * 1024
-
-_SHOWN = 80  # characters of a bad line quoted in the error
 
 
 class NDJSONFramer:
@@ -121,10 +119,5 @@ def _parse_line(line: bytes) -> Record:
     except ValueError:
         record = None
     if type(record) is not dict:
-        raise ProtocolError(f"Expected a JSON object per line, got: {_quote(text)}")
+        raise ProtocolError(f"Expected a JSON object per line, got: {excerpt(text, 80)!r}")
     return typing.cast(Record, record)
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return repr(text[:_SHOWN] + "…" if len(text) > _SHOWN else text)

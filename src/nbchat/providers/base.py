@@ -14,7 +14,7 @@ import re
 import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from ..errors import redact_userinfo
+from ..errors import NbchatError, redact_error, redact_userinfo
 from .options import COMMON_OPTIONS, Option, validate_options
 
 __all__ = [
@@ -130,6 +130,8 @@ def normalise_base_url(url: str) -> str:
 # ---------------------------------------------------------------------------------------
 # The provider.
 
+E = typing.TypeVar("E", bound=NbchatError)
+
 
 class Provider(abc.ABC):
     """A wire protocol. Subclasses set the class attributes and implement two methods.
@@ -142,6 +144,8 @@ class Provider(abc.ABC):
     default_base_url: typing.ClassVar[str | None] = None
     key_env_var: typing.ClassVar[str | None] = None
     options: typing.ClassVar[Mapping[str, Option]] = COMMON_OPTIONS
+    #: Headers every request of this protocol carries, before the user's own.
+    fixed_headers: typing.ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -165,6 +169,29 @@ class Provider(abc.ABC):
         """Validate options for this provider: unknown names, wrong types and values out of
         range raise :class:`~nbchat.errors.InvalidOption` (before anything is sent)."""
         return validate_options(self.name, self.options, options)
+
+    def request_headers(self, accept: str) -> dict[str, str]:
+        """The headers of a request that wants ``accept`` back: the protocol's, the user's,
+        then the key (so a user's header cannot drop it by accident)."""
+        headers = {"Accept": accept, **self.fixed_headers, **self.headers}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def adopt_error(self, error: E, *, model: str, partial: str = "") -> E:
+        """Make ``error`` this provider's before it leaves :meth:`astream`: the provider,
+        model and base URL where it does not say, the text so far as ``partial``, and
+        the key redacted (also from errors raised below us, such as a decoder's, that
+        quote what the server sent). Returns ``error``."""
+        if partial and not error.partial:
+            error.partial = partial
+        if error.provider is None:
+            error.provider = self.name
+        if error.model is None:
+            error.model = model
+        if error.base_url is None and self.base_url:
+            error.base_url = self.base_url
+        return redact_error(error, self._api_key)
 
     @abc.abstractmethod
     def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:

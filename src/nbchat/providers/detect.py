@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from ..errors import NbchatError, ServerUnreachable
+from ..errors import NbchatError, ServerUnreachable, redact_userinfo
 from . import _http
 from .base import normalise_base_url
 from .ollama import ollama_host
@@ -109,7 +109,7 @@ async def detect(base_url: str | None, api_key: str | None = None) -> Detection:
             reason = f"GET {openai_base}/models asks for an API key (HTTP {listed.status_code})"
             return Detection("openai", openai_base, host_kind, reason)
     reason = (
-        f"Nothing at {_http.display_url(root)} answered as Ollama or listed models; "
+        f"Nothing at {redact_userinfo(root)} answered as Ollama or listed models; "
         "assuming an OpenAI-compatible API"
     )
     return Detection("openai", openai_base, host_kind, reason, confident=typed_openai)

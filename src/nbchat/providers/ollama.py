@@ -126,7 +126,7 @@ class OllamaProvider(Provider):
                 endpoint,
                 f"{self.base_url}/api/chat",
                 body,
-                headers=self._headers("application/x-ndjson"),
+                headers=self.request_headers("application/x-ndjson"),
                 timeouts=self.timeouts,
             ) as response:
                 if _http.content_type(response) == "text/html":
@@ -155,19 +155,11 @@ class OllamaProvider(Provider):
                 if reply.error is not None:
                     raise reply.error
                 if not reply.done:
-                    raise _http.scrub(
-                        StreamInterrupted(
-                            "Ollama's reply ended before it was complete (no final line).",
-                            provider=self.name,
-                            base_url=_http.display_url(self.base_url),
-                            model=request.model,
-                        ),
-                        api_key=self._api_key,
+                    raise StreamInterrupted(
+                        "Ollama's reply ended before it was complete (no final line)."
                     )
         except NbchatError as exc:
-            _http.scrub(exc, api_key=self._api_key, partial=reply.text)
-            if exc.provider is None:
-                exc.provider, exc.model = self.name, request.model
+            self.adopt_error(exc, model=request.model, partial=reply.text)
             raise
 
     async def amodels(self) -> list[str]:
@@ -175,7 +167,7 @@ class OllamaProvider(Provider):
             self._endpoint(None),
             f"{self.base_url}/api/tags",
             lambda data: [str(m.get("name") or m.get("model")) for m in data.get("models") or []],
-            headers=self._headers("application/json"),
+            headers=self.request_headers("application/json"),
             timeouts=self.timeouts,
         )
 
@@ -194,12 +186,6 @@ class OllamaProvider(Provider):
                 "Host header a proxy sends."
             ),
         )
-
-    def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, **self.headers}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
 
 
 class _Reply:

@@ -27,6 +27,7 @@ from ..errors import (
     NbchatError,
     ProtocolError,
     StreamInterrupted,
+    excerpt,
 )
 from . import _http, register
 from .base import (
@@ -57,7 +58,6 @@ OPENAI_OPTIONS: Mapping[str, Option] = {
 }
 
 _JSON_TYPES = frozenset({"application/json", "text/json"})
-_SHOWN = 80
 
 
 @register
@@ -69,6 +69,7 @@ class OpenAIProvider(Provider):
     default_base_url = "https://api.openai.com/v1"
     key_env_var = "OPENAI_API_KEY"
     options = OPENAI_OPTIONS
+    fixed_headers: typing.ClassVar[Mapping[str, str]] = {"Cache-Control": "no-store"}
 
     def body(self, request: ChatRequest) -> dict[str, typing.Any]:
         """The JSON body of ``POST /chat/completions`` (options validated here)."""
@@ -87,7 +88,7 @@ class OpenAIProvider(Provider):
         endpoint = self._endpoint(request.model)
         reply = _Reply(endpoint)
         url = f"{self.base_url}/chat/completions"
-        headers = self._headers("text/event-stream")
+        headers = self.request_headers("text/event-stream")
         try:
             # One generator, not a generator per attempt: every event passes through each
             # generator frame, and this path runs once per token.
@@ -140,10 +141,7 @@ class OpenAIProvider(Provider):
             for event in reply.finish():
                 yield event
         except NbchatError as exc:
-            _http.scrub(exc, api_key=self._api_key, partial=reply.text)
-            if exc.provider is None:
-                exc.provider, exc.model = self.name, request.model
-                exc.base_url = _http.display_url(self.base_url)
+            self.adopt_error(exc, model=request.model, partial=reply.text)
             raise
 
     async def _empty_stream(
@@ -159,7 +157,7 @@ class OpenAIProvider(Provider):
                 endpoint,
                 f"{self.base_url}/chat/completions",
                 probe,
-                headers=self._headers("application/json"),
+                headers=self.request_headers("application/json"),
                 timeouts=dataclasses.replace(self.timeouts, first_token=30.0),
             ):
                 pass
@@ -171,9 +169,6 @@ class OpenAIProvider(Provider):
             f"{endpoint.label} ended the reply without sending anything.",
             hint="Some servers do this when the conversation no longer fits the model's "
             "context: try a new conversation or a larger context.",
-            provider=self.name,
-            base_url=_http.display_url(self.base_url),
-            model=body["model"],
         )
 
     async def amodels(self) -> list[str]:
@@ -182,7 +177,7 @@ class OpenAIProvider(Provider):
             f"{self.base_url}/models",
             # Ollama /v1 says "data": null when it has no models.
             lambda data: [str(m["id"]) for m in data.get("data") or []],
-            headers=self._headers("application/json"),
+            headers=self.request_headers("application/json"),
             timeouts=self.timeouts,
         )
 
@@ -199,12 +194,6 @@ class OpenAIProvider(Provider):
             model_not_found_hint="Check the model name; nbchat.models() lists what the "
             "server offers.",
         )
-
-    def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, "Cache-Control": "no-store", **self.headers}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
 
 
 @dataclasses.dataclass
@@ -238,7 +227,7 @@ class _Reply:
         except ValueError:
             chunk = None
         if type(chunk) is not dict:
-            raise ProtocolError(f"Expected a JSON object in an event, got: {_quote(data)}")
+            raise ProtocolError(f"Expected a JSON object in an event, got: {excerpt(data, 80)!r}")
         error = chunk.get("error")
         if error or event_name == "error":
             raise _http.error_from_payload(
@@ -369,8 +358,3 @@ async def _whole_reply(endpoint: _http.Endpoint, response: httpx.Response) -> li
 
 def _int(value: object, default: int | None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return repr(text[:_SHOWN] + "…" if len(text) > _SHOWN else text)

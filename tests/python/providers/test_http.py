@@ -29,6 +29,8 @@ from nbchat.errors import (
     ServerError,
     ServerUnreachable,
     StreamInterrupted,
+    redact_error,
+    redact_userinfo,
 )
 from nbchat.providers import _http
 from nbchat.providers.base import Timeouts
@@ -95,7 +97,7 @@ def test_base_urls_get_a_scheme_and_lose_the_trailing_slash() -> None:
 
 
 def test_credentials_in_a_url_are_not_shown() -> None:
-    assert _http.display_url("http://user:secret@h.test:1/v1") == "http://***@h.test:1/v1"
+    assert redact_userinfo("http://user:secret@h.test:1/v1") == "http://***@h.test:1/v1"
 
 
 # -- error statuses ------------------------------------------------------------------------
@@ -360,6 +362,16 @@ async def test_the_api_key_never_appears_in_an_error(
         assert KEY not in text
         assert KEY[:8] not in text
         assert KEY[-8:] not in text
+
+
+def test_one_redaction_clears_the_key_everywhere_an_error_shows_it() -> None:
+    error = ServerError(f"echoed {KEY}", hint=f"…{KEY[-8:]}", base_url="http://u:pw@h.test/v1")
+    assert redact_error(error, None, KEY) is error
+    assert KEY not in str(error)
+    assert KEY not in repr(error)
+    assert KEY[-8:] not in error.hint
+    assert all(KEY not in str(a) for a in error.args)
+    assert error.base_url == "http://***@h.test/v1"
 
 
 def test_an_endpoint_repr_hides_the_key() -> None:
