@@ -57,7 +57,8 @@ class Endpoint:
     forbidden_hint: str | None = None  # for a 403 with nothing in the body
 
     def redact(self, text: str) -> str:
-        return redact(text, self.api_key)
+        """``text`` without the key, or a password in any URL it quotes."""
+        return redact(redact_userinfo(text), self.api_key)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -91,6 +91,13 @@ async def test_a_url_that_is_not_http_is_invalid_request() -> None:
     assert "ftp://127.0.0.1:21" in outcome.error.message
 
 
+async def test_a_url_httpx_cannot_parse_is_invalid_request() -> None:
+    # httpx.InvalidURL is not an httpx.HTTPError: it used to escape as itself.
+    outcome = await collect(OllamaProvider(base_url="http://[::1"))
+    assert isinstance(outcome.error, InvalidRequest)
+    assert "http://[::1" in outcome.error.message
+
+
 def test_base_urls_get_a_scheme_and_lose_the_trailing_slash() -> None:
     assert OllamaProvider(base_url="localhost:11434/").base_url == "http://localhost:11434"
     assert OpenAIProvider(base_url="https://x.test/v1/").base_url == "https://x.test/v1"
@@ -253,6 +260,20 @@ async def test_idle_timeout_between_chunks_keeps_the_partial_text(
     # The stalled response was closed: the server saw the client leave.
     assert server.wait_for(lambda: server.chat_requests[-1].done.is_set())
     assert server.chat_requests[-1].client_left
+
+
+async def test_the_idle_timeout_applies_at_once_when_a_longer_first_token_one_was_set(
+    emulator: EmulatorFactory,
+) -> None:
+    # The one timer was armed for the first-token deadline; once bytes flow it must come
+    # forward to the idle one, not wait out the first.
+    server = emulator("ollama")
+    provider = ollama(server, "stall_after=3", timeouts=Timeouts(first_token=20, idle=0.3))
+    started = time.monotonic()
+    outcome = await collect(provider)
+    assert isinstance(outcome.error, IdleTimeout)
+    assert "sent nothing for 0.3 s" in outcome.error.message
+    assert time.monotonic() - started < 5
 
 
 async def test_no_read_timeout_before_the_first_token_by_default(
