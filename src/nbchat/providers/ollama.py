@@ -120,7 +120,7 @@ class OllamaProvider(Provider):
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         body = self.body(request)
         endpoint = self._endpoint(request.model)
-        reply = _Reply()
+        reply = _OllamaReply()
         try:
             async with _http.stream(
                 endpoint,
@@ -188,8 +188,8 @@ class OllamaProvider(Provider):
         )
 
 
-class _Reply:
-    """What one reply has said so far, and the records → events step.
+class _OllamaReply:
+    """One ``/api/chat`` reply so far: what it has said, and its NDJSON records → events.
 
     Consecutive text pieces from one network read become one :class:`TextDelta`:
     they are the same text, and fewer events is less work for everything downstream.

@@ -86,7 +86,7 @@ class OpenAIProvider(Provider):
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         body = self.body(request)
         endpoint = self._endpoint(request.model)
-        reply = _Reply(endpoint)
+        reply = _ChatCompletionReply(endpoint)
         url = f"{self.base_url}/chat/completions"
         headers = self.request_headers("text/event-stream")
         try:
@@ -203,8 +203,8 @@ class _ToolCallParts:
     arguments: list[str] = dataclasses.field(default_factory=list)
 
 
-class _Reply:
-    """What one reply has said so far, and the chunk → events step."""
+class _ChatCompletionReply:
+    """One Chat Completions reply so far: what it has said, and its chunks → events."""
 
     def __init__(self, endpoint: _http.Endpoint) -> None:
         self.endpoint = endpoint
@@ -341,7 +341,7 @@ async def _whole_reply(endpoint: _http.Endpoint, response: httpx.Response) -> li
     if data is None:
         response = httpx.Response(response.status_code, headers=response.headers, content=body)
         raise await _http.reject_body(endpoint, response, "an event stream (SSE)")
-    reply = _Reply(endpoint)
+    reply = _ChatCompletionReply(endpoint)
     events: list[StreamEvent] = []
     reply._delta(
         {k: message.get(k) for k in ("content", "reasoning_content", "reasoning", "refusal")},
