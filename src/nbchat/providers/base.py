@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import re
+import os
 import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from ..errors import NbchatError, redact_error, redact_userinfo
+from ..errors import InvalidRequest, NbchatError, redact_error, redact_userinfo
+from ._urls import normalise_base_url
 from .options import COMMON_OPTIONS, Option, validate_options
 
 __all__ = [
@@ -119,14 +120,6 @@ class ChatRequest:
     options: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
-def normalise_base_url(url: str) -> str:
-    """``localhost:11434/`` → ``http://localhost:11434``: a scheme, no trailing slash."""
-    url = url.strip()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-        url = "http://" + url
-    return url.rstrip("/")
-
-
 # ---------------------------------------------------------------------------------------
 # The provider.
 
@@ -136,13 +129,30 @@ E = typing.TypeVar("E", bound=NbchatError)
 class Provider(abc.ABC):
     """A wire protocol. Subclasses set the class attributes and implement two methods.
 
+    The class attributes and the class methods below them are all that resolution knows
+    of a provider: where its server is, which environment variables configure it, which
+    model to use when none is named. A provider registered by a third party with
+    :func:`nbchat.providers.register` therefore works wherever a built-in one does.
+
     Instances hold the base URL, the API key (never shown in ``repr``) and extra headers.
     """
 
     name: typing.ClassVar[str]  # the prefix in "name:model"
     label: typing.ClassVar[str]  # what a person reads: "Ollama", "OpenAI-compatible", "demo"
+    #: Where the server is when nothing says otherwise. With neither this nor
+    #: :attr:`base_url_env_var` the provider is offline (the demo); with only the variable,
+    #: a base URL must come from it or from the user.
     default_base_url: typing.ClassVar[str | None] = None
+    #: The environment variable that names the server (``OPENAI_BASE_URL``), if any.
+    base_url_env_var: typing.ClassVar[str | None] = None
+    #: The environment variable that holds the API key (``OPENAI_API_KEY``), if any.
     key_env_var: typing.ClassVar[str | None] = None
+    #: The model used when none is named, when it is known without asking the server.
+    default_model: typing.ClassVar[str | None] = None
+    #: A model name for examples in hints (``"gpt-4o-mini"``).
+    example_model: typing.ClassVar[str] = "<model>"
+    #: What to check when nothing answers at the base URL.
+    unreachable_hint: typing.ClassVar[str] = "is the server running, and is the base URL right?"
     options: typing.ClassVar[Mapping[str, Option]] = COMMON_OPTIONS
     #: Headers every request of this protocol carries, before the user's own.
     fixed_headers: typing.ClassVar[Mapping[str, str]] = {}
@@ -156,10 +166,59 @@ class Provider(abc.ABC):
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ) -> None:
         url = base_url or self.default_base_url
-        self.base_url = normalise_base_url(url) if url else ""
+        # Not checked here: a bad URL given by hand fails as the request's error.
+        self.base_url = normalise_base_url(url, check=False) if url else ""
         self._api_key = api_key
         self.headers = dict(headers or {})
         self.timeouts = timeouts
+
+    # -- what resolution asks ----------------------------------------------------------
+
+    @classmethod
+    def base_url_for(cls, url: str | None, env: Mapping[str, str] | None = None) -> str | None:
+        """The base URL to use: ``url`` (as typed) adapted to this protocol, else the
+        environment's (:meth:`base_url_from_env`), else :attr:`default_base_url`."""
+        if url:
+            return cls.adapt_base_url(normalise_base_url(url))
+        return cls.base_url_from_env(os.environ if env is None else env) or cls.default_base_url
+
+    @classmethod
+    def adapt_base_url(cls, url: str) -> str:
+        """A normalised base URL → the one this protocol uses (as it is, by default)."""
+        return url
+
+    @classmethod
+    def base_url_from_env(cls, env: Mapping[str, str]) -> str | None:
+        """The base URL :attr:`base_url_env_var` names, if it is set."""
+        value = env.get(cls.base_url_env_var, "").strip() if cls.base_url_env_var else ""
+        return cls.adapt_base_url(normalise_base_url(value)) if value else None
+
+    @classmethod
+    def api_key_from_env(cls, env: Mapping[str, str] | None = None) -> str | None:
+        """The key :attr:`key_env_var` holds, if it is set."""
+        env = os.environ if env is None else env
+        return (env.get(cls.key_env_var) or None) if cls.key_env_var else None
+
+    @classmethod
+    def model_hint(cls, model: str) -> str:
+        """What to do about a model this provider's server does not have."""
+        return "Check the model name; nbchat.models() lists what the server offers."
+
+    def choose_model(self, listed: Sequence[str]) -> tuple[str, str]:
+        """The model to use when none is named, from those the server ``listed``, and why.
+
+        By default the only one listed; with several (or none) the user has to choose.
+        """
+        if len(listed) == 1:
+            return listed[0], "the only model the server lists"
+        some = ", ".join(f"'{self.name}:{m}'" for m in listed[:5])
+        where = redact_userinfo(self.base_url)
+        raise InvalidRequest(
+            f"Name the model: the server at {where} lists {len(listed)}.",
+            hint=f"For example {some or repr(f'{self.name}:{self.example_model}')}.",
+        )
+
+    # -- what a turn asks -------------------------------------------------------------
 
     @property
     def has_api_key(self) -> bool:

@@ -11,11 +11,12 @@ import json
 import os
 import typing
 import urllib.parse
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 
-from ..errors import NbchatError, ProtocolError, StreamInterrupted
+from ..errors import ModelNotFound, NbchatError, ProtocolError, StreamInterrupted, redact_userinfo
 from . import _http, register
 from ._ndjson import NDJSONFramer, Record
+from ._urls import split_base_url
 from .base import (
     COMMON_OPTIONS,
     ChatRequest,
@@ -29,9 +30,17 @@ from .base import (
     Usage,
 )
 
-__all__ = ["DEFAULT_OLLAMA_URL", "OLLAMA_OPTIONS", "OllamaProvider", "ollama_host"]
+__all__ = [
+    "DEFAULT_OLLAMA_URL",
+    "OLLAMA_OPTIONS",
+    "PREFERRED_MODEL",
+    "OllamaProvider",
+    "ollama_host",
+]
 
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
+#: The model used when none is named, if it is installed (else the first one listed).
+PREFERRED_MODEL = "llama3.2"
 
 #: Options for Ollama: the common ones plus the context size, how long the model stays
 #: loaded, and thinking (Ollama's API docs: ``think`` takes a bool, or a level for gpt-oss).
@@ -93,8 +102,38 @@ class OllamaProvider(Provider):
     name = "ollama"
     label = "Ollama"
     default_base_url = DEFAULT_OLLAMA_URL
+    base_url_env_var = "OLLAMA_HOST"
     key_env_var = "OLLAMA_API_KEY"
+    example_model = PREFERRED_MODEL
+    unreachable_hint = "is `ollama serve` running?"
     options = OLLAMA_OPTIONS
+
+    @classmethod
+    def adapt_base_url(cls, url: str) -> str:
+        # The native API lives at the server root, even when ".../v1" was typed.
+        return split_base_url(url)[0]
+
+    @classmethod
+    def base_url_from_env(cls, env: Mapping[str, str]) -> str | None:
+        return ollama_host(env)
+
+    @classmethod
+    def model_hint(cls, model: str) -> str:
+        return f"try `ollama pull {model}`"
+
+    def choose_model(self, listed: Sequence[str]) -> tuple[str, str]:
+        """An installed model: llama3.2 if there, else the first one listed."""
+        if not listed:
+            raise ModelNotFound(
+                f"Ollama at {redact_userinfo(self.base_url)} has no models installed.",
+                hint=f"Pull one: `ollama pull {PREFERRED_MODEL}`.",
+                provider=self.name,
+                base_url=self.base_url,
+            )
+        for candidate in listed:
+            if candidate.split(":", 1)[0] == PREFERRED_MODEL:
+                return candidate, f"installed in Ollama ({PREFERRED_MODEL} is preferred)"
+        return listed[0], f"the first model installed in Ollama (no {PREFERRED_MODEL})"
 
     def body(self, request: ChatRequest) -> dict[str, typing.Any]:
         """The JSON body of ``POST /api/chat`` for ``request`` (options validated here)."""
@@ -179,8 +218,8 @@ class OllamaProvider(Provider):
             provider=self.name,
             model=model,
             key_env_var=self.key_env_var,
-            unreachable_hint="is `ollama serve` running?",
-            model_not_found_hint=f"try `ollama pull {model or 'llama3.2'}`",
+            unreachable_hint=self.unreachable_hint,
+            model_not_found_hint=self.model_hint(model or PREFERRED_MODEL),
             forbidden_hint=(
                 "Ollama refused the request: allow this origin with OLLAMA_ORIGINS, or fix the "
                 "Host header a proxy sends."

@@ -66,8 +66,11 @@ class OpenAIProvider(Provider):
 
     name = "openai"
     label = "OpenAI-compatible"
-    default_base_url = "https://api.openai.com/v1"
+    # Typed as the base class has it, so a subclass can unset it (a gateway of its own).
+    default_base_url: typing.ClassVar[str | None] = "https://api.openai.com/v1"
+    base_url_env_var = "OPENAI_BASE_URL"
     key_env_var = "OPENAI_API_KEY"
+    example_model = "gpt-4o-mini"
     options = OPENAI_OPTIONS
     fixed_headers: typing.ClassVar[Mapping[str, str]] = {"Cache-Control": "no-store"}
 
@@ -190,9 +193,8 @@ class OpenAIProvider(Provider):
             provider=self.name,
             model=model,
             key_env_var=self.key_env_var,
-            unreachable_hint="is the server running, and is the base URL right?",
-            model_not_found_hint="Check the model name; nbchat.models() lists what the "
-            "server offers.",
+            unreachable_hint=self.unreachable_hint,
+            model_not_found_hint=self.model_hint(model or ""),
         )
 
 
