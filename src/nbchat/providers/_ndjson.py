@@ -21,7 +21,7 @@ import typing
 
 from ..errors import ProtocolError, excerpt
 
-__all__ = ["DEFAULT_MAX_LINE", "NDJSONFramer", "Record"]
+__all__ = ["DEFAULT_MAX_LINE", "NDJSONFramer", "Record", "json_object"]
 
 Record = dict[str, typing.Any]
 
@@ -113,11 +113,16 @@ class NDJSONFramer:
 def _parse_line(line: bytes) -> Record:
     if line.endswith(b"\r"):
         line = line[:-1]
-    text = line.decode("utf-8", "replace")
+    return json_object(line.decode("utf-8", "replace"), "per line")
+
+
+def json_object(text: str, where: str) -> Record:
+    """The JSON object ``text`` holds, or :class:`ProtocolError` quoting it (also for SSE
+    events: each protocol's records are JSON objects)."""
     try:
         record = json.loads(text)
     except ValueError:
         record = None
     if type(record) is not dict:
-        raise ProtocolError(f"Expected a JSON object per line, got: {excerpt(text, 80)!r}")
+        raise ProtocolError(f"Expected a JSON object {where}, got: {excerpt(text, 80)!r}")
     return typing.cast(Record, record)

@@ -25,11 +25,10 @@ from ..errors import (
     ContextTooLong,
     IdleTimeout,
     NbchatError,
-    ProtocolError,
     StreamInterrupted,
-    excerpt,
 )
 from . import _http, register
+from ._ndjson import json_object
 from .base import (
     COMMON_OPTIONS,
     ChatRequest,
@@ -224,12 +223,7 @@ class _ChatCompletionReply:
         return "".join(self.parts)
 
     def decode(self, data: str, event_name: str) -> list[StreamEvent]:
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            chunk = None
-        if type(chunk) is not dict:
-            raise ProtocolError(f"Expected a JSON object in an event, got: {excerpt(data, 80)!r}")
+        chunk = json_object(data, "in an event")
         error = chunk.get("error")
         if error or event_name == "error":
             raise _http.error_from_payload(
