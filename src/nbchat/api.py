@@ -131,12 +131,8 @@ def models(
     provider name (``"ollama"``) or a model string: that provider's server.
     """
     if model_or_provider is not None and model_or_provider.strip() in providers.names():
-        name = model_or_provider.strip()
-        if name == "ollama":
-            # Listing must not need a model picked first.
-            target = resolve.resolve("ollama:_", base_url, api_key)
-        else:
-            target = resolve.resolve(f"{name}:_", base_url, api_key)
+        # A placeholder model: listing must not need one picked (or asked for) first.
+        target = resolve.resolve(f"{model_or_provider.strip()}:_", base_url, api_key)
     else:
         target = resolve.resolve(model_or_provider, base_url, api_key)
     provider = target.create_provider()

@@ -31,6 +31,7 @@ nothing the model already said is lost.
 from __future__ import annotations
 
 import re
+import typing
 
 __all__ = [
     "AuthenticationFailed",
@@ -50,7 +51,9 @@ __all__ = [
     "StreamError",
     "StreamInterrupted",
     "UnknownProvider",
+    "excerpt",
     "redact",
+    "redact_error",
     "redact_userinfo",
 ]
 
@@ -82,6 +85,32 @@ def redact_userinfo(text: str, mask: str = "***") -> str:
     A password in a base URL is as secret as a key. ``mask=""`` drops the userinfo entirely.
     """
     return _USERINFO.sub(lambda m: m.group(1) + (f"{mask}@" if mask else ""), text)
+
+
+def excerpt(text: str, limit: int = 300) -> str:
+    """``text`` on one line (runs of whitespace become one space), cut to ``limit``
+    characters with an ellipsis: how a server's words or bytes are quoted in a message."""
+    text = " ".join(text.split())
+    return text[:limit] + "…" if len(text) > limit else text
+
+
+E = typing.TypeVar("E", bound="NbchatError")
+
+
+def redact_error(error: E, *secrets: str | None) -> E:
+    """Remove every secret from ``error``'s message, hint and args, and any password from
+    its ``base_url``, in place; returns ``error`` (for ``raise``).
+
+    The one redaction of errors: providers apply it to everything they raise, and the
+    layers above apply it again before an error is shown or stored.
+    """
+    if any(secrets):
+        error.message = redact(error.message, *secrets)
+        error.hint = redact(error.hint, *secrets)
+        error.args = tuple(redact(a, *secrets) if isinstance(a, str) else a for a in error.args)
+    if error.base_url:
+        error.base_url = redact_userinfo(error.base_url)
+    return error
 
 
 class NbchatError(Exception):

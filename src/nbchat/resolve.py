@@ -10,6 +10,12 @@ Model strings are ``provider:name`` (``ollama:llama3.2``, ``openai:gpt-4o-mini``
 Ollama names contain colons themselves (``ollama:llama3.2:1b`` is provider ``ollama``, model
 ``llama3.2:1b``), so only a *registered* provider name counts as a prefix; anything else is
 a model name, and detection decides who serves it.
+
+A named provider is resolved from its class alone (:class:`~nbchat.providers.base.Provider`:
+its base URL and key variables, its default URL and model, how it adapts a typed URL), so
+one registered by a third party resolves exactly as a built-in one does. Only detection
+knows particular protocols: the two it probes for, and the offline demo it falls back to
+(:mod:`nbchat.providers.detect` names them).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import difflib
 import os
 import threading
 import time
+import types
 import typing
 import urllib.parse
 from collections.abc import Mapping
@@ -26,43 +33,30 @@ from collections.abc import Mapping
 from . import _worker, providers, settings
 from .errors import (
     InvalidRequest,
-    ModelNotFound,
     NbchatError,
     ServerUnreachable,
     UnknownProvider,
     redact_userinfo,
 )
-from .providers.base import DEFAULT_TIMEOUTS, Provider, Timeouts
-from .settings import normalize_url
+from .providers.base import DEFAULT_TIMEOUTS, Provider, Timeouts, normalise_base_url
 
 __all__ = [
-    "DEMO_DEFAULT_MODEL",
     "NEGATIVE_CACHE_S",
-    "PREFERRED_OLLAMA_MODEL",
     "Resolution",
     "forget_detections",
     "resolve",
     "split_model",
 ]
 
-PREFERRED_OLLAMA_MODEL = "llama3.2"
-DEMO_DEFAULT_MODEL = "showcase"
 #: A server that did not answer is asked again after this long (it may have been started).
 NEGATIVE_CACHE_S = 10.0
 
 
-def _root(url: str) -> str:
-    """The server root, without an OpenAI-style path (native Ollama lives there)."""
-    from .providers.detect import split_base_url  # imported late: it pulls in httpx
+def _detect() -> types.ModuleType:
+    """Detection's module, imported late: it pulls in httpx (``import nbchat`` does not)."""
+    from .providers import detect
 
-    return split_base_url(url)[0]
-
-
-def _ollama_url() -> str:
-    # The provider module owns the OLLAMA_HOST rules; imported late (it pulls in httpx).
-    from .providers.ollama import ollama_host
-
-    return ollama_host()
+    return detect
 
 
 def split_model(spec: str) -> tuple[str | None, str]:
@@ -183,7 +177,7 @@ def resolve(
     if spec is not None:
         spec = settings.check_model(spec)
     if url is not None:
-        url = normalize_url(url)
+        url = normalise_base_url(url)
 
     provider, name = split_model(spec) if spec else (None, "")
     if provider is not None:
@@ -217,39 +211,32 @@ def _check_not_a_typo(name: str) -> None:
 def _resolve_explicit(
     provider: str, name: str, url: str | None, key: str | None, spec_from: str
 ) -> Resolution:
+    # Everything here comes from the provider class: built-in or registered by a third
+    # party, it is the same path.
     cls = providers.get(provider)
-    env = os.environ
-    key = key or (env.get(cls.key_env_var) if cls.key_env_var else None) or None
-    if provider == "demo":
-        # The demo sends nothing anywhere; it holds a given key only so redaction is testable.
-        return Resolution(
-            "demo", name or DEMO_DEFAULT_MODEL, None, f"from {spec_from}", api_key=key
-        )
-    if provider == "ollama":
-        base = _root(url) if url else _ollama_url()
-        if not name:
-            picked, why = _pick_ollama_model(base, key)
-            return Resolution(provider, picked, base, why, api_key=key)
-        return Resolution(provider, name, base, f"from {spec_from}", api_key=key)
-    if provider == "openai":
-        openai_base = url or _env_url("OPENAI_BASE_URL") or cls.default_base_url
-        if not name:
-            name = _pick_only_model(provider, openai_base, key)
-            return Resolution(
-                provider, name, openai_base, "the only model the server lists", api_key=key
-            )
-        return Resolution(provider, name, openai_base, f"from {spec_from}", api_key=key)
-    # A third-party provider: its own defaults, no detection.
-    if not name:
+    key = key or cls.api_key_from_env()
+    base = cls.base_url_for(url)
+    if base is None and cls.base_url_env_var:
+        # A server it reads from the environment, but none is set (and no default).
         raise InvalidRequest(
-            f"Name the model for {provider}.", hint=f"For example '{provider}:<model>'."
+            f"{cls.label} needs the address of its server.",
+            hint=f"Set {cls.base_url_env_var} or pass base_url=….",
+            provider=cls.name,
         )
-    return Resolution(provider, name, url or cls.default_base_url, f"from {spec_from}", api_key=key)
+    if name:
+        return Resolution(provider, name, base, f"from {spec_from}", api_key=key)
+    if cls.default_model is not None:
+        return Resolution(provider, cls.default_model, base, f"from {spec_from}", api_key=key)
+    picked, why = _choose_model(provider, base, key)
+    return Resolution(provider, picked, base, why, api_key=key)
 
 
 def _resolve_detected(
     name: str, name_from: str | None, url: str | None, url_from: str | None, key: str | None
 ) -> Resolution:
+    # Detection knows the two protocols it probes for, and the offline fallback.
+    detect = _detect()
+    ollama, openai = providers.get(detect.OLLAMA), providers.get(detect.OPENAI)
     named = f"from {name_from}" if name else ""
 
     def why(*parts: str) -> str:
@@ -263,115 +250,97 @@ def _resolve_detected(
                 raise ServerUnreachable(
                     f"No server answers at {redact_userinfo(url)}.", hint=hint, base_url=url
                 )
-            provider = "ollama" if urllib.parse.urlsplit(url).port == 11434 else "openai"
-            base = _root(url) if provider == "ollama" else url
+            port = urllib.parse.urlsplit(url).port
+            at_ollama_port = port == urllib.parse.urlsplit(ollama.default_base_url or "").port
+            guessed = ollama if at_ollama_port else openai
             guess = f"nothing answers at {redact_userinfo(url)} yet; guessed from the URL"
             return Resolution(
-                provider, name, base, why(named, guess), api_key=key or _env_key(provider)
+                guessed.name,
+                name,
+                guessed.base_url_for(url),
+                why(named, guess),
+                api_key=key or guessed.api_key_from_env(),
             )
-        key = key or _env_key(found.provider)
+        key = key or providers.get(found.provider).api_key_from_env()
         where = f"{found.reason} ({url_from})"
         if not name:
-            if found.provider == "ollama":
-                name, named = _pick_ollama_model(found.base_url, key)
-            else:
-                name = _pick_only_model(found.provider, found.base_url, key)
-                named = "the only model the server lists"
+            name, named = _choose_model(found.provider, found.base_url, key)
         return Resolution(found.provider, name, found.base_url, why(named, where), api_key=key)
 
-    ollama_url = _ollama_url()
-    ollama_key = key or os.environ.get("OLLAMA_API_KEY") or None
+    ollama_url = typing.cast(str, ollama.base_url_for(None))
+    ollama_key = key or ollama.api_key_from_env()
     found = _probe_default_ollama(ollama_url)
-    openai_ready = bool(
-        key or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")
-    )
+    openai_set = [
+        v for v in (openai.key_env_var, openai.base_url_env_var) if v and os.environ.get(v)
+    ]
+    openai_ready = bool(key or openai_set)
+    openai_why = f"{' and '.join(openai_set)} set" if openai_set else "an API key was given"
     if found is not None:
         if not name:
-            picked, picked_why = _pick_ollama_model(found.base_url, ollama_key)
+            picked, picked_why = _choose_model(found.provider, found.base_url, ollama_key)
             return Resolution(
-                "ollama", picked, found.base_url, why(picked_why, found.reason), api_key=ollama_key
+                found.provider,
+                picked,
+                found.base_url,
+                why(picked_why, found.reason),
+                api_key=ollama_key,
             )
-        if not _installed(name, found.base_url, ollama_key):
+        if not _installed(name, found, ollama_key):
             if openai_ready:
-                reason = why(named, "not installed in Ollama; OPENAI_* is set")
-                return _openai_for(name, key, reason)
+                reason = why(named, f"not installed in {ollama.label}; {openai_why}")
+                return _resolved_as(openai, name, key, reason)
             prefix = name.partition(":")[0]
             if ":" in name and prefix not in providers.names():
                 # "anthropic:claude…" is neither a provider nor a model Ollama has; sending
                 # it would only come back as a 404.
                 raise UnknownProvider(
-                    f"Unknown provider {prefix!r}, and Ollama has no model {name!r}.",
+                    f"Unknown provider {prefix!r}, and {ollama.label} has no model {name!r}.",
                     hint=f"Use one of: {', '.join(providers.names())} (as 'provider:model'), "
-                    f"or `ollama pull {name}`.",
+                    f"or {ollama.model_hint(name)}.",
                 )
         return Resolution(
-            "ollama", name, found.base_url, why(named, found.reason), api_key=ollama_key
+            found.provider, name, found.base_url, why(named, found.reason), api_key=ollama_key
         )
     if name:
         if openai_ready:
-            return _openai_for(name, key, why(named, f"no Ollama at {ollama_url}; OPENAI_* is set"))
-        return Resolution(
-            "ollama",
+            reason = why(named, f"no {ollama.label} at {ollama_url}; {openai_why}")
+            return _resolved_as(openai, name, key, reason)
+        return _resolved_as(
+            ollama,
             name,
-            ollama_url,
-            why(named, f"no server answers at {ollama_url} yet (is `ollama serve` running?)"),
-            api_key=ollama_key,
+            ollama_key,
+            why(named, f"no server answers at {ollama_url} yet ({ollama.unreachable_hint})"),
         )
     reason = f"no server at {ollama_url}"
-    if os.environ.get("OPENAI_API_KEY"):
-        reason += "; OPENAI_API_KEY is set: name a model such as 'openai:gpt-4o-mini' to use it"
-    return Resolution("demo", DEMO_DEFAULT_MODEL, None, reason)
+    if openai.api_key_from_env():
+        reason += (
+            f"; {openai.key_env_var} is set: name a model such as "
+            f"'{openai.name}:{openai.example_model}' to use it"
+        )
+    fallback = providers.get(detect.FALLBACK)
+    return Resolution(fallback.name, fallback.default_model or "", None, reason)
 
 
-def _openai_for(name: str, key: str | None, why: str) -> Resolution:
-    base = _env_url("OPENAI_BASE_URL") or providers.get("openai").default_base_url
-    return Resolution("openai", name, base, why, api_key=key or _env_key("openai"))
+def _resolved_as(cls: type[Provider], name: str, key: str | None, why: str) -> Resolution:
+    """``name`` on ``cls``'s server from the environment (or its default)."""
+    return Resolution(
+        cls.name, name, cls.base_url_for(None), why, api_key=key or cls.api_key_from_env()
+    )
 
 
-def _env_url(name: str) -> str | None:
-    value = os.environ.get(name)
-    return normalize_url(value) if value and value.strip() else None
-
-
-def _env_key(provider: str) -> str | None:
-    var = providers.get(provider).key_env_var
-    return (os.environ.get(var) or None) if var else None
-
-
-def _installed(name: str, base: str, key: str | None) -> bool:
-    """Whether Ollama has ``name``; if it cannot say, assume it does (Ollama is here)."""
+def _installed(name: str, found: _Found, key: str | None) -> bool:
+    """Whether the server found has ``name``; if it cannot say, assume it does."""
     try:
-        models = _list_models("ollama", base, key)
+        models = _list_models(found.provider, found.base_url, key)
     except NbchatError:
         return True
     return name in models or f"{name}:latest" in models
 
 
-def _pick_ollama_model(base: str, key: str | None) -> tuple[str, str]:
-    """An installed model (``llama3.2`` if there, else the first) and why it was picked."""
-    models = _list_models("ollama", base, key)
-    if not models:
-        raise ModelNotFound(
-            f"Ollama at {redact_userinfo(base)} has no models installed.",
-            hint=f"Pull one: `ollama pull {PREFERRED_OLLAMA_MODEL}`.",
-            provider="ollama",
-            base_url=base,
-        )
-    for candidate in models:
-        if candidate.split(":", 1)[0] == PREFERRED_OLLAMA_MODEL:
-            return candidate, f"installed in Ollama ({PREFERRED_OLLAMA_MODEL} is preferred)"
-    return models[0], f"the first model installed in Ollama (no {PREFERRED_OLLAMA_MODEL})"
-
-
-def _pick_only_model(provider: str, base: str | None, key: str | None) -> str:
-    listed = _list_models(provider, base, key)
-    if len(listed) == 1:
-        return listed[0]
-    some = ", ".join(f"'{provider}:{m}'" for m in listed[:5]) or f"'{provider}:<model>'"
-    raise InvalidRequest(
-        f"Name the model: the server at {redact_userinfo(base or '')} lists {len(listed)}.",
-        hint=f"For example {some}.",
-    )
+def _choose_model(provider: str, base: str | None, key: str | None) -> tuple[str, str]:
+    """The model ``provider`` picks from what its server lists, and why."""
+    instance = providers.get(provider)(base_url=base, api_key=key)
+    return instance.choose_model(_worker.run(instance.amodels))
 
 
 def _list_models(provider: str, base: str | None, key: str | None) -> list[str]:
@@ -423,7 +392,7 @@ async def _adetect_default_ollama() -> _Found | None:
     from .providers import detect
 
     url = await detect.probe_default_ollama()
-    return _Found("ollama", url, f"Ollama answers at {url}") if url else None
+    return _Found(detect.OLLAMA, url, f"Ollama answers at {url}") if url else None
 
 
 def forget_detections() -> None:

@@ -5,7 +5,8 @@ model and server those settings (and the environment, and detection) lead to is
 :mod:`nbchat.resolve`'s business.
 
 Environment variables, read when a model is resolved: ``NBCHAT_MODEL``, ``NBCHAT_BASE_URL``,
-``OLLAMA_HOST``, ``OLLAMA_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``.
+and each provider's own (its ``base_url_env_var`` and ``key_env_var``: ``OLLAMA_HOST``,
+``OLLAMA_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY`` for the built-in ones).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import dataclasses
 import os
 import threading
 import typing
-import urllib.parse
 from collections.abc import Mapping
 
 from . import providers
 from .errors import InvalidRequest, redact_userinfo
-from .providers.base import Provider, validate_options
+from .providers.base import Provider, normalise_base_url
+from .providers.options import Option, validate_options
 
 __all__ = [
     "UNSET",
@@ -27,7 +28,7 @@ __all__ = [
     "check_model",
     "configure",
     "default_options",
-    "normalize_url",
+    "describe_options",
     "reset",
     "settings",
 ]
@@ -124,7 +125,7 @@ def configure(
         if model is not UNSET:
             changes["model"] = check_model(model) if model is not None else None
         if base_url is not UNSET:
-            changes["base_url"] = normalize_url(base_url) if base_url is not None else None
+            changes["base_url"] = normalise_base_url(base_url) if base_url is not None else None
         if api_key is not UNSET:
             changes["api_key"] = None if api_key is None else _check_str("api_key", api_key) or None
         if system is not UNSET:
@@ -147,41 +148,46 @@ def check_model(model: object) -> str:
     """``model`` as a non-empty string, or :class:`InvalidRequest`."""
     text = _check_str("model", model).strip()
     if not text:
-        raise InvalidRequest("The model name is empty.", hint="For example 'ollama:llama3.2'.")
+        examples = " or ".join(f"'{p.name}:{p.example_model}'" for p in _registered())
+        raise InvalidRequest("The model name is empty.", hint=f"For example {examples}.")
     return text
+
+
+def _registered() -> list[type[Provider]]:
+    return [providers.get(name) for name in providers.names()]
 
 
 def _check_any_provider_options(options: Mapping[str, object]) -> dict[str, object]:
-    known: dict[str, tuple[type, ...]] = {}
-    for name in providers.names():
-        for key, types in providers.get(name).options.items():
-            known[key] = tuple(dict.fromkeys(known.get(key, ()) + types))
-    return validate_options("any provider", known, options)
+    # A value is fine here if any provider takes it; each turn checks it again against
+    # the provider in use (and leaves out the options that provider does not know).
+    return validate_options("any provider", _options_by_name(), options)
+
+
+def _options_by_name() -> dict[str, tuple[Option, ...]]:
+    known: dict[str, tuple[Option, ...]] = {}
+    for provider in _registered():
+        for key, option in provider.options.items():
+            known[key] = tuple(dict.fromkeys((*known.get(key, ()), option)))
+    return known
+
+
+def describe_options() -> str:
+    """Every option, one line each: what it takes, what it does, which providers know it."""
+    lines = []
+    for key, options in sorted(_options_by_name().items()):
+        takers = [p.name for p in _registered() if key in p.options]
+        only = "" if len(takers) == len(_registered()) else f" [{', '.join(takers)}]"
+        lines.append(f"{key}: {options[0].allowed} — {options[0].description}{only}")
+    return "\n".join(lines)
 
 
 def _environment_summary() -> str:
-    parts = []
-    for name in ("NBCHAT_MODEL", "NBCHAT_BASE_URL", "OLLAMA_HOST", "OPENAI_BASE_URL"):
-        if os.environ.get(name):
-            parts.append(f"{name}={os.environ[name]}")
-    for name in ("OPENAI_API_KEY", "OLLAMA_API_KEY"):
-        if os.environ.get(name):
-            parts.append(f"{name} set")
+    named = ["NBCHAT_MODEL", "NBCHAT_BASE_URL"]
+    named += [p.base_url_env_var for p in _registered() if p.base_url_env_var]
+    parts = [f"{name}={os.environ[name]}" for name in named if os.environ.get(name)]
+    keys = [p.key_env_var for p in _registered() if p.key_env_var]
+    parts += [f"{name} set" for name in keys if os.environ.get(name)]
     return ", ".join(parts)
-
-
-def normalize_url(url: str) -> str:
-    """``localhost:8080/v1/`` → ``http://localhost:8080/v1``; rejects non-HTTP schemes."""
-    text = _check_str("base_url", url).strip().rstrip("/")
-    if "://" not in text:
-        text = "http://" + text
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest(
-            f"Not an HTTP URL: {redact_userinfo(text)!r}.",
-            hint="For example base_url='http://localhost:11434'.",
-        )
-    return text
 
 
 def default_options(provider: Provider) -> dict[str, object]:

@@ -112,6 +112,15 @@ def test_explicit_ollama_reads_ollama_host_and_key_without_probing(
     assert resolution.create_provider().has_api_key
 
 
+def test_a_typed_url_is_adapted_to_the_provider() -> None:
+    # Ollama's native API is at the root; an OpenAI-compatible base keeps its /v1.
+    assert resolve.resolve("ollama:m", base_url="127.0.0.1:9/v1/").base_url == "http://127.0.0.1:9"
+    assert resolve.resolve("openai:m", base_url="127.0.0.1:9/v1/").base_url == (
+        "http://127.0.0.1:9/v1"
+    )
+    assert resolve.resolve("demo", base_url="127.0.0.1:9").base_url is None  # offline
+
+
 def test_explicit_openai_reads_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")

@@ -1,6 +1,9 @@
 """Provider registry: ``"ollama:llama3.2"`` → the provider class that speaks its protocol.
 
-Built-in providers register through the same :func:`register` a third party would use.
+Built-in providers register through the same :func:`register` a third party would use,
+and resolution, ``nbchat.models``, ``Chat`` and ``%chat`` know a provider only by what its
+class declares (:class:`~nbchat.providers.base.Provider`: ``name``, ``label``, where its
+server is, its environment variables, its default model, its :mod:`.options`).
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 Everything a provider sends goes through :func:`stream` (a streamed POST) or
 :func:`request` (a small GET). Both map transport failures, error statuses and bodies
 that are not the protocol to :mod:`nbchat.errors`, and the mapping covers every chunk
-read of a streamed body, not just the send. Every text that leaves this module is passed
-through :func:`~nbchat.errors.redact`, so an API key a server echoes back stays here
+read of a body, not just the send. Every text that leaves this module is redacted
+(:func:`~nbchat.errors.redact`), so an API key a server echoes back stays here
 (what an error *body* means is :mod:`._status`'s business; it is re-exported here).
 
-Timeouts are enforced with asyncio, not httpx read timeouts: the first token may take as
-long as a model load (no limit unless ``Timeouts.first_token``), and after the first byte
-of the body ``Timeouts.idle`` bounds each wait for the next chunk.
+Timeouts of a reply are enforced with asyncio (:mod:`._deadline`), not httpx read
+timeouts: the first token may take as long as a model load (no limit unless
+``Timeouts.first_token``), and after the first byte of the body ``Timeouts.idle`` bounds
+each wait for the next chunk. One table (:data:`_TABLE`) says which nbchat error each
+failure below us becomes, before a response and while reading one.
 
 Clients are made per request. A client pools connections on the event loop it first ran
 on, and nbchat runs on several loops (the kernel's, a worker thread's, one per test), so a
@@ -20,15 +22,14 @@ against 17 ms with a fresh context); the cost is a new connection per reply.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import dataclasses
 import json
 import socket
 import ssl
 import threading
-import time
 import typing
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import httpx
 
@@ -41,16 +42,16 @@ from ..errors import (
     ServerError,
     ServerUnreachable,
     StreamInterrupted,
+    redact_userinfo,
 )
+from ._deadline import Deadline, FirstByteLate, IdleTooLong
 from ._status import (
     Endpoint,
     ErrorInfo,
     build_error,
     classify,
-    display_url,
     error_from_payload,
     parse_error_body,
-    scrub,
 )
 from .base import Timeouts
 
@@ -61,7 +62,6 @@ __all__ = [
     "body_chunks",
     "classify",
     "content_type",
-    "display_url",
     "error_from_payload",
     "error_from_response",
     "model_names",
@@ -71,11 +71,8 @@ __all__ = [
     "read_capped",
     "reject_body",
     "request",
-    "scrub",
     "stream",
 ]
-
-T = typing.TypeVar("T")
 
 #: How much of an error body we read: enough for any JSON error, not a whole HTML site.
 ERROR_BODY_LIMIT = 64 * 1024
@@ -122,174 +119,160 @@ def content_type(response: httpx.Response) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Waiting with a deadline.
+# The error table.
+
+_SEND, _READ = "send", "read"  # before a response, and while reading its body
 
 
-async def _within(aw: Awaitable[T], delay: float | None, on_timeout: Callable[[], Exception]) -> T:
-    """Await ``aw``; if it takes longer than ``delay`` seconds raise ``on_timeout()``.
+@dataclasses.dataclass(frozen=True)
+class _Rule:
+    """An nbchat error to raise. ``message`` and ``hint`` are ``str.format`` templates over
+    ``label``, ``url`` (the base URL), ``target`` (the URL asked), ``why`` (in a few words,
+    what went wrong below httpx), ``exc`` (httpx's own text), ``seconds`` (of a deadline)
+    and ``unreachable`` (the endpoint's hint for a server that is not there)."""
 
-    A timer cancels the waiting task, as ``asyncio.timeout`` does (which 3.10 lacks); a
-    cancellation that did not come from our timer passes through untouched.
-    """
-    if delay is None:
-        return await aw
-    task = asyncio.current_task()
-    assert task is not None
-    cancelling: int = getattr(task, "cancelling", lambda: 0)()
-    fired = False
-
-    def fire() -> None:
-        nonlocal fired
-        fired = True
-        task.cancel()
-
-    handle = asyncio.get_running_loop().call_later(max(delay, 0.0), fire)
-    try:
-        return await aw
-    except asyncio.CancelledError:
-        if fired and _uncancel(task) <= cancelling:
-            raise on_timeout() from None
-        raise
-    finally:
-        handle.cancel()
+    error: type[NbchatError]
+    message: str
+    hint: str | None = None  # None: the error class's own default
+    chain: bool = True  # False where httpx's text may repeat the URL (and its password)
 
 
-def _uncancel(task: asyncio.Task[typing.Any]) -> int:
-    # Python 3.11+ counts cancellations; 3.10 has no count to restore.
-    uncancel: Callable[[], int] | None = getattr(task, "uncancel", None)
-    return uncancel() if uncancel is not None else 0
+_BAD_URL = _Rule(
+    InvalidRequest,
+    "Cannot use {target!r} as a URL ({exc}).",
+    "Give a base URL like http://localhost:11434 or https://api.openai.com/v1.",
+    chain=False,
+)
+_NO_SERVER = _Rule(ServerUnreachable, "No server at {url} ({why})", "{unreachable}")
+_FIRST_BYTE_LATE = _Rule(
+    IdleTimeout,
+    "{label} did not start the reply within {seconds:g} s.",
+    "The model may still be loading; raise Timeouts(first_token=…) or wait.",
+)
+
+#: Each failure below us, by when it happened, and the nbchat error it becomes. The most
+#: specific class wins (``ConnectTimeout`` over ``TimeoutException``), as in httpx's own
+#: ``map_httpcore_exceptions``. Timeouts between tokens are ours (:mod:`._deadline`),
+#: not httpx's: streamed replies have no httpx read timeout.
+_TABLE: Mapping[tuple[str, type[Exception]], _Rule] = {
+    (_SEND, httpx.InvalidURL): _BAD_URL,
+    (_SEND, httpx.UnsupportedProtocol): _BAD_URL,
+    (_SEND, httpx.ConnectError): _NO_SERVER,
+    (_SEND, httpx.ConnectTimeout): _NO_SERVER,
+    (_SEND, httpx.TimeoutException): _Rule(
+        ServerUnreachable, "{label} at {url} did not answer in time.", "{unreachable}"
+    ),
+    # The server took the connection and closed it without an HTTP answer: plain HTTP
+    # sent to a TLS port, a crash, or something that is not an HTTP server.
+    (_SEND, httpx.TransportError): _Rule(
+        ServerUnreachable,
+        "The server at {url} closed the connection without an HTTP answer ({why}).",
+        "Check the URL: http or https, and the port.",
+    ),
+    (_SEND, FirstByteLate): _FIRST_BYTE_LATE,
+    (_READ, FirstByteLate): _FIRST_BYTE_LATE,
+    (_READ, IdleTooLong): _Rule(
+        IdleTimeout,
+        "{label} sent nothing for {seconds:g} s in the middle of the reply.",
+        "The text so far is kept; raise Timeouts(idle=…) for slow servers.",
+    ),
+    (_READ, httpx.DecodingError): _Rule(ProtocolError, "Could not decode the reply body: {exc}"),
+    (_READ, httpx.TimeoutException): _Rule(ServerError, "{label} did not answer {target} in time."),
+    (_READ, httpx.TransportError): _Rule(
+        StreamInterrupted, "The connection to {label} broke during the reply ({why})."
+    ),
+}
 
 
-class _Clock:
-    """The deadlines of one reply: the first token's (from the start), then the idle one.
+class _Boundary:
+    """Within it, a failure the table knows becomes its nbchat error (others pass)."""
 
-    Body reads are many and fast, so they do not each schedule a timer: one timer per
-    reply wakes up at the earliest moment the current read could be overdue, and moves
-    itself forward while reads keep completing.
-    """
+    __slots__ = ("endpoint", "moment", "target")
 
-    def __init__(self, endpoint: Endpoint, timeouts: Timeouts) -> None:
-        self.endpoint = endpoint
-        self.timeouts = timeouts
-        self.started = time.monotonic()
-        self.got_bytes = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._reader: asyncio.Task[typing.Any] | None = None
-        self._reading_since: float | None = None  # loop time, while a read is waiting
-        self._cancelling = 0
-        self._fired = False
-        self._stopped = False
+    def __init__(self, endpoint: Endpoint, moment: str, target: str) -> None:
+        self.endpoint, self.moment, self.target = endpoint, moment, target
 
-    def delay(self) -> float | None:
-        if self.got_bytes:
-            return self.timeouts.idle
-        if self.timeouts.first_token is None:
-            return None
-        return self.timeouts.first_token - (time.monotonic() - self.started)
+    def __enter__(self) -> None:
+        return None
 
-    async def read(self, chunks: AsyncIterator[bytes]) -> bytes:
-        """The next chunk, or :meth:`timed_out` if it is late (StopAsyncIteration at EOF)."""
-        delay = self.delay()
-        if delay is None:
-            return await chunks.__anext__()
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = asyncio.get_running_loop()
-        task = self._reader = asyncio.current_task()
-        assert task is not None
-        self._cancelling = getattr(task, "cancelling", lambda: 0)()
-        self._reading_since = now = loop.time()
-        if self._timer is None:
-            self._timer = loop.call_at(now + max(delay, 0.0), self._check)
-        try:
-            return await chunks.__anext__()
-        except asyncio.CancelledError:
-            if self._fired and _uncancel(task) <= self._cancelling:
-                raise self.timed_out() from None
-            raise
-        finally:
-            self._reading_since = None
-
-    def _check(self) -> None:
-        self._timer = None
-        delay = self.delay()
-        if self._stopped or delay is None or self._loop is None:
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if not isinstance(exc, Exception) or isinstance(exc, NbchatError):
             return
-        since = self._reading_since
-        now = self._loop.time()
-        if since is not None and now >= since + delay and self._reader is not None:
-            self._fired = True
-            self._reader.cancel()
+        rules = [(c, r) for (m, c), r in _TABLE.items() if m == self.moment and isinstance(exc, c)]
+        if not rules:
             return
-        due = (since + delay) if since is not None else (now + delay)
-        self._timer = self._loop.call_at(due, self._check)
-
-    def stop(self) -> None:
-        self._stopped = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def timed_out(self) -> NbchatError:
-        where = self.endpoint.label
-        if self.got_bytes:
-            seconds = self.timeouts.idle
-            return build_error(
-                IdleTimeout,
-                self.endpoint,
-                f"{where} sent nothing for {seconds:g} s in the middle of the reply.",
-                hint="The text so far is kept; raise Timeouts(idle=…) for slow servers.",
-            )
-        seconds = self.timeouts.first_token
-        return build_error(
-            IdleTimeout,
-            self.endpoint,
-            f"{where} did not start the reply within {seconds:g} s.",
-            hint="The model may still be loading; raise Timeouts(first_token=…) or wait.",
-        )
+        rule = max(rules, key=lambda found: len(found[0].__mro__))[1]  # the most specific
+        endpoint = self.endpoint
+        words = {
+            "label": endpoint.label,
+            "url": redact_userinfo(endpoint.base_url),
+            "target": redact_userinfo(self.target),
+            "why": _describe(exc),
+            "exc": str(exc),
+            "seconds": getattr(exc, "seconds", 0.0),
+            "unreachable": endpoint.unreachable_hint,
+        }
+        kw = {} if rule.hint is None else {"hint": rule.hint.format(**words)}
+        error = build_error(rule.error, endpoint, rule.message.format(**words), **kw)
+        raise error from (exc if rule.chain else None)
 
 
-class _GuardedStream(httpx.AsyncByteStream):
-    """The response body with deadlines and error mapping around every chunk read."""
-
-    def __init__(self, inner: httpx.AsyncByteStream, clock: _Clock) -> None:
-        self._inner = inner
-        self._clock = clock
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        clock = self._clock
-        chunks = self._inner.__aiter__()
-        try:
-            while True:
-                try:
-                    chunk = await clock.read(chunks)
-                except StopAsyncIteration:
-                    return
-                except httpx.DecodingError as exc:
-                    raise build_error(
-                        ProtocolError, clock.endpoint, f"Could not decode the reply body: {exc}"
-                    ) from exc
-                except httpx.TransportError as exc:
-                    raise build_error(
-                        StreamInterrupted,
-                        clock.endpoint,
-                        f"The connection to {clock.endpoint.label} broke during the reply "
-                        f"({_describe(exc)}).",
-                    ) from exc
-                if chunk:
-                    clock.got_bytes = True
-                    yield chunk
-        finally:
-            clock.stop()
-
-    async def aclose(self) -> None:
-        self._clock.stop()
-        await self._inner.aclose()
+def _describe(exc: BaseException) -> str:
+    """Say in a few words what went wrong below httpx."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 8:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if any(isinstance(item, ssl.SSLError) for item in chain):
+        return "TLS handshake failed; is it http:// rather than https://?"
+    for item in chain:
+        if isinstance(item, socket.gaierror):
+            return "host name not found"
+        if isinstance(item, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(item, ConnectionResetError):
+            return "connection reset"
+        if isinstance(item, TimeoutError | httpx.TimeoutException):
+            return "timed out"
+        if isinstance(item, OSError) and item.errno in (101, 113):
+            return "host unreachable"
+    text = str(exc) or type(exc).__name__
+    if "incomplete chunked read" in text or "peer closed connection" in text:
+        return "the server closed the connection mid-reply"
+    return text
 
 
 # ---------------------------------------------------------------------------------------
 # Requests.
+
+
+class _GuardedStream(httpx.AsyncByteStream):
+    """The response body with the deadline and the error table around every chunk read."""
+
+    def __init__(
+        self, inner: httpx.AsyncByteStream, deadline: Deadline, boundary: _Boundary
+    ) -> None:
+        self._inner = inner
+        self._deadline = deadline
+        self._boundary = boundary
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        deadline = self._deadline
+        within = deadline.within
+        chunks = self._inner.__aiter__()
+        with self._boundary:
+            while True:
+                try:
+                    chunk = await within(chunks.__anext__())
+                except StopAsyncIteration:
+                    return
+                if chunk:
+                    deadline.got_bytes = True
+                    yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 @contextlib.asynccontextmanager
@@ -307,20 +290,22 @@ async def stream(
     connection, :class:`IdleTimeout` past a deadline. Leaving the block closes the
     response, which is how a server learns to stop generating.
     """
-    clock = _Clock(endpoint, timeouts)
-    async with new_client(connect=timeouts.connect) as client:
-        try:
-            req = client.build_request("POST", url, json=body, headers=headers)
-        except httpx.HTTPError as exc:  # bad URL
-            raise _bad_url(endpoint, url, exc) from None
-        response = await _within(_send(client, req, endpoint, url), clock.delay(), clock.timed_out)
-        try:
-            response.stream = _GuardedStream(response.stream, clock)  # type: ignore[arg-type]
-            if response.status_code >= 300:
-                raise await error_from_response(endpoint, response)
-            yield response
-        finally:
-            await response.aclose()
+    deadline = Deadline(first_token=timeouts.first_token, idle=timeouts.idle)
+    try:
+        async with new_client(connect=timeouts.connect) as client:
+            with _Boundary(endpoint, _SEND, url):
+                req = client.build_request("POST", url, json=body, headers=headers)
+                response = await deadline.within(client.send(req, stream=True))
+            try:
+                reading = _Boundary(endpoint, _READ, url)
+                response.stream = _GuardedStream(response.stream, deadline, reading)  # type: ignore[arg-type]
+                if response.status_code >= 300:
+                    raise await error_from_response(endpoint, response)
+                yield response
+            finally:
+                await response.aclose()
+    finally:
+        deadline.stop()
 
 
 async def request(
@@ -340,23 +325,12 @@ async def request(
         t = timeouts or Timeouts()
         async with new_client(connect=t.connect, read=t.idle) as own:
             return await request(endpoint, url, client=own, method=method, headers=headers)
-    try:
+    with _Boundary(endpoint, _SEND, url):
         req = client.build_request(method, url, headers=headers)
-    except httpx.HTTPError as exc:
-        raise _bad_url(endpoint, url, exc) from None
-    response = await _send(client, req, endpoint, url)
+        response = await client.send(req, stream=True)
     try:
-        body = await read_capped(response, limit=16 * 1024 * 1024)
-    except httpx.TimeoutException as exc:
-        raise build_error(
-            ServerError, endpoint, f"{endpoint.label} did not answer {url} in time."
-        ) from exc
-    except httpx.TransportError as exc:
-        raise build_error(
-            StreamInterrupted,
-            endpoint,
-            f"The connection to {endpoint.label} broke ({_describe(exc)}).",
-        ) from exc
+        with _Boundary(endpoint, _READ, url):
+            body = await read_capped(response, limit=16 * 1024 * 1024)
     finally:
         await response.aclose()
     # Re-wrap the bytes so callers can use .json()/.text on a closed response.
@@ -386,76 +360,8 @@ async def raise_for_status(endpoint: Endpoint, response: httpx.Response) -> None
         raise await error_from_response(endpoint, response)
 
 
-async def _send(
-    client: httpx.AsyncClient, req: httpx.Request, endpoint: Endpoint, url: str
-) -> httpx.Response:
-    try:
-        return await client.send(req, stream=True)
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise _unreachable(endpoint, exc) from exc
-    except httpx.UnsupportedProtocol as exc:
-        raise _bad_url(endpoint, url, exc) from None
-    except httpx.TimeoutException as exc:
-        raise build_error(
-            ServerUnreachable,
-            endpoint,
-            f"{endpoint.label} at {display_url(endpoint.base_url)} did not answer in time.",
-            hint=endpoint.unreachable_hint,
-        ) from exc
-    except httpx.TransportError as exc:
-        # The server took the connection and closed it without an HTTP answer: plain
-        # HTTP sent to a TLS port, a crash, or something that is not an HTTP server.
-        raise build_error(
-            ServerUnreachable,
-            endpoint,
-            f"The server at {display_url(endpoint.base_url)} closed the connection "
-            f"without an HTTP answer ({_describe(exc)}).",
-            hint="Check the URL: http or https, and the port.",
-        ) from exc
-
-
-def _bad_url(endpoint: Endpoint, url: str, exc: Exception) -> NbchatError:
-    return build_error(
-        InvalidRequest,
-        endpoint,
-        f"Cannot use {display_url(url)!r} as a URL ({exc}).",
-        hint="Give a base URL like http://localhost:11434 or https://api.openai.com/v1.",
-    )
-
-
-def _unreachable(endpoint: Endpoint, exc: Exception) -> NbchatError:
-    return build_error(
-        ServerUnreachable,
-        endpoint,
-        f"No server at {display_url(endpoint.base_url)} ({_describe(exc)})",
-        hint=endpoint.unreachable_hint,
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    """Say in a few words what went wrong below httpx."""
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 8:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    if any(isinstance(item, ssl.SSLError) for item in chain):
-        return "TLS handshake failed; is it http:// rather than https://?"
-    for item in chain:
-        if isinstance(item, socket.gaierror):
-            return "host name not found"
-        if isinstance(item, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(item, ConnectionResetError):
-            return "connection reset"
-        if isinstance(item, TimeoutError | httpx.TimeoutException):
-            return "timed out"
-        if isinstance(item, OSError) and item.errno in (101, 113):
-            return "host unreachable"
-    text = str(exc) or type(exc).__name__
-    if "incomplete chunked read" in text or "peer closed connection" in text:
-        return "the server closed the connection mid-reply"
-    return text
+# ---------------------------------------------------------------------------------------
+# Bodies that are not the reply.
 
 
 async def read_capped(response: httpx.Response, *, limit: int = ERROR_BODY_LIMIT) -> bytes:

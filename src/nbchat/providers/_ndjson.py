@@ -19,17 +19,15 @@ from __future__ import annotations
 import json
 import typing
 
-from ..errors import ProtocolError
+from ..errors import ProtocolError, excerpt
 
-__all__ = ["DEFAULT_MAX_LINE", "NDJSONFramer", "Record"]
+__all__ = ["DEFAULT_MAX_LINE", "NDJSONFramer", "Record", "json_object"]
 
 Record = dict[str, typing.Any]
 
 #: The longest line we buffer. Real lines are a few hundred bytes; a tool call or a
 #: final line with big arguments can reach megabytes, so the cap is generous.
 DEFAULT_MAX_LINE = 16 * 1024 * 1024
-
-_SHOWN = 80  # characters of a bad line quoted in the error
 
 
 class NDJSONFramer:
@@ -115,16 +113,16 @@ class NDJSONFramer:
 def _parse_line(line: bytes) -> Record:
     if line.endswith(b"\r"):
         line = line[:-1]
-    text = line.decode("utf-8", "replace")
+    return json_object(line.decode("utf-8", "replace"), "per line")
+
+
+def json_object(text: str, where: str) -> Record:
+    """The JSON object ``text`` holds, or :class:`ProtocolError` quoting it (also for SSE
+    events: each protocol's records are JSON objects)."""
     try:
         record = json.loads(text)
     except ValueError:
         record = None
     if type(record) is not dict:
-        raise ProtocolError(f"Expected a JSON object per line, got: {_quote(text)}")
+        raise ProtocolError(f"Expected a JSON object {where}, got: {excerpt(text, 80)!r}")
     return typing.cast(Record, record)
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return repr(text[:_SHOWN] + "…" if len(text) > _SHOWN else text)

@@ -14,7 +14,6 @@ import json
 import re
 import time
 import typing
-import urllib.parse
 from collections.abc import Mapping
 
 import httpx
@@ -28,7 +27,9 @@ from ..errors import (
     RateLimited,
     ResponseError,
     ServerError,
+    excerpt,
     redact,
+    redact_userinfo,
 )
 
 __all__ = [
@@ -36,13 +37,9 @@ __all__ = [
     "ErrorInfo",
     "build_error",
     "classify",
-    "display_url",
     "error_from_payload",
     "parse_error_body",
-    "scrub",
 ]
-
-_SHOWN = 300  # characters of a server's message kept in ours
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,16 +57,8 @@ class Endpoint:
     forbidden_hint: str | None = None  # for a 403 with nothing in the body
 
     def redact(self, text: str) -> str:
-        return redact(text, self.api_key)
-
-
-def display_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, for messages."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{host}"))
+        """``text`` without the key, or a password in any URL it quotes."""
+        return redact(redact_userinfo(text), self.api_key)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,9 +85,9 @@ def parse_error_body(body: bytes, media_type: str = "") -> ErrorInfo:
             return info
     if media_type == "text/html" or re.match(r"(?is)\s*<(!doctype|html)", text):
         title = re.search(r"(?is)<title[^>]*>(.*?)</title>", text)
-        shown = f"an HTML page titled {_one_line(title.group(1))!r}" if title else "an HTML page"
+        shown = f"an HTML page titled {excerpt(title.group(1))!r}" if title else "an HTML page"
         return ErrorInfo(shown, html=True)
-    return ErrorInfo(_one_line(text))
+    return ErrorInfo(excerpt(text))
 
 
 def _info_from_mapping(data: Mapping[str, typing.Any]) -> ErrorInfo | None:
@@ -107,25 +96,20 @@ def _info_from_mapping(data: Mapping[str, typing.Any]) -> ErrorInfo | None:
         message = error.get("message") or error.get("msg") or json.dumps(error)
         code, kind = error.get("code"), error.get("type")
         return ErrorInfo(
-            _one_line(str(message)),
+            excerpt(str(message)),
             code=None if code is None else str(code),
             type=None if kind is None else str(kind),
         )
     if isinstance(error, str) and error:
-        return ErrorInfo(_one_line(error))
+        return ErrorInfo(excerpt(error))
     for key in ("message", "detail"):
         value = data.get(key)
         if isinstance(value, str) and value:
-            return ErrorInfo(_one_line(value))
+            return ErrorInfo(excerpt(value))
         if isinstance(value, list) and value:  # FastAPI validation errors
             msgs = [str(v.get("msg", v)) if isinstance(v, Mapping) else str(v) for v in value]
-            return ErrorInfo(_one_line("; ".join(msgs)))
+            return ErrorInfo(excerpt("; ".join(msgs)))
     return None
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text[:_SHOWN] + "…" if len(text) > _SHOWN else text
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
@@ -189,7 +173,7 @@ def classify(
         hint = endpoint.model_not_found_hint or "Check the model name."
         return build_error(ModelNotFound, endpoint, message, hint=hint, **kw)
     if status == 404:
-        hint = f"Is the base URL right? {display_url(endpoint.base_url)} has no such endpoint."
+        hint = f"Is the base URL right? {redact_userinfo(endpoint.base_url)} has no such endpoint."
         return build_error(BadRequest, endpoint, message, hint=hint, **kw)
     if status is not None and 300 <= status < 400:
         location = headers.get("location") if headers is not None else None
@@ -228,7 +212,7 @@ def error_from_payload(
     if isinstance(error, Mapping):
         info = _info_from_mapping({"error": error}) or ErrorInfo(json.dumps(error))
     else:
-        info = ErrorInfo(_one_line(str(error)))
+        info = ErrorInfo(excerpt(str(error)))
     if not started:
         return classify(endpoint, status, info)
     return build_error(
@@ -250,22 +234,7 @@ def build_error(cls: type[E], endpoint: Endpoint, message: str, **kw: typing.Any
     if isinstance(kw.get("hint"), str):
         kw["hint"] = endpoint.redact(kw["hint"])
     kw.setdefault("provider", endpoint.provider)
-    kw.setdefault("base_url", display_url(endpoint.base_url))
+    kw.setdefault("base_url", redact_userinfo(endpoint.base_url))
     kw.setdefault("model", endpoint.model)
     message = message[:1].upper() + message[1:]  # labels like "the server at …" lead
     return cls(endpoint.redact(message), **kw)
-
-
-def scrub(exc: NbchatError, *, api_key: str | None, partial: str | None = None) -> NbchatError:
-    """Fill in ``partial`` and redact ``exc`` in place; returns it for ``raise``.
-
-    Errors raised outside this module (a decoder's :class:`ProtocolError` quoting a line)
-    pass through here in the provider, so they get the same redaction.
-    """
-    if partial and not exc.partial:
-        exc.partial = partial
-    if api_key:
-        exc.message = redact(exc.message, api_key)
-        exc.hint = redact(exc.hint, api_key)
-        exc.args = tuple(redact(a, api_key) if isinstance(a, str) else a for a in exc.args)
-    return exc

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import re
+import os
 import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from ..errors import InvalidOption, redact_userinfo
+from ..errors import InvalidRequest, NbchatError, redact_error, redact_userinfo
+from ._urls import normalise_base_url
+from .options import COMMON_OPTIONS, Option, validate_options
 
 __all__ = [
     "COMMON_OPTIONS",
     "ChatRequest",
     "Finish",
+    "Option",
     "Provider",
     "ReasoningDelta",
     "StreamEvent",
@@ -92,51 +95,6 @@ class WireMessage(typing.TypedDict):
     content: str
 
 
-#: Options every provider accepts, with the types they must have.
-COMMON_OPTIONS: Mapping[str, tuple[type, ...]] = {
-    "temperature": (int, float),
-    "top_p": (int, float),
-    "seed": (int,),
-    "max_tokens": (int,),
-    "stop": (str, list, tuple),
-}
-
-
-def validate_options(
-    provider: str, allowed: Mapping[str, tuple[type, ...]], options: Mapping[str, object]
-) -> dict[str, object]:
-    """Return ``options`` without ``None`` values, or raise :class:`InvalidOption`."""
-    clean: dict[str, object] = {}
-    for key, value in options.items():
-        if value is None:
-            continue
-        if key not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise InvalidOption(
-                f"Unknown option {key!r} for {provider}.", hint=f"Known options: {known}."
-            )
-        types = allowed[key]
-        # bool is an int subclass, but True is not a temperature.
-        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            names = " or ".join(t.__name__ for t in types)
-            raise InvalidOption(
-                f"Option {key!r} must be {names}, not {type(value).__name__}.",
-                hint=f"For example {key}={_example(types)}.",
-            )
-        clean[key] = list(value) if isinstance(value, tuple) else value
-    return clean
-
-
-def _example(types: tuple[type, ...]) -> str:
-    if float in types:
-        return "0.2"
-    if int in types:
-        return "42"
-    if bool in types:
-        return "True"
-    return '"…"'
-
-
 @dataclasses.dataclass(frozen=True)
 class Timeouts:
     """Connect timeout, optional wait for the first token, and idle time between tokens.
@@ -162,29 +120,42 @@ class ChatRequest:
     options: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
-def normalise_base_url(url: str) -> str:
-    """``localhost:11434/`` → ``http://localhost:11434``: a scheme, no trailing slash."""
-    url = url.strip()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-        url = "http://" + url
-    return url.rstrip("/")
-
-
 # ---------------------------------------------------------------------------------------
 # The provider.
+
+E = typing.TypeVar("E", bound=NbchatError)
 
 
 class Provider(abc.ABC):
     """A wire protocol. Subclasses set the class attributes and implement two methods.
+
+    The class attributes and the class methods below them are all that resolution knows
+    of a provider: where its server is, which environment variables configure it, which
+    model to use when none is named. A provider registered by a third party with
+    :func:`nbchat.providers.register` therefore works wherever a built-in one does.
 
     Instances hold the base URL, the API key (never shown in ``repr``) and extra headers.
     """
 
     name: typing.ClassVar[str]  # the prefix in "name:model"
     label: typing.ClassVar[str]  # what a person reads: "Ollama", "OpenAI-compatible", "demo"
+    #: Where the server is when nothing says otherwise. With neither this nor
+    #: :attr:`base_url_env_var` the provider is offline (the demo); with only the variable,
+    #: a base URL must come from it or from the user.
     default_base_url: typing.ClassVar[str | None] = None
+    #: The environment variable that names the server (``OPENAI_BASE_URL``), if any.
+    base_url_env_var: typing.ClassVar[str | None] = None
+    #: The environment variable that holds the API key (``OPENAI_API_KEY``), if any.
     key_env_var: typing.ClassVar[str | None] = None
-    options: typing.ClassVar[Mapping[str, tuple[type, ...]]] = COMMON_OPTIONS
+    #: The model used when none is named, when it is known without asking the server.
+    default_model: typing.ClassVar[str | None] = None
+    #: A model name for examples in hints (``"gpt-4o-mini"``).
+    example_model: typing.ClassVar[str] = "<model>"
+    #: What to check when nothing answers at the base URL.
+    unreachable_hint: typing.ClassVar[str] = "is the server running, and is the base URL right?"
+    options: typing.ClassVar[Mapping[str, Option]] = COMMON_OPTIONS
+    #: Headers every request of this protocol carries, before the user's own.
+    fixed_headers: typing.ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -195,18 +166,91 @@ class Provider(abc.ABC):
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ) -> None:
         url = base_url or self.default_base_url
-        self.base_url = normalise_base_url(url) if url else ""
+        # Not checked here: a bad URL given by hand fails as the request's error.
+        self.base_url = normalise_base_url(url, check=False) if url else ""
         self._api_key = api_key
         self.headers = dict(headers or {})
         self.timeouts = timeouts
+
+    # -- what resolution asks ----------------------------------------------------------
+
+    @classmethod
+    def base_url_for(cls, url: str | None, env: Mapping[str, str] | None = None) -> str | None:
+        """The base URL to use: ``url`` (as typed) adapted to this protocol, else the
+        environment's (:meth:`base_url_from_env`), else :attr:`default_base_url`."""
+        if url:
+            return cls.adapt_base_url(normalise_base_url(url))
+        return cls.base_url_from_env(os.environ if env is None else env) or cls.default_base_url
+
+    @classmethod
+    def adapt_base_url(cls, url: str) -> str:
+        """A normalised base URL → the one this protocol uses (as it is, by default)."""
+        return url
+
+    @classmethod
+    def base_url_from_env(cls, env: Mapping[str, str]) -> str | None:
+        """The base URL :attr:`base_url_env_var` names, if it is set."""
+        value = env.get(cls.base_url_env_var, "").strip() if cls.base_url_env_var else ""
+        return cls.adapt_base_url(normalise_base_url(value)) if value else None
+
+    @classmethod
+    def api_key_from_env(cls, env: Mapping[str, str] | None = None) -> str | None:
+        """The key :attr:`key_env_var` holds, if it is set."""
+        env = os.environ if env is None else env
+        return (env.get(cls.key_env_var) or None) if cls.key_env_var else None
+
+    @classmethod
+    def model_hint(cls, model: str) -> str:
+        """What to do about a model this provider's server does not have."""
+        return "Check the model name; nbchat.models() lists what the server offers."
+
+    def choose_model(self, listed: Sequence[str]) -> tuple[str, str]:
+        """The model to use when none is named, from those the server ``listed``, and why.
+
+        By default the only one listed; with several (or none) the user has to choose.
+        """
+        if len(listed) == 1:
+            return listed[0], "the only model the server lists"
+        some = ", ".join(f"'{self.name}:{m}'" for m in listed[:5])
+        where = redact_userinfo(self.base_url)
+        raise InvalidRequest(
+            f"Name the model: the server at {where} lists {len(listed)}.",
+            hint=f"For example {some or repr(f'{self.name}:{self.example_model}')}.",
+        )
+
+    # -- what a turn asks -------------------------------------------------------------
 
     @property
     def has_api_key(self) -> bool:
         return bool(self._api_key)
 
     def check_options(self, options: Mapping[str, object]) -> dict[str, object]:
-        """Validate options for this provider (unknown names and wrong types raise)."""
+        """Validate options for this provider: unknown names, wrong types and values out of
+        range raise :class:`~nbchat.errors.InvalidOption` (before anything is sent)."""
         return validate_options(self.name, self.options, options)
+
+    def request_headers(self, accept: str) -> dict[str, str]:
+        """The headers of a request that wants ``accept`` back: the protocol's, the user's,
+        then the key (so a user's header cannot drop it by accident)."""
+        headers = {"Accept": accept, **self.fixed_headers, **self.headers}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def adopt_error(self, error: E, *, model: str, partial: str = "") -> E:
+        """Make ``error`` this provider's before it leaves :meth:`astream`: the provider,
+        model and base URL where it does not say, the text so far as ``partial``, and
+        the key redacted (also from errors raised below us, such as a decoder's, that
+        quote what the server sent). Returns ``error``."""
+        if partial and not error.partial:
+            error.partial = partial
+        if error.provider is None:
+            error.provider = self.name
+        if error.model is None:
+            error.model = model
+        if error.base_url is None and self.base_url:
+            error.base_url = self.base_url
+        return redact_error(error, self._api_key)
 
     @abc.abstractmethod
     def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:

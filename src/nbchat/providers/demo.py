@@ -33,6 +33,7 @@ from .base import (
     COMMON_OPTIONS,
     ChatRequest,
     Finish,
+    Option,
     Provider,
     ReasoningDelta,
     StreamEvent,
@@ -262,12 +263,18 @@ class DemoProvider(Provider):
 
     name = "demo"
     label = "demo"
-    default_base_url = None
-    key_env_var = None
-    options: typing.ClassVar[Mapping[str, tuple[type, ...]]] = {
+    default_model = "showcase"
+    example_model = "echo"
+    options: typing.ClassVar[Mapping[str, Option]] = {
         **COMMON_OPTIONS,
-        "tokens_per_second": (int, float),
+        "tokens_per_second": Option(
+            "the demo's pace (0: as fast as possible)", (int, float), minimum=0, example="40"
+        ),
     }
+
+    @classmethod
+    def base_url_for(cls, url: str | None, env: Mapping[str, str] | None = None) -> str | None:
+        return None  # it sends nothing anywhere, whatever URL is configured
 
     async def amodels(self) -> list[str]:
         return list(MODELS)

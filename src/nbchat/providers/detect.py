@@ -15,27 +15,32 @@ from collections.abc import Mapping
 
 import httpx
 
-from ..errors import NbchatError, ServerUnreachable
+from ..errors import NbchatError, ServerUnreachable, redact_userinfo
 from . import _http
-from .base import normalise_base_url
-from .ollama import ollama_host
+from ._urls import split_base_url
+from .ollama import OllamaProvider, ollama_host
 
 __all__ = [
+    "FALLBACK",
+    "OLLAMA",
+    "OPENAI",
     "PROBE_CONNECT_TIMEOUT",
     "PROBE_READ_TIMEOUT",
     "Detection",
     "detect",
     "probe_default_ollama",
+    "split_base_url",
 ]
+
+#: Detection's vocabulary, as registry names: the two protocols it can tell apart, and
+#: the offline provider :mod:`nbchat.resolve` falls back to when nothing answers.
+OLLAMA = "ollama"
+OPENAI = "openai"
+FALLBACK = "demo"
 
 #: Probes are short: a server that cannot answer a GET in this time is not worth a chat.
 PROBE_CONNECT_TIMEOUT = 2.0
 PROBE_READ_TIMEOUT = 5.0
-
-# Paths that end an OpenAI-compatible base (OpenRouter, Groq, Gemini, everyone else).
-_OPENAI_SUFFIXES = ("/v1beta/openai", "/openai/v1", "/api/v1", "/v1")
-# Endpoints people paste instead of a base URL.
-_PASTED = ("/chat/completions", "/models", "/api/chat", "/api/generate", "/api/tags", "/api")
 
 _HOSTS = {
     "api.openai.com": "openai",
@@ -77,7 +82,7 @@ async def detect(base_url: str | None, api_key: str | None = None) -> Detection:
         label="the server",
         base_url=base_url or root,
         api_key=api_key,
-        unreachable_hint="is `ollama serve` running?"
+        unreachable_hint=OllamaProvider.unreachable_hint
         if port == 11434
         else "is the server running, and is the URL right?",
     )
@@ -87,14 +92,14 @@ async def detect(base_url: str | None, api_key: str | None = None) -> Detection:
             found = _json(version)
             if isinstance(found, Mapping) and isinstance(found.get("version"), str):
                 reason = f"GET {root}/api/version answered Ollama {found['version']}"
-                return Detection("ollama", root, "ollama", reason)
+                return Detection(OLLAMA, root, "ollama", reason)
         home = await _get(endpoint, client, f"{root}/")
         if (
             home is not None
             and home.status_code == 200
             and home.text.strip() == "Ollama is running"
         ):
-            return Detection("ollama", root, "ollama", f"GET {root}/ answered 'Ollama is running'")
+            return Detection(OLLAMA, root, "ollama", f"GET {root}/ answered 'Ollama is running'")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
         listed = await _get(endpoint, client, f"{openai_base}/models", headers=headers)
     host_kind = _HOSTS.get(urllib.parse.urlsplit(root).hostname or "")
@@ -104,15 +109,15 @@ async def detect(base_url: str | None, api_key: str | None = None) -> Detection:
             server = _identify(listed, found) or host_kind
             named = f" ({server})" if server else ""
             reason = f"GET {openai_base}/models listed models{named}"
-            return Detection("openai", openai_base, server, reason)
+            return Detection(OPENAI, openai_base, server, reason)
         if listed.status_code in (401, 403):
             reason = f"GET {openai_base}/models asks for an API key (HTTP {listed.status_code})"
-            return Detection("openai", openai_base, host_kind, reason)
+            return Detection(OPENAI, openai_base, host_kind, reason)
     reason = (
-        f"Nothing at {_http.display_url(root)} answered as Ollama or listed models; "
+        f"Nothing at {redact_userinfo(root)} answered as Ollama or listed models; "
         "assuming an OpenAI-compatible API"
     )
-    return Detection("openai", openai_base, host_kind, reason, confident=typed_openai)
+    return Detection(OPENAI, openai_base, host_kind, reason, confident=typed_openai)
 
 
 async def probe_default_ollama(env: Mapping[str, str] | None = None) -> str | None:
@@ -131,27 +136,6 @@ async def probe_default_ollama(env: Mapping[str, str] | None = None) -> str | No
     if isinstance(found, Mapping) and isinstance(found.get("version"), str):
         return url
     return None
-
-
-def split_base_url(url: str) -> tuple[str, str, bool]:
-    """``(root, openai_base, typed_openai)`` for a URL as a person typed it.
-
-    >>> split_base_url("localhost:11434/v1/")
-    ('http://localhost:11434', 'http://localhost:11434/v1', True)
-    >>> split_base_url("https://openrouter.ai/api/v1/chat/completions")
-    ('https://openrouter.ai', 'https://openrouter.ai/api/v1', True)
-    >>> split_base_url("http://127.0.0.1:8080")
-    ('http://127.0.0.1:8080', 'http://127.0.0.1:8080/v1', False)
-    """
-    url = normalise_base_url(url)
-    for pasted in _PASTED:
-        if url.endswith(pasted) and len(urllib.parse.urlsplit(url).path) >= len(pasted):
-            url = url[: -len(pasted)]
-            break
-    for suffix in _OPENAI_SUFFIXES:
-        if urllib.parse.urlsplit(url).path.endswith(suffix):
-            return url[: -len(suffix)], url, True
-    return url, url + "/v1", False
 
 
 async def _get(

@@ -11,15 +11,17 @@ import json
 import os
 import typing
 import urllib.parse
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 
-from ..errors import NbchatError, ProtocolError, StreamInterrupted
+from ..errors import ModelNotFound, NbchatError, ProtocolError, StreamInterrupted, redact_userinfo
 from . import _http, register
 from ._ndjson import NDJSONFramer, Record
+from ._urls import split_base_url
 from .base import (
     COMMON_OPTIONS,
     ChatRequest,
     Finish,
+    Option,
     Provider,
     ReasoningDelta,
     StreamEvent,
@@ -28,17 +30,34 @@ from .base import (
     Usage,
 )
 
-__all__ = ["DEFAULT_OLLAMA_URL", "OLLAMA_OPTIONS", "OllamaProvider", "ollama_host"]
+__all__ = [
+    "DEFAULT_OLLAMA_URL",
+    "OLLAMA_OPTIONS",
+    "PREFERRED_MODEL",
+    "OllamaProvider",
+    "ollama_host",
+]
 
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
+#: The model used when none is named, if it is installed (else the first one listed).
+PREFERRED_MODEL = "llama3.2"
 
 #: Options for Ollama: the common ones plus the context size, how long the model stays
-#: loaded, and thinking (``True``/``False`` or ``"low"``/``"medium"``/``"high"``).
-OLLAMA_OPTIONS: Mapping[str, tuple[type, ...]] = {
+#: loaded, and thinking (Ollama's API docs: ``think`` takes a bool, or a level for gpt-oss).
+OLLAMA_OPTIONS: Mapping[str, Option] = {
     **COMMON_OPTIONS,
-    "num_ctx": (int,),
-    "keep_alive": (str, int, float),
-    "think": (bool, str),
+    "num_ctx": Option("the context window, in tokens", (int,), minimum=1, example="8192"),
+    "keep_alive": Option(
+        "how long the model stays loaded after the reply: '5m', seconds, 0 unloads, -1 keeps",
+        (str, int, float),
+        example="'5m'",
+    ),
+    "think": Option(
+        "whether a thinking model thinks first (gpt-oss takes a level)",
+        (bool, str),
+        choices=("low", "medium", "high"),
+        example="False",
+    ),
 }
 
 _TOP_LEVEL = frozenset({"keep_alive", "think"})  # request fields, not model options
@@ -83,8 +102,38 @@ class OllamaProvider(Provider):
     name = "ollama"
     label = "Ollama"
     default_base_url = DEFAULT_OLLAMA_URL
+    base_url_env_var = "OLLAMA_HOST"
     key_env_var = "OLLAMA_API_KEY"
+    example_model = PREFERRED_MODEL
+    unreachable_hint = "is `ollama serve` running?"
     options = OLLAMA_OPTIONS
+
+    @classmethod
+    def adapt_base_url(cls, url: str) -> str:
+        # The native API lives at the server root, even when ".../v1" was typed.
+        return split_base_url(url)[0]
+
+    @classmethod
+    def base_url_from_env(cls, env: Mapping[str, str]) -> str | None:
+        return ollama_host(env)
+
+    @classmethod
+    def model_hint(cls, model: str) -> str:
+        return f"try `ollama pull {model}`"
+
+    def choose_model(self, listed: Sequence[str]) -> tuple[str, str]:
+        """An installed model: llama3.2 if there, else the first one listed."""
+        if not listed:
+            raise ModelNotFound(
+                f"Ollama at {redact_userinfo(self.base_url)} has no models installed.",
+                hint=f"Pull one: `ollama pull {PREFERRED_MODEL}`.",
+                provider=self.name,
+                base_url=self.base_url,
+            )
+        for candidate in listed:
+            if candidate.split(":", 1)[0] == PREFERRED_MODEL:
+                return candidate, f"installed in Ollama ({PREFERRED_MODEL} is preferred)"
+        return listed[0], f"the first model installed in Ollama (no {PREFERRED_MODEL})"
 
     def body(self, request: ChatRequest) -> dict[str, typing.Any]:
         """The JSON body of ``POST /api/chat`` for ``request`` (options validated here)."""
@@ -110,13 +159,13 @@ class OllamaProvider(Provider):
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         body = self.body(request)
         endpoint = self._endpoint(request.model)
-        reply = _Reply()
+        reply = _OllamaReply()
         try:
             async with _http.stream(
                 endpoint,
                 f"{self.base_url}/api/chat",
                 body,
-                headers=self._headers("application/x-ndjson"),
+                headers=self.request_headers("application/x-ndjson"),
                 timeouts=self.timeouts,
             ) as response:
                 if _http.content_type(response) == "text/html":
@@ -145,19 +194,11 @@ class OllamaProvider(Provider):
                 if reply.error is not None:
                     raise reply.error
                 if not reply.done:
-                    raise _http.scrub(
-                        StreamInterrupted(
-                            "Ollama's reply ended before it was complete (no final line).",
-                            provider=self.name,
-                            base_url=_http.display_url(self.base_url),
-                            model=request.model,
-                        ),
-                        api_key=self._api_key,
+                    raise StreamInterrupted(
+                        "Ollama's reply ended before it was complete (no final line)."
                     )
         except NbchatError as exc:
-            _http.scrub(exc, api_key=self._api_key, partial=reply.text)
-            if exc.provider is None:
-                exc.provider, exc.model = self.name, request.model
+            self.adopt_error(exc, model=request.model, partial=reply.text)
             raise
 
     async def amodels(self) -> list[str]:
@@ -165,7 +206,7 @@ class OllamaProvider(Provider):
             self._endpoint(None),
             f"{self.base_url}/api/tags",
             lambda data: [str(m.get("name") or m.get("model")) for m in data.get("models") or []],
-            headers=self._headers("application/json"),
+            headers=self.request_headers("application/json"),
             timeouts=self.timeouts,
         )
 
@@ -177,23 +218,17 @@ class OllamaProvider(Provider):
             provider=self.name,
             model=model,
             key_env_var=self.key_env_var,
-            unreachable_hint="is `ollama serve` running?",
-            model_not_found_hint=f"try `ollama pull {model or 'llama3.2'}`",
+            unreachable_hint=self.unreachable_hint,
+            model_not_found_hint=self.model_hint(model or PREFERRED_MODEL),
             forbidden_hint=(
                 "Ollama refused the request: allow this origin with OLLAMA_ORIGINS, or fix the "
                 "Host header a proxy sends."
             ),
         )
 
-    def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, **self.headers}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
 
-
-class _Reply:
-    """What one reply has said so far, and the records → events step.
+class _OllamaReply:
+    """One ``/api/chat`` reply so far: what it has said, and its NDJSON records → events.
 
     Consecutive text pieces from one network read become one :class:`TextDelta`:
     they are the same text, and fewer events is less work for everything downstream.

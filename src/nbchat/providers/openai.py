@@ -25,14 +25,15 @@ from ..errors import (
     ContextTooLong,
     IdleTimeout,
     NbchatError,
-    ProtocolError,
     StreamInterrupted,
 )
 from . import _http, register
+from ._ndjson import json_object
 from .base import (
     COMMON_OPTIONS,
     ChatRequest,
     Finish,
+    Option,
     Provider,
     ReasoningDelta,
     StreamEvent,
@@ -43,11 +44,19 @@ from .base import (
 
 __all__ = ["OPENAI_OPTIONS", "OpenAIProvider"]
 
-#: The common options plus ``reasoning_effort`` for reasoning models.
-OPENAI_OPTIONS: Mapping[str, tuple[type, ...]] = {**COMMON_OPTIONS, "reasoning_effort": (str,)}
+#: The common options plus ``reasoning_effort`` for reasoning models, with the values
+#: OpenAI's API reference lists (which a model accepts varies: gpt-5.1 adds "none").
+OPENAI_OPTIONS: Mapping[str, Option] = {
+    **COMMON_OPTIONS,
+    "reasoning_effort": Option(
+        "how much a reasoning model reasons before it answers",
+        (str,),
+        choices=("none", "minimal", "low", "medium", "high", "xhigh"),
+        example="'low'",
+    ),
+}
 
 _JSON_TYPES = frozenset({"application/json", "text/json"})
-_SHOWN = 80
 
 
 @register
@@ -56,9 +65,13 @@ class OpenAIProvider(Provider):
 
     name = "openai"
     label = "OpenAI-compatible"
-    default_base_url = "https://api.openai.com/v1"
+    # Typed as the base class has it, so a subclass can unset it (a gateway of its own).
+    default_base_url: typing.ClassVar[str | None] = "https://api.openai.com/v1"
+    base_url_env_var = "OPENAI_BASE_URL"
     key_env_var = "OPENAI_API_KEY"
+    example_model = "gpt-4o-mini"
     options = OPENAI_OPTIONS
+    fixed_headers: typing.ClassVar[Mapping[str, str]] = {"Cache-Control": "no-store"}
 
     def body(self, request: ChatRequest) -> dict[str, typing.Any]:
         """The JSON body of ``POST /chat/completions`` (options validated here)."""
@@ -75,9 +88,9 @@ class OpenAIProvider(Provider):
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         body = self.body(request)
         endpoint = self._endpoint(request.model)
-        reply = _Reply(endpoint)
+        reply = _ChatCompletionReply(endpoint)
         url = f"{self.base_url}/chat/completions"
-        headers = self._headers("text/event-stream")
+        headers = self.request_headers("text/event-stream")
         try:
             # One generator, not a generator per attempt: every event passes through each
             # generator frame, and this path runs once per token.
@@ -130,10 +143,7 @@ class OpenAIProvider(Provider):
             for event in reply.finish():
                 yield event
         except NbchatError as exc:
-            _http.scrub(exc, api_key=self._api_key, partial=reply.text)
-            if exc.provider is None:
-                exc.provider, exc.model = self.name, request.model
-                exc.base_url = _http.display_url(self.base_url)
+            self.adopt_error(exc, model=request.model, partial=reply.text)
             raise
 
     async def _empty_stream(
@@ -149,7 +159,7 @@ class OpenAIProvider(Provider):
                 endpoint,
                 f"{self.base_url}/chat/completions",
                 probe,
-                headers=self._headers("application/json"),
+                headers=self.request_headers("application/json"),
                 timeouts=dataclasses.replace(self.timeouts, first_token=30.0),
             ):
                 pass
@@ -161,9 +171,6 @@ class OpenAIProvider(Provider):
             f"{endpoint.label} ended the reply without sending anything.",
             hint="Some servers do this when the conversation no longer fits the model's "
             "context: try a new conversation or a larger context.",
-            provider=self.name,
-            base_url=_http.display_url(self.base_url),
-            model=body["model"],
         )
 
     async def amodels(self) -> list[str]:
@@ -172,7 +179,7 @@ class OpenAIProvider(Provider):
             f"{self.base_url}/models",
             # Ollama /v1 says "data": null when it has no models.
             lambda data: [str(m["id"]) for m in data.get("data") or []],
-            headers=self._headers("application/json"),
+            headers=self.request_headers("application/json"),
             timeouts=self.timeouts,
         )
 
@@ -185,16 +192,9 @@ class OpenAIProvider(Provider):
             provider=self.name,
             model=model,
             key_env_var=self.key_env_var,
-            unreachable_hint="is the server running, and is the base URL right?",
-            model_not_found_hint="Check the model name; nbchat.models() lists what the "
-            "server offers.",
+            unreachable_hint=self.unreachable_hint,
+            model_not_found_hint=self.model_hint(model or ""),
         )
-
-    def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, "Cache-Control": "no-store", **self.headers}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
 
 
 @dataclasses.dataclass
@@ -204,8 +204,8 @@ class _ToolCallParts:
     arguments: list[str] = dataclasses.field(default_factory=list)
 
 
-class _Reply:
-    """What one reply has said so far, and the chunk → events step."""
+class _ChatCompletionReply:
+    """One Chat Completions reply so far: what it has said, and its chunks → events."""
 
     def __init__(self, endpoint: _http.Endpoint) -> None:
         self.endpoint = endpoint
@@ -223,12 +223,7 @@ class _Reply:
         return "".join(self.parts)
 
     def decode(self, data: str, event_name: str) -> list[StreamEvent]:
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            chunk = None
-        if type(chunk) is not dict:
-            raise ProtocolError(f"Expected a JSON object in an event, got: {_quote(data)}")
+        chunk = json_object(data, "in an event")
         error = chunk.get("error")
         if error or event_name == "error":
             raise _http.error_from_payload(
@@ -342,7 +337,7 @@ async def _whole_reply(endpoint: _http.Endpoint, response: httpx.Response) -> li
     if data is None:
         response = httpx.Response(response.status_code, headers=response.headers, content=body)
         raise await _http.reject_body(endpoint, response, "an event stream (SSE)")
-    reply = _Reply(endpoint)
+    reply = _ChatCompletionReply(endpoint)
     events: list[StreamEvent] = []
     reply._delta(
         {k: message.get(k) for k in ("content", "reasoning_content", "reasoning", "refusal")},
@@ -359,8 +354,3 @@ async def _whole_reply(endpoint: _http.Endpoint, response: httpx.Response) -> li
 
 def _int(value: object, default: int | None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return repr(text[:_SHOWN] + "…" if len(text) > _SHOWN else text)

@@ -29,6 +29,8 @@ from nbchat.errors import (
     ServerError,
     ServerUnreachable,
     StreamInterrupted,
+    redact_error,
+    redact_userinfo,
 )
 from nbchat.providers import _http
 from nbchat.providers.base import Timeouts
@@ -89,13 +91,20 @@ async def test_a_url_that_is_not_http_is_invalid_request() -> None:
     assert "ftp://127.0.0.1:21" in outcome.error.message
 
 
+async def test_a_url_httpx_cannot_parse_is_invalid_request() -> None:
+    # httpx.InvalidURL is not an httpx.HTTPError: it used to escape as itself.
+    outcome = await collect(OllamaProvider(base_url="http://[::1"))
+    assert isinstance(outcome.error, InvalidRequest)
+    assert "http://[::1" in outcome.error.message
+
+
 def test_base_urls_get_a_scheme_and_lose_the_trailing_slash() -> None:
     assert OllamaProvider(base_url="localhost:11434/").base_url == "http://localhost:11434"
     assert OpenAIProvider(base_url="https://x.test/v1/").base_url == "https://x.test/v1"
 
 
 def test_credentials_in_a_url_are_not_shown() -> None:
-    assert _http.display_url("http://user:secret@h.test:1/v1") == "http://***@h.test:1/v1"
+    assert redact_userinfo("http://user:secret@h.test:1/v1") == "http://***@h.test:1/v1"
 
 
 # -- error statuses ------------------------------------------------------------------------
@@ -253,6 +262,20 @@ async def test_idle_timeout_between_chunks_keeps_the_partial_text(
     assert server.chat_requests[-1].client_left
 
 
+async def test_the_idle_timeout_applies_at_once_when_a_longer_first_token_one_was_set(
+    emulator: EmulatorFactory,
+) -> None:
+    # The one timer was armed for the first-token deadline; once bytes flow it must come
+    # forward to the idle one, not wait out the first.
+    server = emulator("ollama")
+    provider = ollama(server, "stall_after=3", timeouts=Timeouts(first_token=20, idle=0.3))
+    started = time.monotonic()
+    outcome = await collect(provider)
+    assert isinstance(outcome.error, IdleTimeout)
+    assert "sent nothing for 0.3 s" in outcome.error.message
+    assert time.monotonic() - started < 5
+
+
 async def test_no_read_timeout_before_the_first_token_by_default(
     emulator: EmulatorFactory,
 ) -> None:
@@ -360,6 +383,16 @@ async def test_the_api_key_never_appears_in_an_error(
         assert KEY not in text
         assert KEY[:8] not in text
         assert KEY[-8:] not in text
+
+
+def test_one_redaction_clears_the_key_everywhere_an_error_shows_it() -> None:
+    error = ServerError(f"echoed {KEY}", hint=f"…{KEY[-8:]}", base_url="http://u:pw@h.test/v1")
+    assert redact_error(error, None, KEY) is error
+    assert KEY not in str(error)
+    assert KEY not in repr(error)
+    assert KEY[-8:] not in error.hint
+    assert all(KEY not in str(a) for a in error.args)
+    assert error.base_url == "http://***@h.test/v1"
 
 
 def test_an_endpoint_repr_hides_the_key() -> None:

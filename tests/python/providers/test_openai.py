@@ -19,7 +19,7 @@ from nbchat.errors import (
     StreamInterrupted,
 )
 from nbchat.providers.base import Finish, ReasoningDelta, TextDelta, Timeouts, ToolCall, Usage
-from nbchat.providers.openai import OpenAIProvider, _Reply
+from nbchat.providers.openai import OpenAIProvider, _ChatCompletionReply
 
 FLAVOURS = ["openai", "llama.cpp", "llama-cpp-python", "vllm", "openrouter", "litellm"]
 FLAVOURS += ["lmstudio", "groq"]
@@ -143,7 +143,7 @@ async def test_tool_call_fragments_are_merged_by_index(
 
 
 def test_choices_that_are_empty_null_or_missing_are_tolerated() -> None:
-    reply = _Reply(endpoint=None)  # type: ignore[arg-type]
+    reply = _ChatCompletionReply(endpoint=None)  # type: ignore[arg-type]
     for chunk in ('{"choices": []}', '{"choices": null}', '{"id": "x"}', '{"choices": [{}]}'):
         assert reply.decode(chunk, "") == []
     assert reply.decode('{"choices":[{"delta":{"content":"hi","role":null}}]}', "") == [
