@@ -117,7 +117,9 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
   switch (input.kind) {
     case "start": {
       const baseline = ctx.messages.find((m) => m.id === input.id)?.content ?? null;
-      const mark = { tokens: 0, length: (input.text ?? "").length };
+      // Counting starts from all the reply holds, reasoning too (as deltas measure it).
+      const length = (input.text ?? "").length + (input.reasoning ?? "").length;
+      const mark = { tokens: 0, length };
       const reply: LiveReply = {
         id: input.id,
         model: input.model ?? "",

@@ -162,6 +162,15 @@ describe("deltas carry only what changed", () => {
     expect(streamingReply(h.state)?.tokens).toBe(10); // 2 units a token, not 22
   });
 
+  it("a continued reply's reasoning counts as where it started, too", () => {
+    const h = new Harness().feed(
+      { kind: "start", id: "r1", text: "y".repeat(20), reasoning: "z".repeat(80), model: "m" },
+      { kind: "delta", id: "r1", seq: 1, offset: 20, text: "x".repeat(10), tokens: 5 },
+      { kind: "delta", id: "r1", seq: 2, offset: 30, text: "x".repeat(10) },
+    );
+    expect(streamingReply(h.state)?.tokens).toBe(10); // 2 units a token, not 18 (6 tokens)
+  });
+
   it("after a snapshot the count holds until the next exact one", () => {
     const h = new Harness().feed(...deltas("r9", ["lost"], 3, 10)); // start lost: resync
     h.feed(snapshot("r9", 4, "0123456789abcd"));
