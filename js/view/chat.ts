@@ -14,7 +14,6 @@ import { displayRows } from "./rows.js";
 import { isAwayFromBottom, stickToBottom } from "./scroll.js";
 import { applyTheme } from "./theme.js";
 
-export const DEFAULT_PLACEHOLDER = "Message… (Enter to send, Shift+Enter for a new line)";
 /** Messages at the end of the history rendered at once; older ones render near the viewport. */
 const EAGER_TAIL = 24;
 const TICK_MS = 200;
@@ -292,12 +291,14 @@ export function mountChat(
     show(statusPill, status === "streaming" || status === "error");
     if (clearButton.disabled !== isBusy) clearButton.disabled = isBusy;
     input.setBusy(isBusy);
-    input.setPlaceholder(trait("placeholder") || DEFAULT_PLACEHOLDER);
+    // Defaults for these traits are Python's alone (they always arrive with the model): a
+    // second default here would drift from it. Missing means nothing special.
+    input.setPlaceholder(trait("placeholder") ?? "");
     const compact = trait("compact") === true;
     root.classList.toggle("is-compact", compact);
     show(toolbar, !compact);
     show(input.el, !compact);
-    const height = trait("height") || "520px";
+    const height = trait("height") ?? "";
     if (scroller.style.maxHeight !== height) scroller.style.maxHeight = height;
   }
 

@@ -397,6 +397,13 @@ describe("the input", () => {
     frames.flush();
     expect(view.root.querySelector<HTMLElement>(".nbc-scroller")!.style.maxHeight).toBe("40vh");
   });
+
+  it("has no defaults of its own for them: Python's are the only ones", () => {
+    const model = new FakeModel(traits({ height: "", placeholder: "" }));
+    const { view } = setup(model);
+    expect(view.root.querySelector<HTMLElement>(".nbc-scroller")!.style.maxHeight).toBe("");
+    expect(textarea(view).placeholder).toBe("");
+  });
 });
 
 describe("theme", () => {
