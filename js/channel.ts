@@ -242,7 +242,8 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
 }
 
 /** What a reply carries over when it (re)opens: from a `start`, or from a `snapshot`. */
-interface Opening extends Pick<LiveReply, "id" | "model" | "text" | "reasoning" | "tokens" | "seq"> {
+interface Opening
+  extends Pick<LiveReply, "id" | "model" | "text" | "reasoning" | "tokens" | "seq"> {
   readonly startedAt: number;
   readonly firstTokenAt: number | null;
   readonly baseline: string | null;

@@ -6,14 +6,19 @@
 
 import type { Token } from "markdown-it";
 import { lineOffset } from "./blocks.js";
-import { findMathClose, looksLikeCurrency, matchInlineMath, mathOpenerAt } from "./math.js";
-import type { MathOpener } from "./math.js";
 import { healTex } from "./heal-tex.js";
+import type { MathOpener } from "./math.js";
+import { findMathClose, looksLikeCurrency, matchInlineMath, mathOpenerAt } from "./math.js";
 
 export type BlockParser = (src: string) => Token[];
 
 const LEAVES = new Set([
-  "inline", "fence", "code_block", "math_block", "hr", "reference_definition",
+  "inline",
+  "fence",
+  "code_block",
+  "math_block",
+  "hr",
+  "reference_definition",
 ]);
 
 /** `tail` made safe to render while it is still growing. */
@@ -72,14 +77,15 @@ function healMathBlock(text: string, block: Token): string {
   let body = text;
   const line = lastLineOf(body);
   // Part of the closer typed so far ("$" of "$$"): not TeX.
-  if (line.trim() !== "" && close.startsWith(line.trim())) body = body.slice(0, body.length - line.length);
+  if (line.trim() !== "" && close.startsWith(line.trim()))
+    body = body.slice(0, body.length - line.length);
   const opener = lineOffset(body, block.map[0]);
   // The TeX starts on the line after the opener.
   let texStart = body.indexOf("\n", opener) + 1;
   if (texStart === 0) texStart = body.length;
   const tex = body.slice(texStart);
   if (tex.trim() === "") return body.slice(0, opener);
-  return body.slice(0, texStart) + healTex(tex) + "\n" + close;
+  return `${body.slice(0, texStart) + healTex(tex)}\n${close}`;
 }
 
 // ---- tables --------------------------------------------------------------------------
@@ -90,7 +96,7 @@ const countCells = (row: string): number => {
   return Math.max(cells.length, 1);
 };
 
-const delimiterRow = (columns: number): string => "|" + " --- |".repeat(columns);
+const delimiterRow = (columns: number): string => `|${" --- |".repeat(columns)}`;
 
 /** A header row still waiting for its delimiter row shows as a table already. */
 function healTable(text: string, inline: Token): string | null {
@@ -107,7 +113,7 @@ function healTable(text: string, inline: Token): string | null {
   const partial = lines[1]!.trim();
   if (!/^[|:\- ]*$/.test(partial) || !/[|-]/.test(partial)) return null;
   const keep = textLines.slice(0, textLines.length - 1).join("\n");
-  return keep + "\n" + delimiterRow(countCells(header));
+  return `${keep}\n${delimiterRow(countCells(header))}`;
 }
 
 // ---- inline --------------------------------------------------------------------------
@@ -144,7 +150,8 @@ interface Scan {
 
 const isSpace = (ch: string | undefined): boolean => ch === undefined || /\s/.test(ch);
 const isPunct = (ch: string | undefined): boolean => ch !== undefined && /[\p{P}\p{S}]/u.test(ch);
-const isWordChar = (ch: string | undefined): boolean => ch !== undefined && /[\p{L}\p{N}]/u.test(ch);
+const isWordChar = (ch: string | undefined): boolean =>
+  ch !== undefined && /[\p{L}\p{N}]/u.test(ch);
 
 /** Inline Markdown with every construct left open at its end closed or withdrawn. */
 export function healInline(content: string): string {
@@ -196,7 +203,11 @@ function scanInline(s: string): Scan {
   const n = s.length;
   let i = 0;
   const result = (extra: Partial<Scan>): Scan => ({
-    delimiters, code: null, math: null, rewrite: null, ...extra,
+    delimiters,
+    code: null,
+    math: null,
+    rewrite: null,
+    ...extra,
   });
   const drop = (at: number, text = ""): Scan => result({ rewrite: { at, text } });
 
@@ -223,7 +234,13 @@ function scanInline(s: string): Scan {
         i = closeAt + length;
         continue;
       }
-      if (s.slice(i + length).replace(/`+$/, "").trim() === "") return drop(i);
+      if (
+        s
+          .slice(i + length)
+          .replace(/`+$/, "")
+          .trim() === ""
+      )
+        return drop(i);
       return result({ code: { pos: i, length } });
     }
     if (ch === "$") {
@@ -375,7 +392,12 @@ function canOpenClose(s: string, start: number, length: number): { open: boolean
   return { open: left, close: right };
 }
 
-function closesDelimiter(s: string, start: number, length: number, stack: readonly Delimiter[]): boolean {
+function closesDelimiter(
+  s: string,
+  start: number,
+  length: number,
+  stack: readonly Delimiter[],
+): boolean {
   const char = s[start]!;
   return canOpenClose(s, start, length).close && stack.some((d) => d.char === char);
 }

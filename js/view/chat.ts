@@ -49,24 +49,34 @@ export function mountChat(
     clearButton.setAttribute("aria-label", label);
     clearButton.title = label;
   };
-  const clearButton = button("nbc-btn nbc-btn-quiet", "Clear the conversation", "Clear", () => {
-    if (disarm === null) {
-      disarm = new AbortController();
-      const armed = disarm;
-      signal.addEventListener("abort", () => armed.abort(), { once: true, signal: armed.signal });
-      labelClear(true);
-      later(() => {
-        disarm = null;
-        armed.abort();
-        labelClear(false);
-      }, 4000, armed.signal);
-      return;
-    }
-    disarm.abort();
-    disarm = null;
-    labelClear(false);
-    send({ kind: "clear" });
-  }, signal);
+  const clearButton = button(
+    "nbc-btn nbc-btn-quiet",
+    "Clear the conversation",
+    "Clear",
+    () => {
+      if (disarm === null) {
+        disarm = new AbortController();
+        const armed = disarm;
+        signal.addEventListener("abort", () => armed.abort(), { once: true, signal: armed.signal });
+        labelClear(true);
+        later(
+          () => {
+            disarm = null;
+            armed.abort();
+            labelClear(false);
+          },
+          4000,
+          armed.signal,
+        );
+        return;
+      }
+      disarm.abort();
+      disarm = null;
+      labelClear(false);
+      send({ kind: "clear" });
+    },
+    signal,
+  );
   const toolbar = h("div", "nbc-toolbar", {}, [
     h("span", "nbc-brand", { "aria-hidden": "true" }, ["◆"]),
     modelLabel,
@@ -96,10 +106,16 @@ export function mountChat(
     empty,
   ]);
   const scroller = h("div", "nbc-scroller", { tabindex: "0", "aria-label": "Messages" }, [list]);
-  const jump = button("nbc-jump", "Jump to the latest message", "↓ Jump to latest", () => {
-    scroll.jumpToBottom();
-    show(jump, false);
-  }, signal);
+  const jump = button(
+    "nbc-jump",
+    "Jump to the latest message",
+    "↓ Jump to latest",
+    () => {
+      scroll.jumpToBottom();
+      show(jump, false);
+    },
+    signal,
+  );
   show(jump, false);
   const stage = h("div", "nbc-stage", {}, [scroller, jump]);
 
