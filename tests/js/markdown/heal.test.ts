@@ -2,7 +2,8 @@
 // raw marker ("**", "`", "$$", "[", "|") flashes up and disappears again.
 
 import { describe, expect, test } from "vitest";
-import { heal, healInline } from "../../../js/markdown/heal.js";
+import { heal } from "../../../js/markdown/heal.js";
+import { healInline } from "../../../js/markdown/heal-inline.js";
 import { healTex } from "../../../js/markdown/heal-tex.js";
 import { createRenderer } from "../../../js/markdown/index.js";
 import { parseBlocks } from "../../../js/markdown/parse.js";
