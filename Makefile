@@ -32,10 +32,11 @@ bench: $(BIN)/.installed src/nbchat/static/widget.js /usr/bin/chromium
 
 setup: $(BIN)/.installed src/nbchat/static/widget.js /usr/bin/chromium $(LLAMA_VENV)/.installed
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	npm run --silent lint
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

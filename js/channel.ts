@@ -116,39 +116,23 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
   const same = { state, send: [] };
   switch (input.kind) {
     case "start": {
-      const baseline = ctx.messages.find((m) => m.id === input.id)?.content ?? null;
-      const mark = { tokens: 0, length: (input.text ?? "").length };
-      const reply: LiveReply = {
+      const reply = liveReply({
         id: input.id,
         model: input.model ?? "",
         text: input.text ?? "",
         reasoning: input.reasoning ?? "",
         tokens: 0,
-        counted: mark,
-        countedFrom: mark,
         seq: 0,
-        phase: "streaming",
-        error: null,
         startedAt: ctx.now,
+        // A continued reply's first token is the first one it adds.
         firstTokenAt: null,
-        finishedAt: null,
-        baseline,
-        incomplete: false,
-        committedAfterFinish: false,
-      };
-      // A reply still marked streaming that is followed by a new start will never get its
-      // `done` (it was lost): finish it so it can settle against `messages`.
-      const older = state.replies
-        .filter((r) => r.id !== input.id)
-        .map((r) => (r.phase === "streaming" ? finish(r, "done", ctx.now, true) : r));
+        baseline: ctx.messages.find((m) => m.id === input.id)?.content ?? null,
+      });
       const pending =
         state.pending !== null && state.pending.replyId === null
           ? { ...state.pending, replyId: input.id }
           : state.pending;
-      return {
-        state: { ...state, replies: [...older, reply], resyncing: null, pending },
-        send: [],
-      };
+      return { state: { ...goLive(state, reply, ctx.now), pending }, send: [] };
     }
     case "delta": {
       const reply = findReply(state, input.id);
@@ -223,31 +207,20 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
         return same; // an answer to someone else's hello, older than what we hold
       }
       const grows = input.text !== "" || (input.reasoning ?? "") !== "";
-      const tokens = input.tokens ?? prior?.tokens ?? 0;
-      const mark = { tokens, length: input.text.length + (input.reasoning ?? "").length };
-      const reply: LiveReply = {
+      const reply = liveReply({
         id: input.id,
         model: input.model ?? prior?.model ?? "",
         text: input.text,
         reasoning: input.reasoning ?? "",
-        tokens,
-        counted: mark,
-        // A resync keeps counting from the start, so the rate stays known.
-        countedFrom: prior?.countedFrom ?? mark,
+        tokens: input.tokens ?? prior?.tokens ?? 0,
         seq: input.seq,
-        phase: "streaming",
-        error: null,
         startedAt: prior?.startedAt ?? ctx.now,
         firstTokenAt: prior?.firstTokenAt ?? (grows ? ctx.now : null),
-        finishedAt: null,
         baseline: prior?.baseline ?? null,
-        incomplete: false,
-        committedAfterFinish: false,
-      };
-      const older = state.replies
-        .filter((r) => r.id !== input.id)
-        .map((r) => (r.phase === "streaming" ? finish(r, "done", ctx.now, true) : r));
-      return { state: { ...state, replies: [...older, reply], resyncing: null }, send: [] };
+        // A resync keeps counting from the start, so the rate stays known.
+        countedFrom: prior?.countedFrom,
+      });
+      return { state: goLive(state, reply, ctx.now), send: [] };
     }
     case "notice":
       return { state: refuse(withNotice(state, input.text, "")), send: [] };
@@ -266,6 +239,42 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
       return { state: { ...state, replies }, send: [] };
     }
   }
+}
+
+/** What a reply carries over when it (re)opens: from a `start`, or from a `snapshot`. */
+interface Opening
+  extends Pick<LiveReply, "id" | "model" | "text" | "reasoning" | "tokens" | "seq"> {
+  readonly startedAt: number;
+  readonly firstTokenAt: number | null;
+  readonly baseline: string | null;
+  readonly countedFrom?: TokenMark | undefined;
+}
+
+/** A streaming reply. Its token count is exact as given: counting goes on from all it holds
+ * (reasoning too, as deltas measure it), or from `countedFrom` when that is known. */
+function liveReply(opening: Opening): LiveReply {
+  const { countedFrom, ...fields } = opening;
+  const mark = { tokens: fields.tokens, length: fields.text.length + fields.reasoning.length };
+  return {
+    ...fields,
+    counted: mark,
+    countedFrom: countedFrom ?? mark,
+    phase: "streaming",
+    error: null,
+    finishedAt: null,
+    incomplete: false,
+    committedAfterFinish: false,
+  };
+}
+
+/** `reply` becomes the one streaming (replacing its earlier self). Another reply still marked
+ * streaming will never get its `done` (it was lost): it is finished, to settle against
+ * `messages`. */
+function goLive(state: ChannelState, reply: LiveReply, now: number): ChannelState {
+  const older = state.replies
+    .filter((r) => r.id !== reply.id)
+    .map((r) => (r.phase === "streaming" ? finish(r, "done", now, true) : r));
+  return { ...state, replies: [...older, reply], resyncing: null };
 }
 
 /** Drop finished replies that `messages` now holds. */

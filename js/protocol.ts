@@ -167,8 +167,11 @@ export function isServerMessage(value: unknown): value is ServerMessage {
       return str("id") && str("text");
     case "delta":
       return (
-        str("id") && num("seq") && pair("offset", "text") &&
-        pair("reasoning_offset", "reasoning") && (absent("tokens") || num("tokens"))
+        str("id") &&
+        num("seq") &&
+        pair("offset", "text") &&
+        pair("reasoning_offset", "reasoning") &&
+        (absent("tokens") || num("tokens"))
       );
     case "done":
       return str("id") && num("seq");
@@ -188,7 +191,9 @@ export function asMessages(value: unknown): Message[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
     (m): m is Message =>
-      isRecord(m) && typeof m.id === "string" && typeof m.role === "string" &&
+      isRecord(m) &&
+      typeof m.id === "string" &&
+      typeof m.role === "string" &&
       typeof m.content === "string",
   );
 }

@@ -3,12 +3,7 @@
 // no view exists) and runs the channel reducer; views subscribe and redraw.
 
 import type { AnyModel } from "@anywidget/types";
-import {
-  type ChannelInput,
-  type ChannelState,
-  initialChannelState,
-  reduce,
-} from "./channel.js";
+import { type ChannelInput, type ChannelState, initialChannelState, reduce } from "./channel.js";
 import {
   asMessages,
   type ChatTraits,

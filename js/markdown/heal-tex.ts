@@ -12,7 +12,10 @@ export function healTex(tex: string): string {
     const slashes = /^\\+/.exec(command[0])![0].length;
     if (slashes % 2 === 1) t = t.slice(0, command.index + slashes - 1);
   }
-  t = t.replace(/\\(?:begin|end)\s*\{[^}]*$/, "").replace(/(?<!\\)[\^_]\s*$/, "").trimEnd();
+  t = t
+    .replace(/\\(?:begin|end)\s*\{[^}]*$/, "")
+    .replace(/(?<!\\)[\^_]\s*$/, "")
+    .trimEnd();
 
   const open: string[] = [];
   for (let i = 0; i < t.length; i++) {
@@ -46,11 +49,41 @@ export function healTex(tex: string): string {
 
 // Commands whose arguments are still to come when the text stops right after them.
 const ARGUMENTS: Record<string, number> = {
-  frac: 2, dfrac: 2, tfrac: 2, cfrac: 2, binom: 2, dbinom: 2, tbinom: 2, overset: 2, underset: 2,
-  stackrel: 2, sqrt: 1, text: 1, textbf: 1, textit: 1, mathrm: 1, mathbf: 1, mathit: 1,
-  mathcal: 1, mathbb: 1, mathsf: 1, mathtt: 1, boldsymbol: 1, operatorname: 1, hat: 1, bar: 1,
-  vec: 1, dot: 1, ddot: 1, tilde: 1, widehat: 1, widetilde: 1, overline: 1, underline: 1,
-  overbrace: 1, underbrace: 1,
+  frac: 2,
+  dfrac: 2,
+  tfrac: 2,
+  cfrac: 2,
+  binom: 2,
+  dbinom: 2,
+  tbinom: 2,
+  overset: 2,
+  underset: 2,
+  stackrel: 2,
+  sqrt: 1,
+  text: 1,
+  textbf: 1,
+  textit: 1,
+  mathrm: 1,
+  mathbf: 1,
+  mathit: 1,
+  mathcal: 1,
+  mathbb: 1,
+  mathsf: 1,
+  mathtt: 1,
+  boldsymbol: 1,
+  operatorname: 1,
+  hat: 1,
+  bar: 1,
+  vec: 1,
+  dot: 1,
+  ddot: 1,
+  tilde: 1,
+  widehat: 1,
+  widetilde: 1,
+  overline: 1,
+  underline: 1,
+  overbrace: 1,
+  underbrace: 1,
 };
 
 /** Empty groups for the arguments the last command is still missing ("\frac{a}" → "{}"). */

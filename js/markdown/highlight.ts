@@ -24,8 +24,26 @@ import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 
 const LANGUAGES = {
-  bash, c, cpp, css, diff, go, java, javascript, json, latex, markdown, plaintext, python, r,
-  rust, shell, sql, typescript, xml, yaml,
+  bash,
+  c,
+  cpp,
+  css,
+  diff,
+  go,
+  java,
+  javascript,
+  json,
+  latex,
+  markdown,
+  plaintext,
+  python,
+  r,
+  rust,
+  shell,
+  sql,
+  typescript,
+  xml,
+  yaml,
 };
 for (const [name, definition] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, definition);
 // Names models write that the grammars do not alias themselves.
@@ -40,7 +58,10 @@ const escapeHtml = (s: string): string =>
 /** The fence's language word, reduced to characters safe in a class name and a label. */
 export function languageOf(info: string): string {
   const word = info.trim().split(/\s+/, 1)[0] ?? "";
-  return word.toLowerCase().replace(/[^a-z0-9_+#.-]/g, "").slice(0, 32);
+  return word
+    .toLowerCase()
+    .replace(/[^a-z0-9_+#.-]/g, "")
+    .slice(0, 32);
 }
 
 /** Highlighted HTML for `code`; unknown or missing languages are escaped, never guessed. */

@@ -3,12 +3,12 @@
 
 import "./markdown.css";
 import { renderHtml } from "./parse.js";
-import { MarkdownStream } from "./renderer.js";
 import type { StreamingRenderer } from "./renderer.js";
+import { MarkdownStream } from "./renderer.js";
 import { sanitizeToString } from "./sanitize.js";
 
-export type { StreamingRenderer } from "./renderer.js";
 export { ensureKatexFonts } from "./fonts.js";
+export type { StreamingRenderer } from "./renderer.js";
 
 /** A renderer that writes into `el` (which it owns). */
 export function createRenderer(el: HTMLElement): StreamingRenderer {

@@ -48,7 +48,12 @@ export function mathOpenerAt(src: string, pos: number): MathOpener | null {
  * Index of the delimiter closing `opener` at or after `from`, or -1. Backslash pairs are
  * skipped, so `\$` and `\\)` never close. For `$` only the first candidate counts.
  */
-export function findMathClose(src: string, opener: MathOpener, from: number, max = src.length): number {
+export function findMathClose(
+  src: string,
+  opener: MathOpener,
+  from: number,
+  max = src.length,
+): number {
   const { close } = opener;
   for (let i = from; i < max; i++) {
     const ch = src[i];
@@ -112,7 +117,10 @@ export function typeset(tex: string, display: boolean): Typeset {
   if (hit) return hit;
   let result: Typeset;
   try {
-    result = { ok: true, html: katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display }) };
+    result = {
+      ok: true,
+      html: katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display }),
+    };
   } catch (error) {
     result = { ok: false, message: error instanceof Error ? error.message : String(error) };
   }
@@ -131,7 +139,12 @@ const escapeHtml = (s: string): string =>
  * HTML for one formula. Bad TeX shows its source: in the error style once the text is final,
  * in a quiet "pending" style while it may still be half-typed.
  */
-export function mathHtml(tex: string, opener: MathOpener, block: boolean, streaming: boolean): string {
+export function mathHtml(
+  tex: string,
+  opener: MathOpener,
+  block: boolean,
+  streaming: boolean,
+): string {
   const result = typeset(tex, opener.display);
   const tag = block ? "div" : "span";
   if (result.ok) {
@@ -144,7 +157,7 @@ export function mathHtml(tex: string, opener: MathOpener, block: boolean, stream
   const html = streaming
     ? `<${tag} class="nbc-math-pending${kind}">${source}</${tag}>`
     : `<${tag} class="nbc-math-error${kind}" title="${escapeHtml(result.message)}">${source}</${tag}>`;
-  return block ? html + "\n" : html;
+  return block ? `${html}\n` : html;
 }
 
 // ---- typeset formulas, sanitized once ------------------------------------------------
@@ -220,7 +233,12 @@ const openerFor = (markup: string): MathOpener => OPENERS[markup] ?? DOUBLE;
  * the closing line — or, like a code fence, to the end of the text while it is unclosed, so a
  * block is settled only once closed. `$$ … $$` on one line is a block too.
  */
-function mathBlockRule(state: StateBlock, startLine: number, endLine: number, silent: boolean): boolean {
+function mathBlockRule(
+  state: StateBlock,
+  startLine: number,
+  endLine: number,
+  silent: boolean,
+): boolean {
   if (state.sCount[startLine]! - state.blkIndent >= 4) return false;
   const start = state.bMarks[startLine]! + state.tShift[startLine]!;
   const lineText = state.src.slice(start, state.eMarks[startLine]);
@@ -250,7 +268,7 @@ function mathBlockRule(state: StateBlock, startLine: number, endLine: number, si
     // A non-blank line indented less than the container ends it (as for fences).
     if (lineStart < lineEnd && state.sCount[nextLine]! < state.blkIndent) break;
     const text = state.src.slice(lineStart, lineEnd).trimEnd();
-    if (text.endsWith(opener.close) && !text.endsWith("\\" + opener.close)) {
+    if (text.endsWith(opener.close) && !text.endsWith(`\\${opener.close}`)) {
       closed = true;
       lastLine = text.slice(0, -opener.close.length);
       break;
@@ -279,7 +297,9 @@ function pushBlock(
 }
 
 const isStreaming = (env: unknown): boolean =>
-  typeof env === "object" && env !== null && (env as { nbcStreaming?: unknown }).nbcStreaming === true;
+  typeof env === "object" &&
+  env !== null &&
+  (env as { nbcStreaming?: unknown }).nbcStreaming === true;
 
 /** markdown-it plugin: math tokens and their KaTeX rendering. */
 export function mathPlugin(md: MarkdownIt): void {

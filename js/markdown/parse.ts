@@ -2,8 +2,8 @@
 // no typographer, links only where a scheme is written out, math, highlighted code blocks,
 // images shown as placeholders (a reply must not make the browser fetch anything).
 
-import markdownIt from "markdown-it";
 import type { Env, MarkdownIt, Token } from "markdown-it";
+import markdownIt from "markdown-it";
 import { codeBlockHtml } from "./highlight.js";
 import { mathPlugin } from "./math.js";
 
@@ -63,7 +63,9 @@ function createMarkdown(): MarkdownIt {
   const cell = (tokens: Token[], idx: number): string => {
     const token = tokens[idx]!;
     const align = /text-align:(left|center|right)/.exec(String(token.attrGet("style") ?? ""))?.[1];
-    return align ? `<${token.tag} dir="auto" class="nbc-align-${align}">` : `<${token.tag} dir="auto">`;
+    return align
+      ? `<${token.tag} dir="auto" class="nbc-align-${align}">`
+      : `<${token.tag} dir="auto">`;
   };
   rules.th_open = cell;
   rules.td_open = cell;

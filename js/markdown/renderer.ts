@@ -6,11 +6,11 @@
 
 import { completeLinesEnd, lineOffsets, normalizeAppend, settledBoundaries } from "./blocks.js";
 import { heal } from "./heal.js";
-import { parseBlocks, renderBlocks, renderHtml } from "./parse.js";
-import type { References } from "./parse.js";
-import { patchRun } from "./patch.js";
-import type { PatchHooks } from "./patch.js";
 import { sameFormula } from "./math.js";
+import type { References } from "./parse.js";
+import { parseBlocks, renderBlocks, renderHtml } from "./parse.js";
+import type { PatchHooks } from "./patch.js";
+import { patchRun } from "./patch.js";
 import { fillMath, sanitizeBlocksToFragment, sanitizeToFragment } from "./sanitize.js";
 
 /** Renders a growing Markdown text into one element. */

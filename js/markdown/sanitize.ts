@@ -2,8 +2,8 @@
 // the second wall: whatever a model writes, the output holds no script, no handler, no
 // `javascript:`/`data:` URL, nothing that fetches, no `style` outside KaTeX, no `id`/`name`.
 
-import createDOMPurify from "dompurify";
 import type { Config, DOMPurify } from "dompurify";
+import createDOMPurify from "dompurify";
 import { FORMULA, fillFormulas } from "./math.js";
 
 // http(s), mailto and scheme-less (relative, #fragment) URLs; every other scheme is dropped.
@@ -19,9 +19,32 @@ const CONFIG: Config = {
   ADD_TAGS: ["semantics", "annotation"],
   ADD_ATTR: ["encoding"],
   FORBID_TAGS: [
-    "style", "img", "image", "picture", "source", "video", "audio", "track", "iframe", "frame",
-    "frameset", "object", "embed", "form", "input", "textarea", "select", "option", "link",
-    "meta", "base", "template", "use", "foreignObject", "annotation-xml", "dialog",
+    "style",
+    "img",
+    "image",
+    "picture",
+    "source",
+    "video",
+    "audio",
+    "track",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "form",
+    "input",
+    "textarea",
+    "select",
+    "option",
+    "link",
+    "meta",
+    "base",
+    "template",
+    "use",
+    "foreignObject",
+    "annotation-xml",
+    "dialog",
   ],
   // No `id`/`name`: they would clobber DOM globals (`document.cookie`, `window.x`).
   FORBID_ATTR: ["id", "name", "srcset", "action", "formaction", "xlink:href", "ping", "background"],
@@ -43,7 +66,8 @@ function createPurifier(): DOMPurify {
   // DOMPurify copy its whole allow-list for every element it visits.
   purifier.addHook("afterSanitizeAttributes", (node) => {
     const style = node.getAttribute("style");
-    if (style !== null && (!insideKatex(node) || UNSAFE_CSS.test(style))) node.removeAttribute("style");
+    if (style !== null && (!insideKatex(node) || UNSAFE_CSS.test(style)))
+      node.removeAttribute("style");
     if (node.nodeName !== "A") return;
     if (node.hasAttribute("href")) {
       node.setAttribute("target", "_blank");

@@ -14,7 +14,6 @@ import { displayRows } from "./rows.js";
 import { isAwayFromBottom, stickToBottom } from "./scroll.js";
 import { applyTheme } from "./theme.js";
 
-export const DEFAULT_PLACEHOLDER = "Message… (Enter to send, Shift+Enter for a new line)";
 /** Messages at the end of the history rendered at once; older ones render near the viewport. */
 const EAGER_TAIL = 24;
 const TICK_MS = 200;
@@ -50,24 +49,34 @@ export function mountChat(
     clearButton.setAttribute("aria-label", label);
     clearButton.title = label;
   };
-  const clearButton = button("nbc-btn nbc-btn-quiet", "Clear the conversation", "Clear", () => {
-    if (disarm === null) {
-      disarm = new AbortController();
-      const armed = disarm;
-      signal.addEventListener("abort", () => armed.abort(), { once: true, signal: armed.signal });
-      labelClear(true);
-      later(() => {
-        disarm = null;
-        armed.abort();
-        labelClear(false);
-      }, 4000, armed.signal);
-      return;
-    }
-    disarm.abort();
-    disarm = null;
-    labelClear(false);
-    send({ kind: "clear" });
-  }, signal);
+  const clearButton = button(
+    "nbc-btn nbc-btn-quiet",
+    "Clear the conversation",
+    "Clear",
+    () => {
+      if (disarm === null) {
+        disarm = new AbortController();
+        const armed = disarm;
+        signal.addEventListener("abort", () => armed.abort(), { once: true, signal: armed.signal });
+        labelClear(true);
+        later(
+          () => {
+            disarm = null;
+            armed.abort();
+            labelClear(false);
+          },
+          4000,
+          armed.signal,
+        );
+        return;
+      }
+      disarm.abort();
+      disarm = null;
+      labelClear(false);
+      send({ kind: "clear" });
+    },
+    signal,
+  );
   const toolbar = h("div", "nbc-toolbar", {}, [
     h("span", "nbc-brand", { "aria-hidden": "true" }, ["◆"]),
     modelLabel,
@@ -97,10 +106,16 @@ export function mountChat(
     empty,
   ]);
   const scroller = h("div", "nbc-scroller", { tabindex: "0", "aria-label": "Messages" }, [list]);
-  const jump = button("nbc-jump", "Jump to the latest message", "↓ Jump to latest", () => {
-    scroll.jumpToBottom();
-    show(jump, false);
-  }, signal);
+  const jump = button(
+    "nbc-jump",
+    "Jump to the latest message",
+    "↓ Jump to latest",
+    () => {
+      scroll.jumpToBottom();
+      show(jump, false);
+    },
+    signal,
+  );
   show(jump, false);
   const stage = h("div", "nbc-stage", {}, [scroller, jump]);
 
@@ -292,12 +307,14 @@ export function mountChat(
     show(statusPill, status === "streaming" || status === "error");
     if (clearButton.disabled !== isBusy) clearButton.disabled = isBusy;
     input.setBusy(isBusy);
-    input.setPlaceholder(trait("placeholder") || DEFAULT_PLACEHOLDER);
+    // Defaults for these traits are Python's alone (they always arrive with the model): a
+    // second default here would drift from it. Missing means nothing special.
+    input.setPlaceholder(trait("placeholder") ?? "");
     const compact = trait("compact") === true;
     root.classList.toggle("is-compact", compact);
     show(toolbar, !compact);
     show(input.el, !compact);
-    const height = trait("height") || "520px";
+    const height = trait("height") ?? "";
     if (scroller.style.maxHeight !== height) scroller.style.maxHeight = height;
   }
 

@@ -33,10 +33,16 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
   });
   const reason = h("div", "nbc-input-reason", { role: "status", "aria-live": "polite" });
   show(reason, false);
-  const sendButton = button("nbc-btn nbc-btn-primary nbc-send", "Send message", "Send", () => {
-    if (handlers.isBusy()) handlers.stop();
-    else trySubmit();
-  }, signal);
+  const sendButton = button(
+    "nbc-btn nbc-btn-primary nbc-send",
+    "Send message",
+    "Send",
+    () => {
+      if (handlers.isBusy()) handlers.stop();
+      else trySubmit();
+    },
+    signal,
+  );
   const el = h("div", "nbc-input-area", {}, [
     reason,
     h("div", "nbc-input-row", {}, [textarea, sendButton]),

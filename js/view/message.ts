@@ -84,10 +84,7 @@ export class MessageView {
     ]);
     this.reasoningSummary = h("summary", "nbc-reasoning-summary", {}, ["Reasoning"]);
     this.reasoningBody = h("div", "nbc-reasoning-body nbc-md");
-    this.reasoning = h("details", "nbc-reasoning", {}, [
-      this.reasoningSummary,
-      this.reasoningBody,
-    ]);
+    this.reasoning = h("details", "nbc-reasoning", {}, [this.reasoningSummary, this.reasoningBody]);
     this.typing = h("div", "nbc-typing", { role: "status", "aria-label": "Waiting for reply" }, [
       h("span"),
       h("span"),
@@ -99,9 +96,15 @@ export class MessageView {
     this.error = h("div", "nbc-error", { role: "alert" }, [this.errorText, this.errorHint]);
     this.stats = h("span", "nbc-stats");
     this.tags = h("span", "nbc-tags");
-    this.copyButton = button("nbc-act nbc-act-copy", "Copy message", "Copy", () => {
-      void this.copy();
-    }, signal);
+    this.copyButton = button(
+      "nbc-act nbc-act-copy",
+      "Copy message",
+      "Copy",
+      () => {
+        void this.copy();
+      },
+      signal,
+    );
     this.regenerateButton = button(
       "nbc-act",
       "Regenerate this reply",
@@ -145,10 +148,16 @@ export class MessageView {
     const prev = this.row;
     const last = this.lastPlace;
     if (
-      last !== null && row.live === null && prev.live === null && row.message === prev.message &&
-      row.text === prev.text && row.pending === prev.pending &&
-      row.unconfirmed === prev.unconfirmed && place.busy === last.busy &&
-      place.lastAssistant === last.lastAssistant && place.lastUser === last.lastUser
+      last !== null &&
+      row.live === null &&
+      prev.live === null &&
+      row.message === prev.message &&
+      row.text === prev.text &&
+      row.pending === prev.pending &&
+      row.unconfirmed === prev.unconfirmed &&
+      place.busy === last.busy &&
+      place.lastAssistant === last.lastAssistant &&
+      place.lastUser === last.lastUser
     ) {
       return;
     }
@@ -379,7 +388,11 @@ export function flash(el: HTMLButtonElement, text: string, signal: AbortSignal):
   const original = el.dataset.label ?? el.textContent ?? "";
   el.dataset.label = original;
   el.textContent = text;
-  later(() => {
-    el.textContent = original;
-  }, 1500, signal);
+  later(
+    () => {
+      el.textContent = original;
+    },
+    1500,
+    signal,
+  );
 }

@@ -37,8 +37,7 @@ export function stickToBottom(
   let intentUntil = 0;
   let resizedAt = Number.NEGATIVE_INFINITY;
 
-  const distance = (): number =>
-    scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+  const distance = (): number => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
   const userIsScrolling = (): boolean => pointerHeld || performance.now() < intentUntil;
   const intent = (): void => {
     intentUntil = performance.now() + INTENT_MS;

@@ -67,13 +67,29 @@ describe("ordered deltas", () => {
   });
 
   it("track reasoning separately from the answer", () => {
-    const h = new Harness().feed(start(), {
-      kind: "delta", id: "r1", seq: 1, offset: 0, text: "", reasoning_offset: 0,
-      reasoning: "Let me think", tokens: 1,
-    }, {
-      kind: "delta", id: "r1", seq: 2, offset: 0, text: "Answer", reasoning_offset: 12,
-      reasoning: ".", tokens: 2,
-    });
+    const h = new Harness().feed(
+      start(),
+      {
+        kind: "delta",
+        id: "r1",
+        seq: 1,
+        offset: 0,
+        text: "",
+        reasoning_offset: 0,
+        reasoning: "Let me think",
+        tokens: 1,
+      },
+      {
+        kind: "delta",
+        id: "r1",
+        seq: 2,
+        offset: 0,
+        text: "Answer",
+        reasoning_offset: 12,
+        reasoning: ".",
+        tokens: 2,
+      },
+    );
     expect(h.state.replies[0]?.reasoning).toBe("Let me think.");
     expect(h.text()).toBe("Answer");
     expect(h.sent).toEqual([]);
@@ -110,7 +126,15 @@ describe("deltas carry only what changed", () => {
       start(),
       { kind: "delta", id: "r1", seq: 1, reasoning_offset: 0, reasoning: "Hmm 🤔", tokens: 2 },
       { kind: "delta", id: "r1", seq: 2, offset: 0, text: "Yes" },
-      { kind: "delta", id: "r1", seq: 3, offset: 3, text: ".", reasoning_offset: 6, reasoning: "!" },
+      {
+        kind: "delta",
+        id: "r1",
+        seq: 3,
+        offset: 3,
+        text: ".",
+        reasoning_offset: 6,
+        reasoning: "!",
+      },
     );
     const reply = streamingReply(h.state);
     expect([reply?.reasoning, reply?.text, reply?.seq]).toEqual(["Hmm 🤔!", "Yes.", 3]);
@@ -162,6 +186,15 @@ describe("deltas carry only what changed", () => {
     expect(streamingReply(h.state)?.tokens).toBe(10); // 2 units a token, not 22
   });
 
+  it("a continued reply's reasoning counts as where it started, too", () => {
+    const h = new Harness().feed(
+      { kind: "start", id: "r1", text: "y".repeat(20), reasoning: "z".repeat(80), model: "m" },
+      { kind: "delta", id: "r1", seq: 1, offset: 20, text: "x".repeat(10), tokens: 5 },
+      { kind: "delta", id: "r1", seq: 2, offset: 30, text: "x".repeat(10) },
+    );
+    expect(streamingReply(h.state)?.tokens).toBe(10); // 2 units a token, not 18 (6 tokens)
+  });
+
   it("after a snapshot the count holds until the next exact one", () => {
     const h = new Harness().feed(...deltas("r9", ["lost"], 3, 10)); // start lost: resync
     h.feed(snapshot("r9", 4, "0123456789abcd"));
@@ -195,7 +228,13 @@ describe("gaps and resync", () => {
 
   it("an offset that is not the current length asks for a resync", () => {
     const h = new Harness().feed(start(), ...deltas("r1", ["abc"]), {
-      kind: "delta", id: "r1", seq: 2, offset: 5, text: "x", reasoning_offset: 0, reasoning: "",
+      kind: "delta",
+      id: "r1",
+      seq: 2,
+      offset: 5,
+      text: "x",
+      reasoning_offset: 0,
+      reasoning: "",
       tokens: 2,
     });
     expect(h.sent).toEqual([{ kind: "resync", id: "r1" }]);
@@ -206,7 +245,10 @@ describe("gaps and resync", () => {
     const h = new Harness().feed(start(), ...deltas("r1", ["a"]), ...deltas("r1", ["c"], 3, 1));
     h.feed(snapshot("r1", 3, "abc"));
     h.feed(...deltas("r1", ["e"], 5, 4));
-    expect(h.sent).toEqual([{ kind: "resync", id: "r1" }, { kind: "resync", id: "r1" }]);
+    expect(h.sent).toEqual([
+      { kind: "resync", id: "r1" },
+      { kind: "resync", id: "r1" },
+    ]);
   });
 
   it("duplicate and late deltas are ignored without a resync", () => {
@@ -290,7 +332,10 @@ describe("done and the messages trait, in either order", () => {
 
   it("an error ends the reply with its message and hint and keeps the partial text", () => {
     const h = new Harness().feed(start(), ...deltas("r1", ["part"]), {
-      kind: "error", id: "r1", message: "Stream interrupted", hint: "Press Continue",
+      kind: "error",
+      id: "r1",
+      message: "Stream interrupted",
+      hint: "Press Continue",
     });
     const reply = h.state.replies[0];
     expect(reply?.phase).toBe("error");

@@ -41,7 +41,10 @@ export class FakeModel {
 
   on(event: string, handler: Handler): void {
     let set = this.handlers.get(event);
-    if (set === undefined) this.handlers.set(event, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      this.handlers.set(event, set);
+    }
     set.add(handler);
   }
 

@@ -7,8 +7,8 @@ import {
   deltas,
   FakeModel,
   initializeModel,
-  manualFrames,
   type Mounted,
+  manualFrames,
   press,
   renderView,
   snapshot,
@@ -193,9 +193,14 @@ describe("the message", () => {
   });
 
   it("shows a committed error, the stopped marker and Continue from the trait", () => {
-    const model = new FakeModel(traits({
-      messages: [user("u1", "q"), assistant("r1", "half", { stopped: true, finish_reason: null })],
-    }));
+    const model = new FakeModel(
+      traits({
+        messages: [
+          user("u1", "q"),
+          assistant("r1", "half", { stopped: true, finish_reason: null }),
+        ],
+      }),
+    );
     const { view } = setup(model);
     const reply = replies(view)[0]!;
     expect(reply.querySelector(".nbc-tag-stopped")?.textContent).toBe("stopped");
@@ -221,10 +226,12 @@ describe("the message", () => {
   });
 
   it("labels the offline demo provider with a badge and tooltip", () => {
-    const model = new FakeModel(traits({
-      model: "demo:showcase",
-      messages: [user("u1", "q"), assistant("r1", "demo text", { model: "demo:showcase" })],
-    }));
+    const model = new FakeModel(
+      traits({
+        model: "demo:showcase",
+        messages: [user("u1", "q"), assistant("r1", "demo text", { model: "demo:showcase" })],
+      }),
+    );
     const { view } = setup(model);
     const toolbarBadge = view.root.querySelector<HTMLElement>(".nbc-toolbar .nbc-badge-demo")!;
     expect(toolbarBadge.hidden).toBe(false);
@@ -237,9 +244,16 @@ describe("the message", () => {
   });
 
   it("offers Regenerate on the reply that ends the chat only, and sends it", () => {
-    const model = new FakeModel(traits({
-      messages: [user("u1", "q1"), assistant("r1", "a1"), user("u2", "q2"), assistant("r2", "a2")],
-    }));
+    const model = new FakeModel(
+      traits({
+        messages: [
+          user("u1", "q1"),
+          assistant("r1", "a1"),
+          user("u2", "q2"),
+          assistant("r2", "a2"),
+        ],
+      }),
+    );
     const { view } = setup(model);
     const regenerate = (reply: HTMLElement) =>
       [...reply.querySelectorAll<HTMLButtonElement>("button")].find(
@@ -275,12 +289,14 @@ describe("the message", () => {
     vi.stubGlobal("navigator", { ...navigator, clipboard: { writeText } });
     const { view } = setup();
     // The renderer's code block structure, as it emits it.
-    view.root.querySelector(".nbc-list")!.insertAdjacentHTML(
-      "beforeend",
-      '<div class="nbc-code"><div class="nbc-code-bar"><span class="nbc-code-lang">python</span>' +
-        '<button type="button" class="nbc-copy">Copy</button></div>' +
-        "<pre><code>print(1)</code></pre></div>",
-    );
+    view.root
+      .querySelector(".nbc-list")!
+      .insertAdjacentHTML(
+        "beforeend",
+        '<div class="nbc-code"><div class="nbc-code-bar"><span class="nbc-code-lang">python</span>' +
+          '<button type="button" class="nbc-copy">Copy</button></div>' +
+          "<pre><code>print(1)</code></pre></div>",
+      );
     const copy = view.root.querySelector<HTMLButtonElement>(".nbc-copy")!;
     copy.click();
     await vi.waitFor(() => expect(copy.textContent).toBe("Copied"));
@@ -396,6 +412,13 @@ describe("the input", () => {
     model.kernelSet("height", "40vh");
     frames.flush();
     expect(view.root.querySelector<HTMLElement>(".nbc-scroller")!.style.maxHeight).toBe("40vh");
+  });
+
+  it("has no defaults of its own for them: Python's are the only ones", () => {
+    const model = new FakeModel(traits({ height: "", placeholder: "" }));
+    const { view } = setup(model);
+    expect(view.root.querySelector<HTMLElement>(".nbc-scroller")!.style.maxHeight).toBe("");
+    expect(textarea(view).placeholder).toBe("");
   });
 });
 

@@ -4,7 +4,7 @@
 import { expect, test } from "vitest";
 import { renderMarkdown } from "../../../js/markdown/index.js";
 import { MarkdownStream } from "../../../js/markdown/renderer.js";
-import { STREAMING, chunkedPrefixes, fixture } from "./helpers.js";
+import { chunkedPrefixes, fixture, STREAMING } from "./helpers.js";
 
 interface Cost {
   perUpdate: number[];
@@ -37,7 +37,7 @@ const max = (xs: number[]): number => xs.reduce((a, b) => Math.max(a, b), 0);
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 // One section of a typical reply; the long reply repeats it (streamed once, shared below).
-const section = fixture("llm-reply.md").trim() + "\n\n";
+const section = `${fixture("llm-reply.md").trim()}\n\n`;
 const longText = section.repeat(8);
 let longCost: Cost | null = null;
 const streamLong = (): Cost => (longCost ??= stream(longText));
@@ -94,6 +94,9 @@ test("a long reply streamed in small deltas is not quadratic", STREAMING, () => 
   const text = longText;
   const { total } = streamLong();
   // Baseline: rendering the whole reply on every update (what a naive view does).
-  const wholeEachTime = chunkedPrefixes(text, 42, 24).reduce((sum, prefix) => sum + prefix.length, 0);
+  const wholeEachTime = chunkedPrefixes(text, 42, 24).reduce(
+    (sum, prefix) => sum + prefix.length,
+    0,
+  );
   expect(total * 10).toBeLessThan(wholeEachTime);
 });

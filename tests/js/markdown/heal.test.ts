@@ -2,11 +2,12 @@
 // raw marker ("**", "`", "$$", "[", "|") flashes up and disappears again.
 
 import { describe, expect, test } from "vitest";
-import { heal, healInline } from "../../../js/markdown/heal.js";
+import { heal } from "../../../js/markdown/heal.js";
+import { healInline } from "../../../js/markdown/heal-inline.js";
 import { healTex } from "../../../js/markdown/heal-tex.js";
 import { createRenderer } from "../../../js/markdown/index.js";
 import { parseBlocks } from "../../../js/markdown/parse.js";
-import { STREAMING, proseText } from "./helpers.js";
+import { proseText, STREAMING } from "./helpers.js";
 
 const healed = (tail: string): string => heal(tail, (src) => parseBlocks(src, {}));
 
@@ -112,7 +113,10 @@ describe("heal (block context)", () => {
 // Every prefix of each snippet is rendered as it streams; the prose (text outside code and
 // math) must never show the listed markers.
 const NO_FLASH: Array<[string, RegExp]> = [
-  ["Some **bold text** and *italic words* and ***both*** and `inline code` and ~~struck~~ end.", /[*`~]/],
+  [
+    "Some **bold text** and *italic words* and ***both*** and `inline code` and ~~struck~~ end.",
+    /[*`~]/,
+  ],
   ["Nested **bold with *italic* inside** and _under_ and __strong__ words.", /[*_]/],
   ["A [link text](https://example.com/page) and ![alt text](https://x.org/y.png) end.", /[[\]()!]/],
   ["Math $x^2 + y^2$ and \\(a+b\\) and \\[c = d\\] and $$e$$ end.", /[$\\]/],

@@ -1,8 +1,8 @@
 // Code blocks: the exact markup the view wires its copy button to, the chosen languages,
 // escaping, and highlighting while the fence is still open.
 
-import { describe, expect, test } from "vitest";
 import hljs from "highlight.js/lib/core";
+import { describe, expect, test } from "vitest";
 import { codeBlockHtml, languageOf } from "../../../js/markdown/highlight.js";
 import { createRenderer, renderMarkdown } from "../../../js/markdown/index.js";
 
@@ -23,14 +23,45 @@ test("a fence renders as bar + copy button + highlighted code, exactly", () => {
 
 test("the copy target holds exactly the code", () => {
   const code = 'if a < b and c > "d":\n    print(a & b)\n';
-  const el = inDiv(renderMarkdown("```python\n" + code + "```"));
+  const el = inDiv(renderMarkdown(`\`\`\`python\n${code}\`\`\``));
   expect(el.querySelector(".nbc-code pre code")?.textContent).toBe(code);
 });
 
 test.each([
-  "python", "py", "javascript", "js", "typescript", "ts", "json", "bash", "sh", "shell",
-  "console", "sql", "html", "xml", "css", "yaml", "yml", "markdown", "md", "c", "cpp", "c++",
-  "java", "go", "golang", "rust", "rs", "r", "latex", "tex", "diff", "patch", "plaintext", "text",
+  "python",
+  "py",
+  "javascript",
+  "js",
+  "typescript",
+  "ts",
+  "json",
+  "bash",
+  "sh",
+  "shell",
+  "console",
+  "sql",
+  "html",
+  "xml",
+  "css",
+  "yaml",
+  "yml",
+  "markdown",
+  "md",
+  "c",
+  "cpp",
+  "c++",
+  "java",
+  "go",
+  "golang",
+  "rust",
+  "rs",
+  "r",
+  "latex",
+  "tex",
+  "diff",
+  "patch",
+  "plaintext",
+  "text",
 ])("language %j is highlighted", (name) => {
   expect(hljs.getLanguage(name)).toBeDefined();
   const html = codeBlockHtml("x", name);

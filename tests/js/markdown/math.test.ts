@@ -146,6 +146,8 @@ describe("KaTeX stays inert", () => {
     const attributes = Array.from(el.querySelectorAll("*")).flatMap((node) =>
       Array.from(node.attributes).map((a) => `${a.name}=${a.value}`),
     );
-    expect(attributes.filter((a) => /javascript:|position:\s*fixed|href|src=/i.test(a))).toEqual([]);
+    expect(attributes.filter((a) => /javascript:|position:\s*fixed|href|src=/i.test(a))).toEqual(
+      [],
+    );
   });
 });

@@ -3,22 +3,26 @@
 
 import { describe, expect, test } from "vitest";
 import { createRenderer, renderMarkdown } from "../../../js/markdown/index.js";
-import { MarkdownStream } from "../../../js/markdown/renderer.js";
 import type { WorkMeter } from "../../../js/markdown/renderer.js";
-import { STREAMING, chunkedPrefixes, fixture, fixtureNames } from "./helpers.js";
+import { MarkdownStream } from "../../../js/markdown/renderer.js";
+import { chunkedPrefixes, fixture, fixtureNames, STREAMING } from "./helpers.js";
 
 const newElement = (): HTMLElement => document.createElement("div");
 
 describe.each(fixtureNames())("%s", (name) => {
   const text = fixture(name);
 
-  test("every prefix, one character at a time, ends equal to the one-shot render", STREAMING, () => {
-    const el = newElement();
-    const renderer = createRenderer(el);
-    for (let i = 1; i <= text.length; i++) renderer.update(text.slice(0, i));
-    renderer.update(text, true);
-    expect(el.innerHTML).toBe(renderMarkdown(text));
-  });
+  test(
+    "every prefix, one character at a time, ends equal to the one-shot render",
+    STREAMING,
+    () => {
+      const el = newElement();
+      const renderer = createRenderer(el);
+      for (let i = 1; i <= text.length; i++) renderer.update(text.slice(0, i));
+      renderer.update(text, true);
+      expect(el.innerHTML).toBe(renderMarkdown(text));
+    },
+  );
 
   test("any prefix made final equals the one-shot render of that prefix", STREAMING, () => {
     const el = newElement();
@@ -33,30 +37,38 @@ describe.each(fixtureNames())("%s", (name) => {
     });
   });
 
-  test.each([1, 2, 3])("random chunking (seed %i) ends equal to the one-shot render", STREAMING, (seed) => {
-    const el = newElement();
-    const renderer = createRenderer(el);
-    for (const prefix of chunkedPrefixes(text, seed * 7919, 40)) renderer.update(prefix);
-    renderer.update(text, true);
-    expect(el.innerHTML).toBe(renderMarkdown(text));
-  });
+  test.each([1, 2, 3])(
+    "random chunking (seed %i) ends equal to the one-shot render",
+    STREAMING,
+    (seed) => {
+      const el = newElement();
+      const renderer = createRenderer(el);
+      for (const prefix of chunkedPrefixes(text, seed * 7919, 40)) renderer.update(prefix);
+      renderer.update(text, true);
+      expect(el.innerHTML).toBe(renderMarkdown(text));
+    },
+  );
 
-  test("after every update, settled blocks are what a one-shot render of them gives", STREAMING, () => {
-    // Settled blocks keep the nodes the tail drew for them: checked as they settle, not only
-    // at the end (a wrong node kept would stay wrong until the reply is rendered again).
-    const el = newElement();
-    const renderer = new MarkdownStream(el);
-    let settled = -1;
-    let expected = "";
-    for (const prefix of chunkedPrefixes(text, 17, 24)) {
-      renderer.update(prefix);
-      if (renderer.settledLength !== settled) {
-        settled = renderer.settledLength;
-        expected = renderMarkdown(text.slice(0, settled));
+  test(
+    "after every update, settled blocks are what a one-shot render of them gives",
+    STREAMING,
+    () => {
+      // Settled blocks keep the nodes the tail drew for them: checked as they settle, not only
+      // at the end (a wrong node kept would stay wrong until the reply is rendered again).
+      const el = newElement();
+      const renderer = new MarkdownStream(el);
+      let settled = -1;
+      let expected = "";
+      for (const prefix of chunkedPrefixes(text, 17, 24)) {
+        renderer.update(prefix);
+        if (renderer.settledLength !== settled) {
+          settled = renderer.settledLength;
+          expected = renderMarkdown(text.slice(0, settled));
+        }
+        expect(el.innerHTML.startsWith(expected), `prefix of ${prefix.length}`).toBe(true);
       }
-      expect(el.innerHTML.startsWith(expected), `prefix of ${prefix.length}`).toBe(true);
-    }
-  });
+    },
+  );
 
   test("CRLF line endings render like LF, even split between updates", STREAMING, () => {
     const crlf = text.replace(/\n/g, "\r\n");
@@ -147,7 +159,8 @@ describe("streaming behaviour", () => {
   });
 
   test("a reference defined after its use resolves in settled blocks too", STREAMING, () => {
-    const text = "See [the docs][d] first.\n\nMiddle paragraph.\n\n[d]: https://example.com/docs\n\nLast.";
+    const text =
+      "See [the docs][d] first.\n\nMiddle paragraph.\n\n[d]: https://example.com/docs\n\nLast.";
     const el = newElement();
     const renderer = createRenderer(el);
     for (let i = 1; i <= text.length; i++) renderer.update(text.slice(0, i));
