@@ -25,6 +25,7 @@ export interface Message {
   id: string;
   role: Role;
   content: string;
+  parent?: string | null; // the message before it on its branch (src/nbchat/messages.py)
   reasoning?: string;
   meta?: MessageMeta;
 }

@@ -11,7 +11,7 @@ import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 
 from .. import _worker
-from ..errors import InvalidRequest, NbchatError, StreamInterrupted, redact
+from ..errors import InvalidRequest, NbchatError, StreamInterrupted, redact_error
 from ..messages import Message, MessageMeta, new_id
 from ..providers.base import (
     ChatRequest,
@@ -367,10 +367,7 @@ class Turn:
 
     def _scrub(self, error: NbchatError) -> None:
         # Providers redact already; this keeps a key out even if one slipped through.
-        key = self._provider._api_key
-        error.message = redact(error.message, key)
-        error.hint = redact(error.hint, key)
-        error.args = (error.message,)
+        redact_error(error, self._provider._api_key)
         error.partial = self.text
 
     def _finish(self, status: TurnStatus, error: NbchatError | None) -> None:

@@ -19,7 +19,7 @@ import anywidget
 import traitlets
 
 from .._ipython import one_line
-from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact
+from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..messages import Message
 from ..session import Conversation
 from ..transcript import count
@@ -302,8 +302,8 @@ class Chat(anywidget.AnyWidget):
 
     def _redacted(self, exc: NbchatError) -> tuple[str, str]:
         # Providers keep keys out of their errors; this is the second lock on that door.
-        key = getattr(self._conversation.provider, "_api_key", None)
-        return redact(exc.message, key), redact(exc.hint, key)
+        redact_error(exc, getattr(self._conversation.provider, "_api_key", None))
+        return exc.message, exc.hint
 
 
 def _text_field(content: dict[str, object]) -> str:
