@@ -12,7 +12,9 @@ import sys
 import types
 from collections.abc import Iterator
 
+import comm
 import pytest
+from tests.comms import RecordingComm
 from tests.ports import closed_port
 from tests.servers.fixtures import emulator, ollama_server, openai_server
 
@@ -75,3 +77,9 @@ def colab(monkeypatch: pytest.MonkeyPatch) -> str:
     ):
         monkeypatch.setitem(sys.modules, name, module)
     return COLAB_WIDGETS_URL
+
+
+@pytest.fixture
+def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widgets made in this test get a :class:`tests.comms.RecordingComm`, no kernel needed."""
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)

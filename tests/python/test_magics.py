@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import signal
 import socket
 import sys
 import threading
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 from IPython.utils.capture import RichOutput, capture_output
+from tests.interrupts import sigint_when
 
 import nbchat
 from nbchat import magics, settings, testing
@@ -573,37 +573,12 @@ def test_a_kernel_interrupt_keeps_the_partial_reply_and_the_session_usable(
 
     monkeypatch.setattr(magics._output, "exchange_view", watched_view)
 
-    handled = threading.Event()
-    lost: list[int] = []
-
-    def on_sigint(signum: int, frame: typing.Any) -> None:
-        handled.set()
-        raise KeyboardInterrupt
-
-    def interrupt_when_shown() -> None:
-        # What the kernel's ■ does: SIGINT to the main thread. If Python never runs the
-        # handler, the signal was lost; press again (as a person would) so the test ends,
-        # and fail below.
-        if not shown.wait(30):
-            return
-        for attempt in range(3):
-            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-            if handled.wait(5):
-                return
-            lost.append(attempt)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    interrupter = threading.Thread(target=interrupt_when_shown)
-    interrupter.start()
-    try:
-        with capture_output() as cap:
-            sys.stdout = _Watched(sys.stdout, "reply", shown)
-            result = ip.run_cell(f"%chat {script.model} go")
-    finally:
-        shown.set()
-        interrupter.join()
-        signal.signal(signal.SIGINT, previous)
-    assert lost == [], "the SIGINT was lost while the reply streamed (a blocking wait)"
+    # If Python never runs the handler, the signal was lost (a blocking wait): it is pressed
+    # again, as a person would, so the test ends and fails below.
+    with sigint_when(shown, press_again=True) as presses, capture_output() as cap:
+        sys.stdout = _Watched(sys.stdout, "reply", shown)
+        result = ip.run_cell(f"%chat {script.model} go")
+    assert presses.lost == 0, "the SIGINT was lost while the reply streamed (a blocking wait)"
     ran = Ran(result, cap.stdout, cap.stderr, cap.outputs)
 
     assert isinstance(ran.error, KeyboardInterrupt)

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import pathlib
 import secrets
-import signal
 import threading
 import time
 import typing
 from collections.abc import Callable
 
-import comm
 import pytest
 import traitlets
-from comm.base_comm import BaseComm
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from tests.comms import custom, from_ui, timeline, wire
+from tests.interrupts import sigint_when
 
 from nbchat import testing
 from nbchat.errors import AuthenticationFailed, ConversationBusy, InvalidRequest, ServerError
@@ -34,70 +32,9 @@ WAIT = 10.0
 VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-class Sent(typing.NamedTuple):
-    msg_type: str
-    data: dict[str, typing.Any]
-    thread: int
-
-
-class RecordingComm(BaseComm):
-    """A comm with no kernel behind it: records what is sent, delivers what we inject."""
-
-    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
-        self.log: list[Sent] = []
-        super().__init__(*args, **kwargs)
-
-    def publish_msg(
-        self,
-        msg_type: str,
-        data: dict[str, typing.Any] | None = None,
-        metadata: dict[str, typing.Any] | None = None,
-        buffers: list[bytes] | None = None,
-        **keys: typing.Any,
-    ) -> None:
-        # Through JSON, as the wire would: what cannot be encoded fails here.
-        wire = json.loads(json.dumps(data or {}, ensure_ascii=False))
-        self.log.append(Sent(msg_type, wire, threading.get_ident()))
-
-
 @pytest.fixture(autouse=True)
-def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", RecordingComm)
-
-
-def wire(chat: Chat) -> RecordingComm:
-    assert isinstance(chat.comm, RecordingComm)
-    return chat.comm
-
-
-def custom(chat: Chat, kind: str | None = None) -> list[dict[str, typing.Any]]:
-    """Custom messages the widget sent, optionally of one kind."""
-    out = [
-        s.data["content"]
-        for s in wire(chat).log
-        if s.msg_type == "comm_msg" and s.data.get("method") == "custom"
-    ]
-    return [m for m in out if kind is None or m["kind"] == kind]
-
-
-def timeline(chat: Chat) -> list[str]:
-    """Everything sent after comm_open: custom kinds, and ``update:<keys>`` for traits."""
-    out = []
-    for s in wire(chat).log:
-        if s.msg_type != "comm_msg":
-            continue
-        if s.data["method"] == "custom":
-            out.append(s.data["content"]["kind"])
-        elif s.data["method"] == "update":
-            out.append("update:" + ",".join(sorted(s.data["state"])))
-    return out
-
-
-def from_ui(chat: Chat, **content: object) -> None:
-    """Deliver a custom message as the front end sends it."""
-    wire(chat).handle_msg(
-        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
-    )
+def _recorded(recording_comm: None) -> None:
+    """Every widget in this module gets a :class:`tests.comms.RecordingComm`."""
 
 
 async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
@@ -443,18 +380,11 @@ def test_a_kernel_interrupt_during_ask_stops_the_reply_and_keeps_it() -> None:
     script = testing.script(["Par", "tial", pause, " never sent"])
     chat = Chat(script.model)
 
-    def interrupt_when_paused() -> None:
-        if pause.reached.wait(WAIT):
-            os.kill(os.getpid(), signal.SIGINT)  # what a kernel interrupt does
-
-    interrupter = threading.Thread(target=interrupt_when_paused)
-    interrupter.start()
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with sigint_when(pause.reached), pytest.raises(KeyboardInterrupt):
             chat.ask("Go")
     finally:
         pause.release()
-        interrupter.join(WAIT)
     reply = chat.messages[-1]
     assert (reply["content"], reply["meta"]["stopped"]) == ("Partial", True)
     assert chat.status == "idle"

@@ -7,21 +7,13 @@ import pathlib
 import typing
 from collections.abc import Iterator
 
-import comm
 import pytest
 from tests.e2e.conftest import browser, lab, lab_server  # noqa: F401  (fixtures)
 from tests.reliability.harness import (
     KernelSession,
     RawServer,
-    RecordingComm,
     kernel_env,
 )
-
-
-@pytest.fixture
-def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Widgets made in this test get a :class:`RecordingComm` instead of a kernel's comm."""
-    monkeypatch.setattr(comm, "create_comm", RecordingComm)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import time
 import typing
 from collections.abc import Callable, Iterable, Sequence
 
-from comm.base_comm import BaseComm
+from tests.comms import RecordingComm, custom, from_ui, wire
 from tests.ports import free_port
 from tests.servers.plan import Plan
 from tests.servers.server import EmulatorServer, RecordedRequest
@@ -47,11 +47,11 @@ __all__ = [
     "from_ui",
     "kernel_env",
     "plan_bytes",
-    "recorded",
     "submit_and_wait",
     "trickle",
     "until",
     "widget_custom",
+    "wire",
 ]
 
 WAIT = 20.0  # seconds any single condition may take on a loaded 2-core machine
@@ -76,53 +76,6 @@ def kernel_env() -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------
 # The widget's comm, as the front end sees it.
-
-
-class RecordingComm(BaseComm):
-    """A comm with no kernel: what the widget sends is logged after a JSON round trip."""
-
-    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
-        self.sent: list[tuple[str, dict[str, typing.Any]]] = []  # (msg_type, data)
-        self.received: list[dict[str, typing.Any]] = []  # what from_ui delivered
-        super().__init__(*args, **kwargs)
-
-    def publish_msg(
-        self,
-        msg_type: str,
-        data: dict[str, typing.Any] | None = None,
-        metadata: dict[str, typing.Any] | None = None,
-        buffers: list[bytes] | None = None,
-        **keys: typing.Any,
-    ) -> None:
-        # Through JSON as the kernel would send it: unencodable data fails right here.
-        self.sent.append((msg_type, json.loads(json.dumps(data or {}, ensure_ascii=False))))
-
-
-def _comm(chat: Chat) -> RecordingComm:
-    assert isinstance(chat.comm, RecordingComm), "use the recording_comm fixture"
-    return chat.comm
-
-
-def recorded(chat: Chat) -> RecordingComm:
-    """The recording comm behind ``chat``."""
-    return _comm(chat)
-
-
-def custom(chat: Chat, kind: str | None = None) -> list[dict[str, typing.Any]]:
-    """The custom messages the widget sent (``start``, ``delta``, ``error``…), in order."""
-    out = [
-        data["content"]
-        for msg_type, data in _comm(chat).sent
-        if msg_type == "comm_msg" and data.get("method") == "custom"
-    ]
-    return [m for m in out if kind is None or m.get("kind") == kind]
-
-
-def from_ui(chat: Chat, **content: object) -> None:
-    """Deliver a custom message as the front end sends it (``kind="submit", text=…``)."""
-    comm = _comm(chat)
-    comm.received.append(dict(content))
-    comm.handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
 
 
 async def until(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:

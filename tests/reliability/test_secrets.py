@@ -25,8 +25,8 @@ from tests.reliability.harness import (
     custom,
     from_ui,
     kernel_env,
-    recorded,
     submit_and_wait,
+    wire,
 )
 from tests.servers import DEFAULT_TEXT, Behaviour, EmulatorServer, Reply
 
@@ -115,8 +115,8 @@ async def test_the_key_is_used_but_never_shown_by_the_widget(
     assert server.chat_requests[0].headers["authorization"] == f"Bearer {SECRET}"
     assert any("[redacted]" in e["message"] for e in ends[1:])  # the echo was there, and cut
 
-    comm = recorded(chat)
-    assert_no_key("the comm messages sent", everything_in(comm.sent))
+    comm = wire(chat)
+    assert_no_key("the comm messages sent", everything_in([s.data for s in comm.log]))
     assert_no_key("the comm messages received", everything_in(comm.received))
     assert_no_key("the custom messages", everything_in(custom(chat)))
     assert_no_key("the traits", everything_in(chat.get_state().values()))

@@ -12,11 +12,9 @@ from __future__ import annotations
 import typing
 from collections.abc import AsyncIterator, Iterator, Mapping
 
-import comm
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from tests.python.test_widget import RecordingComm
 from tests.servers import EmulatorServer
 from tests.servers.script import DEFAULT_TEXT
 
@@ -86,11 +84,6 @@ def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
         monkeypatch.setenv("RELAY_BASE_URL", server.base_url)
         monkeypatch.setenv("RELAY_API_KEY", KEY)
         yield server
-
-
-@pytest.fixture
-def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", RecordingComm)
 
 
 @pytest.fixture

@@ -1,0 +1,84 @@
+"""A widget comm with no kernel behind it, for tests: it records what the widget sends (after a
+JSON round trip, as the wire would) and delivers what a test says the front end sent.
+
+Use the ``recording_comm`` fixture (``tests/conftest.py``), then read with :func:`custom`,
+:func:`timeline` or :func:`wire`, and speak for the front end with :func:`from_ui`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import typing
+
+from comm.base_comm import BaseComm
+
+if typing.TYPE_CHECKING:
+    import ipywidgets
+
+__all__ = ["RecordingComm", "Sent", "custom", "from_ui", "timeline", "wire"]
+
+
+class Sent(typing.NamedTuple):
+    msg_type: str  # "comm_open", "comm_msg", "comm_close"
+    data: dict[str, typing.Any]
+    thread: int  # the thread that sent it (ipykernel wants the main one)
+    buffers: list[bytes]
+
+
+class RecordingComm(BaseComm):
+    """Records each message sent; ``received`` keeps what :func:`from_ui` delivered."""
+
+    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        self.log: list[Sent] = []
+        self.received: list[dict[str, typing.Any]] = []
+        super().__init__(*args, **kwargs)
+
+    def publish_msg(
+        self,
+        msg_type: str,
+        data: dict[str, typing.Any] | None = None,
+        metadata: dict[str, typing.Any] | None = None,
+        buffers: list[bytes] | None = None,
+        **keys: typing.Any,
+    ) -> None:
+        # Through JSON, as the wire would: what cannot be encoded fails here.
+        wire_data = json.loads(json.dumps(data or {}, ensure_ascii=False))
+        sent = Sent(msg_type, wire_data, threading.get_ident(), [bytes(b) for b in buffers or ()])
+        self.log.append(sent)
+
+
+def wire(widget: ipywidgets.Widget) -> RecordingComm:
+    """The recording comm behind ``widget``."""
+    assert isinstance(widget.comm, RecordingComm), "use the recording_comm fixture"
+    return widget.comm
+
+
+def custom(widget: ipywidgets.Widget, kind: str | None = None) -> list[dict[str, typing.Any]]:
+    """The custom messages the widget sent (``start``, ``delta``, ``error``…), in order."""
+    out = [
+        s.data["content"]
+        for s in wire(widget).log
+        if s.msg_type == "comm_msg" and s.data.get("method") == "custom"
+    ]
+    return [m for m in out if kind is None or m.get("kind") == kind]
+
+
+def timeline(widget: ipywidgets.Widget) -> list[str]:
+    """Everything sent after comm_open: custom kinds, and ``update:<keys>`` for state."""
+    out = []
+    for s in wire(widget).log:
+        if s.msg_type != "comm_msg":
+            continue
+        if s.data["method"] == "custom":
+            out.append(s.data["content"]["kind"])
+        elif s.data["method"] == "update":
+            out.append("update:" + ",".join(sorted(s.data["state"])))
+    return out
+
+
+def from_ui(widget: ipywidgets.Widget, /, **content: object) -> None:
+    """Deliver a custom message as the front end sends it (``kind="submit", text=…``)."""
+    comm = wire(widget)
+    comm.received.append(dict(content))
+    comm.handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
