@@ -12,6 +12,7 @@ from ..errors import ConversationBusy, InvalidRequest
 from ..messages import Message, new_id
 from ..providers.base import Provider, Timeouts, WireMessage
 from ._input import check_messages, check_text
+from .tree import Tree, TreeView
 from .turn import Turn, TurnAction
 
 if typing.TYPE_CHECKING:
@@ -26,6 +27,11 @@ class Conversation:
     >>> conversation = Conversation("ollama:llama3.2", system="Be brief.")
     >>> for event in conversation.prompt("What is a closure?"): ...
     >>> conversation.messages[-1]["content"]
+
+    The history is a tree (:mod:`nbchat.session.tree`): regenerating a reply or editing a
+    question adds a sibling and keeps the earlier version. ``messages`` is the branch on
+    screen — what the model is sent — and ``tree`` the whole of it; :meth:`select`
+    switches branches.
     """
 
     model: str  # resolved "provider:name", e.g. "ollama:llama3.2", "demo:showcase"
@@ -55,7 +61,7 @@ class Conversation:
         if given is None:
             given = settings.settings().system
         self.system = check_text("system prompt", given, allow_empty=True) if given else None
-        self._messages: list[Message] = loaded
+        self._tree = Tree.of(loaded, leaf=loaded[-1]["id"] if loaded else None)
         self._lock = threading.Lock()
         self._current: Turn | None = None
         self._version = 0
@@ -64,9 +70,24 @@ class Conversation:
 
     @property
     def messages(self) -> list[Message]:
-        """The committed history (a copy), oldest first; no system message."""
+        """The branch on screen (a copy), oldest first; no system message."""
         with self._lock:
-            return copy.deepcopy(self._messages)
+            return copy.deepcopy(self._tree.branch())
+
+    @property
+    def tree(self) -> TreeView:
+        """Every message, every branch: ``tree.siblings(id)``, ``tree.children(id)``…"""
+        return TreeView(self._tree, self._lock)
+
+    def select(self, message_id: str) -> None:
+        """Show the branch through ``message_id`` (a sibling of one on screen, say), with
+        what followed it when it was last shown. Refused while a reply streams."""
+        with self._lock:
+            self._check_idle("switch branches")
+            if message_id not in self._tree:
+                raise InvalidRequest(f"No message {message_id!r} in this conversation.")
+            self._tree.select(message_id)
+            self._version += 1
 
     @property
     def current(self) -> Turn | None:
@@ -93,17 +114,21 @@ class Conversation:
     # -- turns --------------------------------------------------------------------------
 
     def prompt(self, text: str, **options: object) -> Turn:
-        """Ask ``text``; returns a lazy :class:`Turn` (iterate it to stream)."""
+        """Ask ``text`` after the last message on screen; returns a lazy :class:`Turn`."""
         return self._new_turn("prompt", options, cut=len, ask=check_text("message", text))
 
-    def regenerate(self, **options: object) -> Turn:
-        """Redo the last reply (it is replaced when the new one ends)."""
+    def regenerate(self, message_id: str | None = None, **options: object) -> Turn:
+        """Answer again: a new version of the reply ``message_id`` (default: the last
+        one; a question left unanswered at the end gets its first). The earlier reply is
+        kept as a sibling; the new one is shown from the moment it ends."""
 
         def cut(history: list[Message]) -> int:
             if not history:
                 raise InvalidRequest(
                     "There is no reply to regenerate.", hint="Ask something first."
                 )
+            if message_id is not None:
+                return _place(history, message_id, "assistant", "regenerate")
             return len(history) - 1 if history[-1]["role"] == "assistant" else len(history)
 
         return self._new_turn("regenerate", options, cut=cut)
@@ -120,11 +145,15 @@ class Conversation:
 
         return self._new_turn("resume", options, cut=cut)
 
-    def edit(self, text: str, **options: object) -> Turn:
-        """Replace the last user message with ``text`` and redo the reply after it."""
+    def edit(self, text: str, message_id: str | None = None, **options: object) -> Turn:
+        """Ask ``text`` in place of the question ``message_id`` (default: the last one),
+        with a fresh reply. The earlier question and all that followed it are kept as a
+        sibling branch."""
         content = check_text("message", text)
 
         def cut(history: list[Message]) -> int:
+            if message_id is not None:
+                return _place(history, message_id, "user", "edit")
             users = [i for i, m in enumerate(history) if m["role"] == "user"]
             if not users:
                 raise InvalidRequest("There is no message to edit.", hint="Ask something first.")
@@ -142,21 +171,24 @@ class Conversation:
     ) -> Turn:
         """The one way a turn is made, while the conversation is idle.
 
-        ``cut(history)`` says where the turn's messages will go (it raises if the action
-        makes no sense here); the messages before it are what the model reads. With
-        ``ask``, the turn asks it as a new user message; without, it answers the question
-        already there — and ``resume`` sends the reply it continues as the last message.
+        ``cut(history)`` says where on the branch on screen the turn's messages will go
+        (it raises if the action makes no sense here); the messages before it are what
+        the model reads, and the turn's first message follows the last of them — beside
+        whatever is at ``at`` now, which stays as a sibling (``resume`` alone replaces the
+        message it continues). With ``ask``, the turn asks it as a new user message;
+        without, it answers the question already there — and ``resume`` sends the reply
+        it continues as the last message.
         """
         with self._lock:
             self._check_idle()
-            history = self._messages
+            history = self._tree.branch()
             at = cut(history)
             parent = history[at - 1]["id"] if at else None  # what the turn follows
             wire = self._wire(history[:at])
             user: Message | None = None
             base: Message | None = None
             if ask is not None:
-                taken = {m["id"] for m in history}
+                taken = self._tree.ids()
                 user = {"id": new_id(taken), "role": "user", "content": ask, "parent": parent}
                 parent = user["id"]
                 wire.append({"role": "user", "content": ask})
@@ -171,7 +203,6 @@ class Conversation:
                 action=action,
                 wire=wire,
                 options=self._turn_options(options),
-                replace_from=at,
                 user_message=user,
                 parent=parent,
                 base=base,
@@ -181,13 +212,15 @@ class Conversation:
         """Forget every message (not allowed while a turn streams)."""
         with self._lock:
             self._check_idle()
-            self._messages = []
+            self._tree.clear()
             self._version += 1
 
-    def _check_idle(self) -> None:
+    def _check_idle(self, doing: str | None = None) -> None:
         if self._current is not None:
             raise ConversationBusy(
-                "A reply is still streaming.",
+                f"A reply is still streaming: cannot {doing} now."
+                if doing
+                else "A reply is still streaming.",
                 hint="Wait for it to finish, or stop it first: conversation.current.stop().",
             )
 
@@ -206,9 +239,14 @@ class Conversation:
 
     def _commit(self, turn: Turn) -> None:
         with self._lock:
-            new: list[Message] = [] if turn._user_message is None else [turn._user_message]
-            new.append(turn.message)
-            self._messages[turn._replace_from :] = copy.deepcopy(new)
+            if turn._user_message is not None:
+                self._tree.add(copy.deepcopy(turn._user_message))
+            reply = copy.deepcopy(turn.message)
+            if reply["id"] in self._tree:
+                self._tree.replace(reply)  # a continued reply
+            else:
+                self._tree.add(reply)
+            self._tree.select(reply["id"])
             self._version += 1
             if self._current is turn:
                 self._current = None
@@ -216,13 +254,20 @@ class Conversation:
     # -- transcripts --------------------------------------------------------------------
 
     def to_json(self) -> str:
-        """The conversation as JSON: messages, system, model, options — never the key."""
+        """The conversation as JSON: every message of every branch, which branch is on
+        screen, system, model, options — never the key."""
+        with self._lock:
+            messages = copy.deepcopy(list(self._tree))
+            active = self._tree.active_map()
+            leaf = self._tree.leaf
         return transcript.dumps(
-            self.messages,
+            messages,
             model=self.model,
             system=self.system,
             options=self.options,
             base_url=self.resolution.base_url,
+            leaf=leaf,
+            active=active,
         )
 
     @classmethod
@@ -234,7 +279,14 @@ class Conversation:
             kwargs.setdefault("base_url", saved.base_url)  # it belongs to that model
         kwargs.setdefault("system", saved.system)
         options = {**saved.options, **kwargs.pop("options", {})}
-        return cls(messages=saved.messages, **{**options, **kwargs})
+        conversation = cls(messages=saved.messages, **{**options, **kwargs})
+        conversation._show(saved.active, saved.leaf)
+        return conversation
+
+    def _show(self, active: typing.Mapping[str, str], leaf: str | None) -> None:
+        # Which branch was on screen, as saved; an id that is not here is ignored.
+        with self._lock:
+            self._tree = Tree.of(list(self._tree), active=active, leaf=leaf or self._tree.leaf)
 
     def to_markdown(self) -> str:
         """A Markdown transcript, readable on GitHub (math and code intact)."""
@@ -263,7 +315,26 @@ class Conversation:
             return cls.from_json(file.read(), **kwargs)
 
     def __repr__(self) -> str:
-        return f"<Conversation {self.model}: {len(self._messages)} messages>"
+        with self._lock:
+            shown, stored = len(self._tree.branch()), len(self._tree)
+        more = f" ({stored} in all branches)" if stored > shown else ""
+        return f"<Conversation {self.model}: {shown} messages{more}>"
+
+
+def _place(history: list[Message], message_id: str, role: str, action: str) -> int:
+    """Where ``message_id`` is on the branch on screen; it must have ``role``."""
+    for index, message in enumerate(history):
+        if message["id"] == message_id:
+            if message["role"] != role:
+                raise InvalidRequest(
+                    f"Message {message_id!r} is a {message['role']} message: "
+                    f"only a{'n' if role[0] == 'a' else ''} {role} message can {action}.",
+                )
+            return index
+    raise InvalidRequest(
+        f"Message {message_id!r} is not on the branch on screen.",
+        hint="Select its branch first: conversation.select(id).",
+    )
 
 
 def _check_has_question(wire: list[WireMessage]) -> None:
