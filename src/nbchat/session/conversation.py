@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import copy
+import os
 import threading
 import typing
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 
 from .. import resolve, settings, transcript
-from ..errors import ConversationBusy, InvalidRequest
+from ..errors import ConversationBusy, ConversationFileError, InvalidRequest
 from ..messages import Message, new_id
 from ..providers.base import Provider, Timeouts, WireMessage
+from . import autosave
+from ._imagestore import ImageStore, MemoryImageStore
 from ._input import check_messages, check_text
+from ._saved import server_notice
+from .autosave import Autosave
 from .tree import Tree, TreeView
 from .turn import Turn, TurnAction
 
@@ -39,6 +45,13 @@ class Conversation:
     resolution: Resolution  # what was chosen and why
     system: str | None
     options: dict[str, object]
+    images: ImageStore  # full image bytes by id (issue 11 brings the real store)
+    _tree: Tree
+    _lock: threading.Lock
+    _current: Turn | None
+    _version: int
+    _autosave: Autosave | None
+    _notices: list[str]
 
     def __init__(
         self,
@@ -50,9 +63,75 @@ class Conversation:
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         messages: Iterable[Message] | None = None,
+        file: str | os.PathLike[str] | None = None,
         **options: object,
     ) -> None:
+        writer = Autosave.open(file) if file is not None else None
+        try:
+            restored = writer.restored if writer is not None else None
+            self._setup(
+                model,
+                system=system,
+                base_url=base_url,
+                api_key=api_key,
+                headers=headers,
+                timeouts=timeouts,
+                messages=messages,
+                options=options,
+                saved=restored.transcript if restored is not None else None,
+                source=writer.path.name if writer is not None else "",
+            )
+            if writer is not None:
+                missing = writer.load_images(self.images, self._tree)
+                if missing:
+                    self._notify(
+                        f"{len(missing)} image(s) of {writer.path.name} are missing "
+                        f"from {writer.path.name}.images; their thumbnails are kept."
+                    )
+                writer.start(self._snapshot, self.images)
+                self._autosave = writer
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            raise
+
+    def _setup(
+        self,
+        model: str | None,
+        *,
+        system: str | None,
+        base_url: str | None,
+        api_key: str | None,
+        headers: Mapping[str, str] | None,
+        timeouts: Timeouts | None,
+        messages: Iterable[Message] | None,
+        options: Mapping[str, object],
+        saved: transcript.Transcript | None,
+        source: str,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._notices = []
+        self._autosave = None
+        self.images = MemoryImageStore()
+        active: Mapping[str, str] = {}
+        leaf: str | None = None
+        saved_url: str | None = None
+        if saved is not None:
+            if messages is not None:
+                raise InvalidRequest(
+                    f"Pass either messages= or a file= to restore, not both: {source} exists.",
+                    hint="Leave messages= out to restore the file, or use another file=.",
+                )
+            if model is None:
+                model = saved.model
+            saved_url = None if base_url is not None else saved.base_url
+            system = saved.system if system is None else system
+            options = {**saved.options, **options}
+            messages, active, leaf = saved.messages, saved.active, saved.leaf
         self.resolution = resolve.resolve(model, base_url, api_key)
+        notice = server_notice(source, saved_url, self.resolution.base_url)
+        if notice:
+            self._notify(notice, warn=True)
         self.provider = self.resolution.create_provider(headers=headers, timeouts=timeouts)
         self.model = self.resolution.spec
         self.options = self.provider.check_options(options)
@@ -61,10 +140,68 @@ class Conversation:
         if given is None:
             given = settings.settings().system
         self.system = check_text("system prompt", given, allow_empty=True) if given else None
-        self._tree = Tree.of(loaded, leaf=loaded[-1]["id"] if loaded else None)
-        self._lock = threading.Lock()
-        self._current: Turn | None = None
+        last = loaded[-1]["id"] if loaded else None
+        self._tree = Tree.of(loaded, active=active, leaf=leaf or last)
+        self._current = None
         self._version = 0
+
+    # -- the file -----------------------------------------------------------------------
+
+    @property
+    def file(self) -> str | None:
+        """The file this conversation saves itself to as it goes (``None``: none, or not any
+        more — closed, or taken over by a newer conversation of this process)."""
+        saver = self._autosave
+        return str(saver.path) if saver is not None and saver.writing else None
+
+    def close(self) -> None:
+        """Stop saving to ``file`` and release it (for another kernel, say). The
+        conversation itself goes on working."""
+        saver, self._autosave = self._autosave, None
+        if saver is not None:
+            saver.close()
+
+    def _snapshot(self) -> dict[str, object]:
+        # Called by the autosave under this conversation's lock (or before any turn).
+        return {
+            "messages": list(self._tree),
+            "model": self.model,
+            "system": self.system,
+            "options": self.options,
+            "base_url": self.resolution.base_url,
+            "leaf": self._tree.leaf,
+            "active": self._tree.active_map(),
+        }
+
+    def _save(self, write: Callable[[Autosave], None]) -> None:
+        """Put a change on disk now (the caller holds the lock); a failure is a notice,
+        never a lost turn."""
+        saver = self._autosave
+        if saver is None:
+            return
+        if not saver.writing:
+            if saver.handed_over:
+                self._autosave = None
+                self._notify(
+                    f"This chat no longer saves to {saver.path.name}: a newer chat in this "
+                    "kernel took the file over."
+                )
+            return
+        try:
+            write(saver)
+        except ConversationFileError as exc:
+            self._notify(str(exc), warn=True)
+
+    def _notify(self, text: str, *, warn: bool = False) -> None:
+        """Something the user should read: kept for the widget (:meth:`_take_notices`),
+        and with ``warn``, a warning line for code and notebooks too."""
+        self._notices.append(text)
+        if warn:
+            warnings.warn(text, UserWarning, stacklevel=4)
+
+    def _take_notices(self) -> list[str]:
+        notices, self._notices = self._notices, []
+        return notices
 
     # -- history ------------------------------------------------------------------------
 
@@ -88,6 +225,7 @@ class Conversation:
                 raise InvalidRequest(f"No message {message_id!r} in this conversation.")
             self._tree.select(message_id)
             self._version += 1
+            self._save(lambda saver: saver.select(message_id))
 
     @property
     def current(self) -> Turn | None:
@@ -214,6 +352,7 @@ class Conversation:
             self._check_idle()
             self._tree.clear()
             self._version += 1
+            self._save(Autosave.clear)
 
     def _check_idle(self, doing: str | None = None) -> None:
         if self._current is not None:
@@ -239,15 +378,18 @@ class Conversation:
 
     def _commit(self, turn: Turn) -> None:
         with self._lock:
+            new: list[Message] = []
             if turn._user_message is not None:
-                self._tree.add(copy.deepcopy(turn._user_message))
-            reply = copy.deepcopy(turn.message)
-            if reply["id"] in self._tree:
-                self._tree.replace(reply)  # a continued reply
+                new.append(copy.deepcopy(turn._user_message))
+                self._tree.add(new[-1])
+            new.append(copy.deepcopy(turn.message))
+            if new[-1]["id"] in self._tree:
+                self._tree.replace(new[-1])  # a continued reply
             else:
-                self._tree.add(reply)
-            self._tree.select(reply["id"])
+                self._tree.add(new[-1])
+            self._tree.select(new[-1]["id"])
             self._version += 1
+            self._save(lambda saver: saver.put(new))
             if self._current is turn:
                 self._current = None
 
@@ -272,21 +414,34 @@ class Conversation:
 
     @classmethod
     def from_json(cls, text: str, **kwargs: typing.Any) -> Conversation:
-        """Restore a conversation saved with :meth:`to_json`; ``kwargs`` override what was saved."""
-        saved = transcript.loads(text)
-        if "model" not in kwargs:
-            kwargs["model"] = saved.model
-            kwargs.setdefault("base_url", saved.base_url)  # it belongs to that model
-        kwargs.setdefault("system", saved.system)
-        options = {**saved.options, **kwargs.pop("options", {})}
-        conversation = cls(messages=saved.messages, **{**options, **kwargs})
-        conversation._show(saved.active, saved.leaf)
-        return conversation
+        """Restore a conversation saved with :meth:`to_json`; ``kwargs`` override what was
+        saved. The saved server is used only if it is the one configured, or passed as
+        ``base_url=`` (a file must not send your key elsewhere): else a warning says so."""
+        return cls._restore(transcript.loads(text), "The saved conversation", kwargs)
 
-    def _show(self, active: typing.Mapping[str, str], leaf: str | None) -> None:
-        # Which branch was on screen, as saved; an id that is not here is ignored.
-        with self._lock:
-            self._tree = Tree.of(list(self._tree), active=active, leaf=leaf or self._tree.leaf)
+    @classmethod
+    def _restore(
+        cls, saved: transcript.Transcript, source: str, kwargs: dict[str, typing.Any]
+    ) -> Conversation:
+        conversation = cls.__new__(cls)
+        options = {**kwargs.pop("options", {})}
+        known = ("model", "system", "base_url", "api_key", "headers", "timeouts")
+        given = {name: kwargs.pop(name, None) for name in known}
+        if kwargs.pop("messages", None) is not None:
+            raise InvalidRequest("Restoring takes the saved messages; pass no messages=.")
+        conversation._setup(
+            given["model"],
+            system=given["system"],
+            base_url=given["base_url"],
+            api_key=given["api_key"],
+            headers=given["headers"],
+            timeouts=given["timeouts"],
+            messages=None,
+            options={**options, **kwargs},
+            saved=saved,
+            source=source,
+        )
+        return conversation
 
     def to_markdown(self) -> str:
         """A Markdown transcript, readable on GitHub (math and code intact)."""
@@ -298,6 +453,15 @@ class Conversation:
 
     def save(self, path: str) -> None:
         """Write the conversation to ``path``: ``.md`` Markdown, ``.html`` HTML, else JSON."""
+        saver = self._autosave
+        if (
+            saver is not None
+            and saver.writing
+            and os.path.realpath(path) == os.path.realpath(saver.path)
+        ):
+            with self._lock:
+                saver.compact()  # its own file: rewritten the crash-safe way, journal folded in
+            return
         lowered = str(path).lower()
         if lowered.endswith((".md", ".markdown")):
             data = self.to_markdown()
@@ -310,9 +474,13 @@ class Conversation:
 
     @classmethod
     def load(cls, path: str, **kwargs: typing.Any) -> Conversation:
-        """Read a JSON conversation written by :meth:`save`."""
-        with open(path, encoding="utf-8") as file:
-            return cls.from_json(file.read(), **kwargs)
+        """Read a JSON conversation written by :meth:`save` (or autosaved: its journal is
+        read too); ``kwargs`` as for :meth:`from_json`. To go on saving into the file,
+        use ``Conversation(file=path)`` instead."""
+        restored = autosave.read(path)
+        if restored is None:
+            raise ConversationFileError(f"There is no conversation file {path}.")
+        return cls._restore(restored.transcript, os.path.basename(path), kwargs)
 
     def __repr__(self) -> str:
         with self._lock:
