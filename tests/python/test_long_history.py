@@ -105,7 +105,7 @@ async def test_regenerate_at_depth_sends_the_keys_of_the_reply_it_replaces() -> 
     for command in ({"kind": "submit", "text": "q"}, {"kind": "regenerate"}):
         ends = len(custom(chat, "done"))
         from_ui(chat, **command)
-        await until(lambda ends=ends: len(custom(chat, "done")) > ends and chat.status == "idle")
+        await until(lambda: len(custom(chat, "done")) > ends and chat.status == "idle")  # noqa: B023
     last = [s.data["state"] for s in wire(chat).log if s.data.get("method") == "update"][-1]
     assert sum(1 for k in last if k.startswith("m:")) == 2  # the new reply, the old one gone
     assert branch(synced(chat)) == chat.messages
