@@ -27,6 +27,7 @@ from nbchat import testing
 from nbchat.errors import AuthenticationFailed, ConversationBusy, InvalidRequest, ServerError
 from nbchat.session import Conversation
 from nbchat.widget import BUSY_NOTICE, Chat
+from nbchat.widget._static import TRANSCRIPT_MIME
 
 WAIT = 10.0
 VIEW = "application/vnd.jupyter.widget-view+json"
@@ -518,11 +519,10 @@ def test_in_colab_the_view_carries_anywidget_s_metadata_beside_the_static_transc
     InteractiveShell.instance()  # IPython's display needs a shell
     with capture_output() as cap:
         chat._ipython_display_()
-    view, static = cap.outputs
+    view, *static = cap.outputs
     assert view.data[VIEW]["model_id"] == chat.model_id
     assert view.metadata[VIEW] == want
-    assert "text/markdown" in static.data
-    assert VIEW not in static.data
+    assert all("text/markdown" in out.data and VIEW not in out.data for out in static)
 
 
 def test_repr_is_short_and_secret_free() -> None:
@@ -655,17 +655,20 @@ def test_in_a_kernel_the_static_transcript_follows_each_turn(kernel: KernelRig) 
     )
     first = [m for m in kernel.outputs if m["msg_type"] == "display_data"]
     assert "application/vnd.jupyter.widget-view+json" in first[0]["content"]["data"]
-    static = first[1]["content"]
-    display_id = static["transient"]["display_id"]
-    assert "0 messages" in static["data"]["text/markdown"]
+    static = [m["content"] for m in first[1:]]
+    ids = [out["transient"]["display_id"] for out in static]
+    assert "0 messages" in static[0]["data"]["text/markdown"]
+    assert all(TRANSCRIPT_MIME in out["data"] for out in static)
 
     kernel.execute("chat.ask('The answer?')")
     updates = [m["content"] for m in kernel.outputs if m["msg_type"] == "update_display_data"]
-    assert [u["transient"]["display_id"] for u in updates] == [display_id]
-    markdown = updates[0]["data"]["text/markdown"]
+    # The head (its count) and the last segment (the new messages): nothing else.
+    assert [u["transient"]["display_id"] for u in updates] == [ids[0], ids[-1]]
+    assert "2 messages" in updates[0]["data"]["text/markdown"]
+    markdown = updates[1]["data"]["text/markdown"]
     assert "The answer?" in markdown
     assert "Forty-two." in markdown
-    assert "application/vnd.jupyter.widget-view+json" not in updates[0]["data"]
+    assert all("application/vnd.jupyter.widget-view+json" not in u["data"] for u in updates)
 
     # A failed ask() shows as one line in the cell, not a traceback.
     reply = kernel.execute(

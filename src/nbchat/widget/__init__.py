@@ -27,6 +27,7 @@ from ..transcript import count
 from . import _display
 from ._history import History, is_history_key
 from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage, SnapshotMsg
+from ._static import StaticTranscript
 from ._turns import BUG_HINT, Turns
 
 __all__ = ["BUSY_NOTICE", "Chat"]
@@ -111,7 +112,7 @@ class Chat(anywidget.AnyWidget):
         # Set before the traits: their defaults (sent when the comm opens) read it.
         self._conversation = conversation
         self._turns = Turns(self)
-        self._display_id: str | None = None
+        self._static: StaticTranscript | None = None
         self._history = History()
         self._history.sync(self._shown(conversation.messages))
         if isinstance(height, int) and not isinstance(height, bool):
@@ -269,16 +270,18 @@ class Chat(anywidget.AnyWidget):
         _display.publish(*_display.view_bundle(self))
         if self.comm is None:
             return
-        if self._display_id is None:
-            self._display_id = f"nbchat-{uuid.uuid4().hex}"
-        markdown = _display.static_markdown(self._conversation)
-        _display.publish({"text/markdown": markdown}, display_id=self._display_id)
+        if self._static is None:
+            self._static = StaticTranscript(f"nbchat-{uuid.uuid4().hex}")
+        # Displayed again (another cell): every output anew, with the same display ids, so
+        # an update rewrites each copy.
+        for display_id, bundle in self._static.outputs(self._conversation):
+            _display.publish(bundle, display_id=display_id)
 
     def _refresh_static(self) -> None:
-        if self._display_id is None or self.comm is None:
+        if self._static is None or self.comm is None:
             return
-        markdown = _display.static_markdown(self._conversation)
-        _display.publish({"text/markdown": markdown}, display_id=self._display_id, update=True)
+        for display_id, bundle in self._static.changed(self._conversation):
+            _display.publish(bundle, display_id=display_id, update=True)
 
     # -----------------------------------------------------------------------------------
     # Commands from the front end.
