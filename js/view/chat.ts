@@ -2,12 +2,14 @@
 // `signal`, so aborting it (the view's cleanup) leaves nothing behind.
 
 import { streamingReply } from "../channel.js";
+import { versionsOf } from "../history.js";
 import { ensureKatexFonts } from "../markdown/index.js";
 import type { ChatTraits, ClientMessage } from "../protocol.js";
 import type { ChatModel, LiveStore } from "../store.js";
 import { createAnnouncer, replyBoundaries } from "./announce.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
+import { createExportMenu } from "./export.js";
 import { isDemoModel, modelName, providerOf } from "./format.js";
 import { createInput } from "./input.js";
 import { DEMO_TOOLTIP, flash, MessageView, type Row, type RowPlace } from "./message.js";
@@ -79,6 +81,13 @@ export function mountChat(
     },
     signal,
   );
+  const exportMenu = createExportMenu(
+    model,
+    send,
+    () => store.messages(),
+    (text) => announcer.say(text),
+    signal,
+  );
   const toolbar = h("div", "nbc-toolbar", {}, [
     h("span", "nbc-brand", { "aria-hidden": "true" }, ["◆"]),
     modelLabel,
@@ -86,6 +95,7 @@ export function mountChat(
     statusPill,
     h("span", "nbc-spacer"),
     clearButton,
+    exportMenu.el,
   ]);
 
   // ---- notice --------------------------------------------------------------------------
@@ -181,18 +191,20 @@ export function mountChat(
   // ---- messages ------------------------------------------------------------------------
   const views = new Map<string, MessageView>();
   const actions = {
-    regenerate: () => {
-      send({ kind: "regenerate" });
+    regenerate: (id: string) => {
+      send({ kind: "regenerate", id });
       scroll.jumpToBottom();
     },
     resume: () => {
       send({ kind: "continue" });
       scroll.jumpToBottom();
     },
-    edit: (text: string) => {
-      send({ kind: "edit", text });
+    edit: (text: string, id: string) => {
+      send({ kind: "edit", text, id });
       scroll.jumpToBottom();
     },
+    // The kernel refuses a switch while a reply streams, with a notice saying why.
+    switchTo: (id: string) => send({ kind: "switch", id }),
   };
   // Older messages render as plain text first and as Markdown once near the viewport, so a
   // long history opens fast (and stays searchable meanwhile).
@@ -286,6 +298,7 @@ export function mountChat(
         lastUser: row.key === lastUser,
         busy: isBusy,
         hold,
+        versions: row.message === null ? null : versionsOf(model, row.message),
       };
       views.get(row.key)?.update(row, place, t);
     }
