@@ -95,8 +95,8 @@ export class MessageView {
     this.head = h("div", "nbc-msg-head", {}, [
       h("span", "nbc-role", {}, [roleLabel(row.role)]),
       this.demoBadge,
-      this.versions.el,
     ]);
+
     this.reasoningSummary = h("summary", "nbc-reasoning-summary", {}, ["Reasoning"]);
     this.reasoningBody = h("div", "nbc-reasoning-body nbc-md");
     this.reasoning = h("details", "nbc-reasoning", {}, [this.reasoningSummary, this.reasoningBody]);
@@ -147,6 +147,9 @@ export class MessageView {
         this.resumeButton,
       ]),
     ]);
+    // A question's head is for screen readers only: its switcher goes in its foot.
+    if (assistant) this.head.append(this.versions.el);
+    else this.foot.prepend(this.versions.el);
     this.el = h("article", `nbc-msg nbc-msg-${row.role}`, { "aria-label": ariaLabel(row.role) }, [
       this.head,
       this.reasoning,
@@ -322,7 +325,8 @@ export class MessageView {
     show(this.resumeButton, assistant && place.lastAssistant && idle && canResume(row.message));
     show(this.editButton, row.role === "user" && committed && this.editor === null);
     this.versions.draw(place.versions, idle);
-    show(this.foot, stats !== "" || tags.length > 0 || !this.copyButton.hidden);
+    const switcher = !this.versions.el.hidden;
+    show(this.foot, stats !== "" || tags.length > 0 || !this.copyButton.hidden || switcher);
   }
 
   private async copy(): Promise<void> {

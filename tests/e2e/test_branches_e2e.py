@@ -7,7 +7,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-from playwright.sync_api import Locator, Request
+from playwright.sync_api import Locator, Request, expect
 from tests.e2e.harness import Jupyter
 
 pytestmark = pytest.mark.e2e
@@ -19,16 +19,10 @@ CELL = (
 )
 
 
-def _versions(message: Locator) -> Locator:
-    return message.locator(".nbc-versions")
-
-
 def _wait_text(locator: Locator, text: str) -> None:
-    """Wait until ``locator``'s text (trimmed) is ``text``."""
-    locator.page.wait_for_function(
-        "([el, text]) => (el.textContent || '').trim() === text",
-        arg=[locator.element_handle(), text],
-    )
+    """Wait until ``locator`` (queried again and again: a switch replaces message views)
+    shows ``text``."""
+    expect(locator).to_have_text(text, timeout=30_000)
 
 
 def test_regenerate_edit_switch_export_and_restore(lab: Jupyter) -> None:

@@ -81,7 +81,11 @@ describe("sibling switchers", () => {
       { kind: "switch", id: "r1" },
     ]);
     // The question has two versions too (u1 and its edit u2).
-    expect(versions(view, ".nbc-msg-user").textContent).toBe("‹1/2›");
+    const question = versions(view, ".nbc-msg-user");
+    expect(question.textContent).toBe("‹1/2›");
+    // A question's head is visually hidden (screen readers only): its switcher is in the foot.
+    expect(question.closest(".nbc-msg-head")).toBeNull();
+    expect(question.closest<HTMLElement>(".nbc-msg-foot")!.hidden).toBe(false);
     expect(controlProblems(view.root)).toEqual([]);
   });
 

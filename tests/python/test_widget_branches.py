@@ -182,3 +182,17 @@ def test_the_saved_server_notice_reaches_the_view(
 def test_file_and_conversation_together_are_refused(tmp_path: pathlib.Path) -> None:
     with pytest.raises(InvalidRequest, match="not both"):
         Chat(conversation=Conversation("demo:echo"), file=tmp_path / "talk.json")
+
+
+async def test_an_edit_of_the_first_question_lists_both_in_the_roots_key() -> None:
+    # The front end's ‹ 1/2 › for a first question reads `c:` (the messages without parent).
+    chat = Chat(testing.script("r1", "r-edit").model)
+    await ui_turn(chat, kind="submit", text="a")
+    a = chat.messages[0]
+    await ui_turn(chat, kind="edit", text="A!", id=a["id"])
+    assert contents(chat) == ["A!", "r-edit"]
+    edited = chat.messages[0]
+    assert edited.get("parent") is None
+    assert synced(chat)["c:"] == [a["id"], edited["id"]]
+    # …and the update that made the edit carried that key to the view.
+    assert any(state.get("c:") == [a["id"], edited["id"]] for state in states(chat))
