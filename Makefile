@@ -18,7 +18,7 @@ WHEELS := $(HOME)/.cache/nbchat/wheels
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
-JS_SOURCES := $(shell find js -type f 2>/dev/null) package.json tsconfig.json
+JS_SOURCES := $(shell find js labext -type f 2>/dev/null) package.json tsconfig.json
 
 .PHONY: demo test bench setup lint check-js check-py
 
