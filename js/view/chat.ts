@@ -16,9 +16,8 @@ import { DEMO_TOOLTIP, flash, MessageView, type Row, type RowPlace } from "./mes
 import { displayRows } from "./rows.js";
 import { isAwayFromBottom, stickToBottom } from "./scroll.js";
 import { applyTheme } from "./theme.js";
+import { VirtualList } from "./virtual.js";
 
-/** Messages at the end of the history rendered at once; older ones render near the viewport. */
-const EAGER_TAIL = 24;
 const TICK_MS = 200;
 /** The streaming reply is re-rendered at most this often: each render re-parses its unsettled
  * tail, and 20 a second reads as smooth while costing far less than one per frame. The
@@ -114,6 +113,9 @@ export function mountChat(
 
   // ---- list ----------------------------------------------------------------------------
   const empty = h("div", "nbc-empty", {}, ["No messages yet — ask something below."]);
+  // The reply in flight and a prompt not yet committed: in normal flow below the settled
+  // messages (virtualized), so their growth never shifts what is above.
+  const liveRegion = h("div", "nbc-live");
   // A log a reader can browse, but not a live one: it would be read out at every token.
   const list = h("div", "nbc-list", { role: "log", "aria-live": "off", "aria-label": "Chat" }, [
     empty,
@@ -189,7 +191,6 @@ export function mountChat(
   );
 
   // ---- messages ------------------------------------------------------------------------
-  const views = new Map<string, MessageView>();
   const actions = {
     regenerate: (id: string) => {
       send({ kind: "regenerate", id });
@@ -206,45 +207,63 @@ export function mountChat(
     // The kernel refuses a switch while a reply streams, with a notice saying why.
     switchTo: (id: string) => send({ kind: "switch", id }),
   };
-  // Older messages render as plain text first and as Markdown once near the viewport, so a
-  // long history opens fast (and stays searchable meanwhile).
-  const lazy =
-    typeof IntersectionObserver === "undefined"
-      ? null
-      : new IntersectionObserver(
-          (entries) => {
-            for (const entry of entries) {
-              if (!entry.isIntersecting) continue;
-              lazy?.unobserve(entry.target);
-              byElement.get(entry.target)?.upgrade();
-            }
-          },
-          { root: scroller, rootMargin: "1200px 0px" },
-        );
-  const byElement = new WeakMap<Element, MessageView>();
-  signal.addEventListener("abort", () => lazy?.disconnect(), { once: true });
+  // Where each row sits (which actions it offers) and the time, for this frame's updates.
+  let placeOf: (row: Row) => RowPlace = () => ({
+    lastAssistant: false,
+    lastUser: false,
+    busy: false,
+    hold: false,
+    versions: null,
+  });
+  let frameTime = 0;
+  const virtual = new VirtualList(
+    scroller,
+    {
+      create: (row) => new MessageView(row, actions),
+      update: (view, row) => view.update(row, placeOf(row), frameTime),
+      changed: () => schedule(),
+    },
+    signal,
+  );
+  list.append(virtual.el, liveRegion);
+  const liveViews = new Map<string, MessageView>();
+  // The list's padding and gap, which the virtualizer lays messages out with.
+  let layout: { margin: number; gap: number } | null = null;
+  const readLayout = (): { margin: number; gap: number } => {
+    const style = getComputedStyle(list);
+    return { margin: parseFloat(style.paddingTop) || 0, gap: parseFloat(style.rowGap) || 0 };
+  };
 
   const reconcile = (rows: Row[]): void => {
-    const keep = new Set(rows.map((r) => r.key));
-    for (const [key, view] of views) {
+    // Settled: everything before the first live or pending row.
+    let split = rows.findIndex((r) => r.live !== null || r.pending);
+    if (split < 0) split = rows.length;
+    const settled = rows.slice(0, split);
+    const live = rows.slice(split);
+    layout ??= readLayout();
+    virtual.setRows(settled, layout);
+    const keep = new Set(live.map((r) => r.key));
+    for (const [key, view] of liveViews) {
       if (keep.has(key)) continue;
-      lazy?.unobserve(view.el);
-      view.destroy();
-      views.delete(key);
+      liveViews.delete(key);
+      // A reply just committed keeps its view (and height) in the settled list.
+      if (virtual.viewOf(key) === undefined && settled.some((r) => r.key === key)) {
+        virtual.adopt(view);
+      } else view.destroy();
     }
-    let cursor: Element | null = empty.nextElementSibling;
-    rows.forEach((row, index) => {
-      let view = views.get(row.key);
+    let cursor: Element | null = liveRegion.firstElementChild;
+    for (const row of live) {
+      let view = liveViews.get(row.key);
       if (view === undefined) {
-        const deferRender = lazy !== null && row.live === null && index < rows.length - EAGER_TAIL;
-        view = new MessageView(row, actions, { deferRender });
-        views.set(row.key, view);
-        byElement.set(view.el, view);
-        if (deferRender) lazy?.observe(view.el);
+        view = new MessageView(row, actions);
+        view.el.dataset.key = row.key;
+        liveViews.set(row.key, view);
       }
-      if (view.el !== cursor) list.insertBefore(view.el, cursor);
+      if (view.el !== cursor) liveRegion.insertBefore(view.el, cursor);
       else cursor = cursor.nextElementSibling;
-    });
+    }
+    show(liveRegion, live.length > 0);
+    show(virtual.el, settled.length > 0); // no empty flex item (and gap) above the live ones
   };
 
   // ---- drawing: at most once per animation frame ----------------------------------------
@@ -261,8 +280,8 @@ export function mountChat(
       cancelAnimationFrame(frame);
       clearInterval(ticker);
       clearTimeout(liveTimer);
-      for (const view of views.values()) view.destroy();
-      views.clear();
+      for (const view of liveViews.values()) view.destroy();
+      liveViews.clear();
     },
     { once: true },
   );
@@ -292,16 +311,16 @@ export function mountChat(
         schedule();
       }, wait);
     }
-    for (const row of rows) {
-      const place: RowPlace = {
-        lastAssistant: row.key === lastAssistant,
-        lastUser: row.key === lastUser,
-        busy: isBusy,
-        hold,
-        versions: row.message === null ? null : versionsOf(model, row.message),
-      };
-      views.get(row.key)?.update(row, place, t);
-    }
+    placeOf = (row) => ({
+      lastAssistant: row.key === lastAssistant,
+      lastUser: row.key === lastUser,
+      busy: isBusy,
+      hold,
+      versions: row.message === null ? null : versionsOf(model, row.message),
+    });
+    frameTime = t;
+    for (const row of rows) liveViews.get(row.key)?.update(row, placeOf(row), t);
+    virtual.draw();
     show(empty, rows.length === 0);
 
     // Tick the live status line (elapsed time) while a reply streams.
@@ -332,6 +351,7 @@ export function mountChat(
     // second default here would drift from it. Missing means nothing special.
     input.setPlaceholder(trait("placeholder") ?? "");
     const compact = trait("compact") === true;
+    if (root.classList.contains("is-compact") !== compact) layout = null; // other padding
     root.classList.toggle("is-compact", compact);
     show(toolbar, !compact);
     show(input.el, !compact);

@@ -35,9 +35,9 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "ARTIFACTS",
     "BUNDLE",
-    "LABEXTENSION",
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "LABEXTENSION",
     "REPO",
     "AppKind",
     "Jupyter",

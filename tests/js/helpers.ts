@@ -3,6 +3,7 @@
 // still registered (to prove teardown leaves nothing behind).
 
 import { vi } from "vitest";
+import { drainPaced } from "../../js/markdown/paced.js";
 import type { ChatTraits, Message, ServerMessage } from "../../js/protocol.js";
 import type { ChatModel } from "../../js/store.js";
 import widget from "../../js/widget.js";
@@ -245,6 +246,7 @@ export function manualFrames(): Frames {
         cb(performance.now());
         ran++;
       }
+      drainPaced(); // what the renderers spread over later tasks, done by the frame's end
       return ran;
     },
     pending: () => queue.size,
@@ -315,17 +317,21 @@ export function trackResources(): Tracker {
       super.disconnect();
     }
   }
+  // Counted while it observes something: unobserving its last target frees it as
+  // disconnecting does (what @tanstack/virtual-core's cleanup does).
   class CountingObserver {
-    private counted = false;
+    private readonly targets = new Set<unknown>();
     constructor(readonly callback: unknown) {}
-    observe(): void {
-      if (!this.counted) observing++;
-      this.counted = true;
+    observe(target: unknown): void {
+      if (this.targets.size === 0) observing++;
+      this.targets.add(target);
     }
-    unobserve(): void {}
+    unobserve(target: unknown): void {
+      if (this.targets.delete(target) && this.targets.size === 0) observing--;
+    }
     disconnect(): void {
-      if (this.counted) observing--;
-      this.counted = false;
+      if (this.targets.size > 0) observing--;
+      this.targets.clear();
     }
     takeRecords(): [] {
       return [];
