@@ -250,9 +250,7 @@ def test_an_interrupt_stops_the_request_keeps_the_partial_and_the_next_magic_wor
         assert reply["ename"] == "KeyboardInterrupt"
         errors = [m["content"] for m in messages if m["msg_type"] == "error"]
         assert len(errors) == 1
-        assert errors[0]["traceback"] == [
-            "\x1b[0;31mKeyboardInterrupt\x1b[0m: the reply was stopped; the partial reply is kept"
-        ]
+        assert errors[0]["traceback"] == ["Stopped: the partial reply is kept."]
         final = [m["content"]["data"] for m in messages if m["msg_type"] == "update_display_data"]
         assert len(final) == 1
         assert "Partial reply so" in final[0]["text/markdown"]

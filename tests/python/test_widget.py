@@ -13,6 +13,7 @@ import pathlib
 import secrets
 import threading
 import time
+import traceback
 import typing
 from collections.abc import Callable
 
@@ -381,10 +382,16 @@ def test_a_kernel_interrupt_during_ask_stops_the_reply_and_keeps_it() -> None:
     chat = Chat(script.model)
 
     try:
-        with sigint_when(pause.reached), pytest.raises(KeyboardInterrupt):
+        with sigint_when(pause.reached), pytest.raises(KeyboardInterrupt) as raised:
             chat.ask("Go")
     finally:
         pause.release()
+    # IPython shows one line; what traceback there is starts at ask(), not in nbchat's
+    # internals where the signal landed (so "Run All" still stops at this cell).
+    assert raised.value._render_traceback_() == ["Stopped: the partial reply is kept."]  # type: ignore[attr-defined]
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    assert [f.name for f in frames if "nbchat" in pathlib.Path(f.filename).parts] == ["ask"]
+    assert raised.value.__context__ is None or raised.value.__suppress_context__
     reply = chat.messages[-1]
     assert (reply["content"], reply["meta"]["stopped"]) == ("Partial", True)
     assert chat.status == "idle"

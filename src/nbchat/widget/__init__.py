@@ -18,7 +18,7 @@ import uuid
 import anywidget
 import traitlets
 
-from .._ipython import one_line
+from .._ipython import one_line, stopped
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..messages import Message
 from ..session import Conversation
@@ -149,10 +149,18 @@ class Chat(anywidget.AnyWidget):
 
         Raises the turn's :class:`~nbchat.errors.NbchatError` if it failed (the widget shows
         it too, and the partial reply is kept). A kernel interrupt stops the reply, keeps
-        the partial text marked stopped, and propagates.
+        the partial text marked stopped, and propagates as a ``KeyboardInterrupt`` that
+        IPython shows as one line (``Stopped: the partial reply is kept.``).
+
+        The cell is busy until the reply ends, and the kernel hears nothing from the
+        widget meanwhile: the widget says to interrupt the kernel to stop it. In async
+        code, ``await chat.ask_async(…)`` keeps the widget's Stop button working.
         """
         turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
-        error = self._turns.run_blocking(turn, prompt=text)
+        try:
+            error = self._turns.run_blocking(turn, prompt=text)
+        except KeyboardInterrupt as exc:
+            raise stopped(exc) from None
         if error is not None:
             raise one_line(error)
         return turn.text
