@@ -399,6 +399,16 @@ def test_a_kernel_interrupt_during_ask_stops_the_reply_and_keeps_it() -> None:
     assert chat.ask("Again") == "Partial never sent"  # the chat is usable afterwards
 
 
+async def test_only_a_turn_that_holds_its_cell_says_it_blocks() -> None:
+    # chat.ask holds the cell: the kernel delivers no Stop until it ends, so the front end
+    # must not offer one. A UI turn and ask_async leave the kernel free to hear it.
+    chat = Chat(testing.script("a", "b", "c").model)
+    chat.ask("Blocking")
+    await chat.ask_async("Async")
+    await ui_turn(chat, kind="submit", text="From the UI")
+    assert [m["blocking"] for m in custom(chat, "start")] == [True, False, False]
+
+
 async def test_ask_async_streams_on_the_running_loop() -> None:
     script = testing.script(["as", "ync"])
     chat = Chat(script.model)

@@ -24,7 +24,8 @@ from ..messages import Message
 from ..session import Conversation
 from ..transcript import count
 from . import _display
-from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage, SnapshotMsg
+from ._channel import idle_snapshot as _idle_snapshot
+from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage
 from ._turns import BUG_HINT, Turns
 
 __all__ = ["BUSY_NOTICE", "Chat"]
@@ -281,11 +282,7 @@ class Chat(anywidget.AnyWidget):
         if channel is not None:
             channel.request_snapshot()
         else:
-            self._send_custom(
-                SnapshotMsg(
-                    kind="snapshot", id=None, seq=0, text="", reasoning="", model="", tokens=0
-                )
-            )
+            self._send_custom(_idle_snapshot())
 
     def _clear(self) -> None:
         if self._turns.current is not None:
