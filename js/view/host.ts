@@ -77,7 +77,7 @@ const SHELL_MAGIC: Record<string, string> = {
 };
 
 /**
- * The cell a code block becomes, in a notebook whose kernel speaks `kernelLanguage`:
+ * The cell a code block's text becomes, in a notebook whose kernel speaks `kernelLanguage`:
  * - a block in the kernel's language, or with no language, is a code cell as it is;
  * - Markdown is a Markdown cell;
  * - in a Python kernel, shell is a code cell under `%%bash` / `%%sh` (IPython's cell magics)
@@ -86,7 +86,8 @@ const SHELL_MAGIC: Record<string, string> = {
  * - anything else (JSON, YAML, another language, program output) cannot run in this kernel:
  *   a Markdown cell holding the fenced block, so "Run All" never trips on it.
  */
-export function cellFor(code: string, language: string, kernelLanguage: string): NewCell {
+export function cellFor(block: string, language: string, kernelLanguage: string): NewCell {
+  const code = block.replace(/\n$/, ""); // a code block's text ends its last line; a cell not
   const lang = language.toLowerCase();
   const kernel = kernelLanguage.toLowerCase();
   const python = kernel === "" || PYTHON.has(kernel);
@@ -105,5 +106,5 @@ export function cellFor(code: string, language: string, kernelLanguage: string):
 function fenced(code: string, language: string): string {
   const longest = Math.max(2, ...[...code.matchAll(/`{3,}/g)].map((m) => m[0].length));
   const fence = "`".repeat(longest + 1);
-  return `${fence}${language}\n${code.replace(/\n$/, "")}\n${fence}`;
+  return `${fence}${language}\n${code}\n${fence}`;
 }

@@ -160,8 +160,8 @@ describe("Insert below on code blocks", () => {
     python!.click();
     bash!.click();
     expect(host.inserted).toEqual([
-      { code: "print(6 * 7)\n", cellType: "code" },
-      { code: "%%bash\nls -l\n", cellType: "code" },
+      { code: "print(6 * 7)", cellType: "code" },
+      { code: "%%bash\nls -l", cellType: "code" },
     ]);
     expect(python!.textContent).toBe("Inserted");
   });
@@ -169,18 +169,19 @@ describe("Insert below on code blocks", () => {
 
 describe("what a code block becomes", () => {
   it.each([
-    ["python", "python", "code", "x = 1\n"],
-    ["", "python", "code", "x = 1\n"],
-    ["py", "", "code", "x = 1\n"],
-    ["markdown", "python", "markdown", "x = 1\n"],
-    ["md", "r", "markdown", "x = 1\n"],
-    ["bash", "python", "code", "%%bash\nx = 1\n"],
-    ["sh", "python", "code", "%%sh\nx = 1\n"],
-    ["sql", "python", "code", "%%sql\nx = 1\n"],
-    ["r", "R", "code", "x = 1\n"],
+    ["python", "python", "code", "x = 1"],
+    ["", "python", "code", "x = 1"],
+    ["py", "", "code", "x = 1"],
+    ["markdown", "python", "markdown", "x = 1"],
+    ["md", "r", "markdown", "x = 1"],
+    ["bash", "python", "code", "%%bash\nx = 1"],
+    ["sh", "python", "code", "%%sh\nx = 1"],
+    ["sql", "python", "code", "%%sql\nx = 1"],
+    ["r", "R", "code", "x = 1"],
     ["json", "python", "markdown", "```json\nx = 1\n```"],
     ["bash", "r", "markdown", "```bash\nx = 1\n```"],
   ])("%s in a %s kernel: a %s cell", (language, kernel, cellType, code) => {
+    // The block's last newline ends its last line: a cell does without it.
     expect(cellFor("x = 1\n", language, kernel)).toEqual({ cellType, code });
   });
 
