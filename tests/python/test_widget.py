@@ -525,6 +525,7 @@ def test_in_colab_the_view_carries_anywidget_s_metadata_beside_the_static_transc
     assert view.data[VIEW]["model_id"] == chat.model_id
     assert view.metadata[VIEW] == want
     assert "text/markdown" in static.data
+    assert static.data["application/vnd.nbchat.transcript+json"] == {"version": 1}
     assert VIEW not in static.data
 
 
@@ -666,6 +667,8 @@ def test_in_a_kernel_the_static_transcript_follows_each_turn(kernel: KernelRig) 
     updates = [m["content"] for m in kernel.outputs if m["msg_type"] == "update_display_data"]
     assert [u["transient"]["display_id"] for u in updates] == [display_id]
     markdown = updates[0]["data"]["text/markdown"]
+    # The mime type nbchat's JupyterLab extension renders (nothing next to a live chat).
+    assert updates[0]["data"]["application/vnd.nbchat.transcript+json"] == {"version": 1}
     assert "The answer?" in markdown
     assert "Forty-two." in markdown
     assert "application/vnd.jupyter.widget-view+json" not in updates[0]["data"]

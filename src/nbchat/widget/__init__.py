@@ -235,14 +235,14 @@ class Chat(anywidget.AnyWidget):
             return
         if self._display_id is None:
             self._display_id = f"nbchat-{uuid.uuid4().hex}"
-        markdown = _display.static_markdown(self._conversation)
-        _display.publish({"text/markdown": markdown}, display_id=self._display_id)
+        transcript = _display.transcript_bundle(self._conversation)
+        _display.publish(transcript, display_id=self._display_id)
 
     def _refresh_static(self) -> None:
         if self._display_id is None or self.comm is None:
             return
-        markdown = _display.static_markdown(self._conversation)
-        _display.publish({"text/markdown": markdown}, display_id=self._display_id, update=True)
+        transcript = _display.transcript_bundle(self._conversation)
+        _display.publish(transcript, display_id=self._display_id, update=True)
 
     # -----------------------------------------------------------------------------------
     # Commands from the front end.

@@ -4,7 +4,10 @@ The transcript is a second output with a display id, rewritten after every turn,
 notebook shows the conversation on GitHub or nbviewer. It is not part of the widget's own
 output: JupyterLab rebuilds a widget view whenever its output is updated (a flicker, and the
 old view is never disposed). In a live notebook the front end's CSS hides the transcript next
-to a rendered chat (it carries :data:`STATIC_MARKER`).
+to a rendered chat (it carries :data:`STATIC_MARKER`). The transcript output also carries
+:data:`TRANSCRIPT_MIME`, for which nbchat's JupyterLab extension registers a renderer: it
+renders nothing next to a live chat (no hidden copy re-rendered per turn) and the output's own
+Markdown elsewhere; hosts without the extension (nbconvert, GitHub) show the Markdown.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "STATIC_MARKER",
+    "TRANSCRIPT_MIME",
     "WIDGET_VIEW",
     "Bundle",
     "publish",
     "static_markdown",
+    "transcript_bundle",
     "view_bundle",
 ]
 
@@ -32,6 +37,8 @@ __all__ = [
 #: is rendered in the same cell (the transcript is for readers without widget JavaScript).
 STATIC_MARKER = '<div class="nbchat-static"></div>'
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: The transcript output's own type; its payload is only a version, the text is its Markdown.
+TRANSCRIPT_MIME = "application/vnd.nbchat.transcript+json"
 
 
 Bundle = dict[str, object]
@@ -60,6 +67,11 @@ def static_markdown(conversation: Conversation) -> str:
     # Inert: JupyterLab renders this output trusted, and the text is a model's.
     body = to_markdown(messages, system=conversation.system, inert=True) if messages else ""
     return f"{STATIC_MARKER}\n\n{head}\n\n{body}".rstrip() + "\n"
+
+
+def transcript_bundle(conversation: Conversation) -> Bundle:
+    """The transcript output: :func:`static_markdown`, marked :data:`TRANSCRIPT_MIME`."""
+    return {TRANSCRIPT_MIME: {"version": 1}, "text/markdown": static_markdown(conversation)}
 
 
 def publish(
