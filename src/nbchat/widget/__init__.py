@@ -4,7 +4,8 @@ History lives in a :class:`~nbchat.session.Conversation`; this module only shows
 committed messages travel in the ``messages`` trait (saved with the notebook); the reply in
 flight travels over the delta channel (:mod:`._channel`). Running a turn — from the UI or
 from code, one at a time — is :mod:`._turns`; publishing the view and its static
-transcript is :mod:`._display`.
+transcript is :mod:`._display`; the view's code, sent once per kernel for every chat, is
+:mod:`._runtime`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ import uuid
 
 import anywidget
 import traitlets
+from ipywidgets import widget_serialization
 
 from .._ipython import one_line, stopped
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..messages import Message
 from ..session import Conversation
 from ..transcript import count
-from . import _display
+from . import _display, _runtime
 from ._channel import idle_snapshot as _idle_snapshot
 from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage
+from ._runtime import Runtime
 from ._turns import BUG_HINT, Turns
 
 __all__ = ["BUSY_NOTICE", "Chat"]
@@ -49,8 +52,15 @@ class Chat(anywidget.AnyWidget):
     (``temperature=0.2``…). The API key stays in the kernel: no trait holds it.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    # A small loader: the view's code and CSS come once per kernel from the runtime model
+    # (see _runtime.py), not once per chat.
+    _esm = _STATIC / "loader.js"
+
+    runtime = traitlets.Instance(
+        Runtime,
+        read_only=True,
+        help="The model carrying the view's code and CSS, shared by every chat of the kernel.",
+    ).tag(sync=True, **widget_serialization)
 
     messages = traitlets.List(
         traitlets.Dict(),
@@ -123,6 +133,10 @@ class Chat(anywidget.AnyWidget):
     @traitlets.default("messages")
     def _default_messages(self) -> list[Message]:
         return self._conversation.messages
+
+    @traitlets.default("runtime")
+    def _default_runtime(self) -> Runtime:
+        return _runtime.shared()
 
     @traitlets.default("model")
     def _default_model(self) -> str:
