@@ -8,6 +8,12 @@ BIN := $(VENV)/bin
 # pins its own web stack, which must not leak into ours.
 LLAMA_VENV := .venv-llama
 LLAMA_VERSION := 0.3.36
+# The LiteLLM gateway tier: a real proxy (litellm[proxy]) in its own environment too. Pinned:
+# litellm ≥ 1.108.8 needs a `litellm-proxy` distribution pip cannot find, and backtracks
+# through gigabytes of wheels; prisma is what makes an auth failure a 401, not a plain 500.
+LITELLM_VENV := .venv-litellm
+LITELLM_VERSION := 1.108.7
+PRISMA_VERSION := 0.15.0
 WHEELS := $(HOME)/.cache/nbchat/wheels
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
@@ -30,7 +36,8 @@ test: setup lint
 bench: $(BIN)/.installed src/nbchat/static/widget.js /usr/bin/chromium
 	$(BIN)/python -m benchmarks
 
-setup: $(BIN)/.installed src/nbchat/static/widget.js /usr/bin/chromium $(LLAMA_VENV)/.installed
+setup: $(BIN)/.installed src/nbchat/static/widget.js /usr/bin/chromium $(LLAMA_VENV)/.installed \
+	$(LITELLM_VENV)/.installed
 
 lint: $(BIN)/.installed node_modules/.installed
 	$(BIN)/ruff check .
@@ -63,4 +70,11 @@ $(LLAMA_VENV)/.installed:
 	  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BLAS=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
 	  $(LLAMA_VENV)/bin/python -m pip wheel -q --no-deps "llama-cpp-python==$(LLAMA_VERSION)" -w $(WHEELS)
 	$(LLAMA_VENV)/bin/python -m pip install -q --find-links $(WHEELS) "llama-cpp-python[server]==$(LLAMA_VERSION)"
+	touch $@
+
+# About 760 MB, all wheels (nothing compiles): 45–110 s here, pip's cache makes a rerun quick.
+$(LITELLM_VENV)/.installed:
+	test -x $(LITELLM_VENV)/bin/python || $(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip install -q \
+	  "litellm[proxy]==$(LITELLM_VERSION)" "prisma==$(PRISMA_VERSION)"
 	touch $@

@@ -5,6 +5,7 @@ import { streamingReply } from "../channel.js";
 import { ensureKatexFonts } from "../markdown/index.js";
 import type { ChatTraits, ClientMessage } from "../protocol.js";
 import type { ChatModel, LiveStore } from "../store.js";
+import { createAnnouncer, replyBoundaries } from "./announce.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
 import { isDemoModel, modelName, providerOf } from "./format.js";
@@ -39,7 +40,8 @@ export function mountChat(
   const demoBadge = h("span", "nbc-badge nbc-badge-demo", { title: DEMO_TOOLTIP, tabindex: "0" }, [
     "demo",
   ]);
-  const statusPill = h("span", "nbc-status", { role: "status", "aria-live": "polite" });
+  // Not live: the announcer says when a reply starts and ends (announce.ts).
+  const statusPill = h("span", "nbc-status");
   // Clearing cannot be undone: the first click arms the button for a few seconds.
   let disarm: AbortController | null = null;
   const labelClear = (armed: boolean): void => {
@@ -104,9 +106,12 @@ export function mountChat(
   // The reply in flight and a prompt not yet committed: in normal flow below the settled
   // messages (virtualized), so their growth never shifts what is above.
   const liveRegion = h("div", "nbc-live");
-  const list = h("div", "nbc-list", { role: "log", "aria-live": "polite", "aria-label": "Chat" }, [
+  // A log a reader can browse, but not a live one: it would be read out at every token.
+  const list = h("div", "nbc-list", { role: "log", "aria-live": "off", "aria-label": "Chat" }, [
     empty,
   ]);
+  const announcer = createAnnouncer(signal);
+  const boundaries = replyBoundaries();
   const scroller = h("div", "nbc-scroller", { tabindex: "0", "aria-label": "Messages" }, [list]);
   const jump = button(
     "nbc-jump",
@@ -142,6 +147,7 @@ export function mountChat(
     notice,
     stage,
     input.el,
+    announcer.el,
   ]);
   // Keys pressed inside the chat belong to the chat, never to notebook shortcuts.
   for (const type of ["keydown", "keyup", "keypress"]) {
@@ -273,6 +279,8 @@ export function mountChat(
     const state = store.state;
     const rows = displayRows(store.messages(), state);
     reconcile(rows);
+    const said = boundaries(rows);
+    if (said !== null) announcer.say(said);
     const isBusy = busy();
     // Regenerate/Continue act on the reply that ends the chat; Edit on the last prompt.
     const last = rows[rows.length - 1];
