@@ -56,6 +56,7 @@ function live(id: string, phase: LiveReply["phase"], error: LiveReply["error"] =
     countedFrom: mark,
     seq: 1,
     phase,
+    blocking: false,
     error,
     startedAt: 0,
     firstTokenAt: null,
