@@ -91,5 +91,5 @@ describe("the DOM of a long chat", () => {
     // at the newest message, needs layout: the browser tests check it.)
     expect(deep.root.querySelector('.nbc-msg[data-key="u0"]')).toBeNull();
     expect(deep.root.querySelector('.nbc-msg[data-key="r0"]')).toBeNull();
-  });
+  }, 60_000); // building 1,000 turns of messages in jsdom takes seconds on a busy machine
 });
