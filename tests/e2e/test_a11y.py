@@ -4,6 +4,7 @@ an error), every control named and reached by Tab, and boundaries announced, not
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from tests.e2e.a11y import axe_violations, control_problems, live_regions
 from tests.e2e.harness import Jupyter
 
@@ -113,4 +114,56 @@ def test_the_chat_passes_axe_idle_streaming_stopped_and_failed(lab: Jupyter) -> 
         check(lab, "dark, with an error")
     finally:
         lab.set_theme("JupyterLab Light")
+    assert lab.unexpected_console_errors() == []
+
+
+def test_switchers_and_export_menu_pass_axe(lab: Jupyter) -> None:
+    """The controls branches bring: a reply's and a question's version switcher, the Export button
+    and its open menu (#12)."""
+    lab.open_notebook(
+        f"{SETUP}\n"
+        's = testing.script("First $x^2$.", "Second.", "Third.")\n'
+        "chat = nbchat.Chat(s.model)\nchat"
+    )
+    lab.run_all()
+    widget = lab.widget()
+    lab.submit("Question")
+    lab.wait_idle()
+    widget.get_by_role("button", name="Regenerate this reply").click()
+    labels = widget.locator(".nbc-msg-assistant .nbc-version-label")
+    expect(labels).to_have_text("2/2", timeout=30_000)
+    lab.wait_idle()
+    question = widget.locator(".nbc-msg-user").first
+    question.get_by_role("button", name="Edit and resend").click()
+    area = question.locator("textarea.nbc-edit-input")
+    area.fill("Question, edited")
+    area.press("Enter")
+    expect(widget.locator(".nbc-msg-user .nbc-version-label")).to_have_text("2/2", timeout=30_000)
+    lab.wait_idle()
+    check(lab, "with a question's and a reply's versions")
+
+    # The menu open, as a keyboard user opens it: axe over it, then the menu-button pattern
+    # (the Tab walk of `check` starts elsewhere, and focus leaving a menu closes it).
+    toggle = widget.get_by_role("button", name="Export the conversation")
+    toggle.focus()
+    lab.page.keyboard.press("Enter")
+    menu = widget.get_by_role("menu", name="Export")
+    expect(menu).to_be_visible()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    violations = axe_violations(lab.page, widget)
+    assert violations == [], f"axe, Export menu open: {violations}"
+    names = [
+        "Export as Markdown",
+        "Export as HTML",
+        "Export as JSON",
+        "Copy conversation as Markdown",
+    ]
+    for step, name in enumerate([*names, names[0]]):
+        if step:
+            lab.page.keyboard.press("ArrowDown")
+        expect(menu.get_by_role("menuitem", name=name)).to_be_focused()
+    lab.page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(toggle).to_be_focused()
+    assert toggle.get_attribute("aria-expanded") == "false"
     assert lab.unexpected_console_errors() == []

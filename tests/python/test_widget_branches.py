@@ -196,3 +196,31 @@ async def test_an_edit_of_the_first_question_lists_both_in_the_roots_key() -> No
     assert synced(chat)["c:"] == [a["id"], edited["id"]]
     # …and the update that made the edit carried that key to the view.
     assert any(state.get("c:") == [a["id"], edited["id"]] for state in states(chat))
+
+
+def test_regenerate_and_edit_from_code_update_the_widget() -> None:
+    chat = Chat(testing.script("one", "two", "three", "four").model)
+    assert chat.ask("q") == "one"
+    first = chat.messages[-1]["id"]
+    assert chat.regenerate() == "two"
+    assert contents(chat) == ["q", "two"]
+    with pytest.raises(InvalidRequest, match="not on the branch on screen"):
+        chat.regenerate(first)  # versions hidden by a switch are selected first
+    assert chat.regenerate(chat.messages[-1]["id"]) == "three"
+    question = chat.messages[0]["id"]
+    state = synced(chat)
+    assert [state[f"m:{v}"]["content"] for v in state[f"c:{question}"]] == ["one", "two", "three"]
+    assert branch(state) == chat.messages == chat.conversation.messages
+    assert custom(chat, "done")  # streamed into the view, as ask does
+
+    assert chat.edit("Q!", question) == "four"
+    assert contents(chat) == ["Q!", "four"]
+    assert synced(chat)["c:"] == [question, chat.messages[0]["id"]]
+    assert branch(synced(chat)) == chat.messages
+    chat.select(question)
+    assert contents(chat) == ["q", "three"]
+    with pytest.raises(InvalidRequest):
+        chat.edit("x", chat.messages[-1]["id"])  # a reply is not a question
+    with pytest.raises(InvalidRequest):
+        chat.regenerate(question)  # nor a question a reply
+    assert chat.status == "idle"

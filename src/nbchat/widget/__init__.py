@@ -17,6 +17,7 @@ import pathlib
 import re
 import typing
 import uuid
+from collections.abc import Callable
 
 import anywidget
 import traitlets
@@ -25,7 +26,7 @@ from ipywidgets import widget_serialization
 from .._ipython import one_line, stopped
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..messages import Message
-from ..session import Conversation
+from ..session import Conversation, Turn
 from ..transcript import count
 from . import _display, _runtime
 from ._channel import idle_snapshot as _idle_snapshot
@@ -190,14 +191,41 @@ class Chat(anywidget.AnyWidget):
         widget meanwhile: the widget says to interrupt the kernel to stop it. In async
         code, ``await chat.ask_async(…)`` keeps the widget's Stop button working.
         """
-        turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
-        try:
-            error = self._turns.run_blocking(turn, prompt=text)
-        except KeyboardInterrupt as exc:
-            raise stopped(exc) from None
+        reply, error = self._run(lambda: self._conversation.prompt(text, **options), text)
         if error is not None:
-            raise one_line(error)
-        return turn.text
+            raise error  # from here: the traceback starts at the caller's line
+        return reply
+
+    def regenerate(self, message_id: str | None = None, **options: object) -> str:
+        """Answer again (the reply ``message_id`` on the branch on screen, or the last
+        one), streaming into the widget as :meth:`ask` does; returns the new reply. The
+        earlier one stays as a version beside it (``chat.select(id)`` shows it again)."""
+        reply, error = self._run(lambda: self._conversation.regenerate(message_id, **options))
+        if error is not None:
+            raise error
+        return reply
+
+    def edit(self, text: str, message_id: str | None = None, **options: object) -> str:
+        """Ask ``text`` in place of the question ``message_id`` on the branch on screen
+        (default: the last one) as :meth:`ask` does; returns the fresh reply. The earlier
+        question and what followed it stay as a version beside it."""
+        edit = self._conversation.edit
+        reply, error = self._run(lambda: edit(text, message_id, **options), text)
+        if error is not None:
+            raise error
+        return reply
+
+    def _run(
+        self, make_turn: Callable[[], Turn], prompt: str | None = None
+    ) -> tuple[str, BaseException | None]:
+        """Run a turn from code, shown as it streams: its reply, and what the public
+        method raises (returned, not raised here, so no frame of nbchat's shows above it)."""
+        turn = self._turns.claim(make_turn)
+        try:
+            error = self._turns.run_blocking(turn, prompt=prompt)
+        except KeyboardInterrupt as exc:
+            return turn.text, stopped(exc)
+        return turn.text, None if error is None else one_line(error)
 
     async def ask_async(self, text: str, **options: object) -> str:
         """:meth:`ask` for async code: streams on the running loop."""
