@@ -2,7 +2,7 @@
 // reasoning in a <details>, typing indicator, error + hint, status line and actions.
 
 import type { LiveReply } from "../channel.js";
-import { createRenderer, type StreamingRenderer } from "../markdown/index.js";
+import { createPacedRenderer, type StreamingRenderer } from "../markdown/index.js";
 import type { Message, Role } from "../protocol.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
@@ -237,7 +237,7 @@ export class MessageView {
       setText(this.body, text);
       return;
     }
-    this.renderer ??= createRenderer(this.body);
+    this.renderer ??= createPacedRenderer(this.body);
     this.renderer.update(text, final);
   }
 
@@ -259,7 +259,7 @@ export class MessageView {
     if (reasoning === this.shown.reasoning && final === this.shown.reasoningFinal) return;
     this.shown.reasoning = reasoning;
     this.shown.reasoningFinal = final;
-    this.reasoningRenderer ??= createRenderer(this.reasoningBody);
+    this.reasoningRenderer ??= createPacedRenderer(this.reasoningBody);
     this.reasoningRenderer.update(reasoning, final);
   }
 

@@ -56,6 +56,7 @@ function live(id: string, phase: LiveReply["phase"], error: LiveReply["error"] =
     countedFrom: mark,
     seq: 1,
     phase,
+    blocking: false,
     error,
     startedAt: 0,
     firstTokenAt: null,
@@ -155,7 +156,7 @@ describe("the view", () => {
     }
     model.push({ kind: "done", id: "r1", seq: 5 });
     model.kernelSet("status", "idle");
-    model.kernelSet("messages", [user("u1", "q"), assistant("r1", "one two three four")]);
+    model.kernelShow([user("u1", "q"), assistant("r1", "one two three four")]);
     flush();
     expect(reply.hasAttribute("aria-busy")).toBe(false);
     await Promise.resolve(); // mutation records are delivered as a microtask
@@ -231,7 +232,7 @@ describe("controls", () => {
 
     model.push({ kind: "done", id: "r1", seq: 2 });
     model.kernelSet("status", "idle");
-    model.kernelSet("messages", [user("u1", "q"), assistant("r1", "partial", { stopped: true })]);
+    model.kernelShow([user("u1", "q"), assistant("r1", "partial", { stopped: true })]);
     frames.flush();
     const cont = view.root.querySelector<HTMLButtonElement>(
       '.nbc-msg-assistant [aria-label="Continue this reply"]',

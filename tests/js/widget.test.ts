@@ -115,8 +115,7 @@ describe("the live reply", () => {
       const { view } = setup(model);
       model.push({ kind: "start", id: "r1", text: "", model: "ollama:m" });
       for (const d of deltas("r1", ["an", "swer"])) model.push(d);
-      const commit = () =>
-        model.kernelSet("messages", [user("u1", "q"), assistant("r1", "answer")]);
+      const commit = () => model.kernelShow([user("u1", "q"), assistant("r1", "answer")]);
       const done = () => model.push({ kind: "done", id: "r1", seq: 3 });
       if (order === "done-first") {
         done();
