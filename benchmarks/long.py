@@ -445,21 +445,21 @@ def targets(results: list[dict[str, typing.Any]], name: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks long", description=__doc__)
-    parser.add_argument(
+    add = parser.add_argument
+    add(
         "--depths",
         type=lambda s: [int(x) for x in s.split(",")],
         default=list(DEPTHS),
         help="turns before the measured ones (default 0,10,40,100,1000; 0 always runs)",
     )
-    parser.add_argument(
+    add(
         "--code",
         action="append",
         default=[],
         metavar="NAME=SRC[:MAX]",
-        help="measure this src folder (up to depth MAX); several are interleaved, depth by "
-        "depth (default: this checkout's src)",
+        help="measure this src (up to depth MAX); several interleave (default: this src)",
     )
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per wait")
+    add("--timeout", type=float, default=600.0, help="seconds per wait")
     args, _ = parser.parse_known_args(argv)  # `python -m benchmarks -- …` passes all options
     depths = sorted({0, *args.depths})
     codes = []
