@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import typing
 
 from comm.base_comm import BaseComm
@@ -34,6 +35,7 @@ class Sent(typing.NamedTuple):
     data: dict[str, typing.Any]
     thread: int  # the thread that sent it (ipykernel wants the main one)
     buffers: list[bytes]
+    at: float = 0.0  # time.monotonic() when it was sent (rates per second)
 
 
 class RecordingComm(BaseComm):
@@ -54,7 +56,13 @@ class RecordingComm(BaseComm):
     ) -> None:
         # Through JSON, as the wire would: what cannot be encoded fails here.
         wire_data = json.loads(json.dumps(data or {}, ensure_ascii=False))
-        sent = Sent(msg_type, wire_data, threading.get_ident(), [bytes(b) for b in buffers or ()])
+        sent = Sent(
+            msg_type,
+            wire_data,
+            threading.get_ident(),
+            [bytes(b) for b in buffers or ()],
+            time.monotonic(),
+        )
         self.log.append(sent)
 
 
