@@ -62,6 +62,9 @@ export interface StartMsg {
   text: string; // text already there (a continued reply starts from its partial)
   reasoning?: string; // likewise for its reasoning
   model: string;
+  // The turn holds its cell (chat.ask, %%chat): the kernel hears nothing from us until it
+  // ends, so the view offers no Stop, only how to interrupt the kernel.
+  blocking?: boolean;
 }
 
 // A delta is sent many times a second, so it carries only what changed: `offset` + `text` when
@@ -100,6 +103,7 @@ export interface SnapshotMsg {
   reasoning: string;
   model: string;
   tokens: number;
+  blocking?: boolean; // as in `start`
 }
 
 export interface NoticeMsg {

@@ -1,99 +1,95 @@
-// The renderer of nbchat's static transcript outputs (application/vnd.nbchat.transcript+json;
-// the Markdown itself is the same output's text/markdown, which is what nbconvert and GitHub
-// show). Next to a live chat the transcript is hidden, and the kernel rewrites it as the
-// conversation grows: rendering each new copy with JupyterLab's Markdown and math would cost
-// the page a whole transcript per turn for nothing. So this renderer draws nothing until its
-// output is shown and no live chat is in the same output area; then it renders the Markdown
-// once with JupyterLab's own renderer, as a text/markdown output would look.
+// nbchat's JupyterLab 4 / Notebook 7 extension, part 2: the renderer of the static transcript.
 //
-// A minimal version (issue 14); the full extension (inserting cells, probing) is issue 15's.
-import { renderMarkdown } from "@jupyterlab/rendermime";
-import { Widget } from "@lumino/widgets";
+// Beside its live view a chat publishes its conversation as a second output, rewritten after
+// every turn, for readers without widget JavaScript (GitHub, nbviewer, nbconvert). That output
+// carries `text/markdown` and `application/vnd.nbchat.transcript+json` (a tiny payload);
+// JupyterLab picks this renderer for it. Next to a live chat it renders nothing, so no hidden
+// copy of the conversation is re-rendered per turn; without one (no kernel, no saved widget
+// state) it renders the output's own `text/markdown` with JupyterLab's Markdown renderer.
+import { RenderedMarkdown } from "@jupyterlab/rendermime";
+import { PanelLayout, Widget } from "@lumino/widgets";
 
 const MIME = "application/vnd.nbchat.transcript+json";
-/** The live chat's root element (js/view/chat.ts). */
-const LIVE_CHAT = ".nbc-root";
-/** How long a shown transcript waits for the live chat of its cell to appear. */
-const WAIT_FOR_CHAT_MS = 1500;
+const MARKDOWN = "text/markdown";
 
 class TranscriptRenderer extends Widget {
   constructor(options) {
     super();
-    this.options = options;
-    // The class the chat's CSS hides next to a live chat (js/styles.css).
+    this._options = options;
+    this._model = null;
+    this._markdown = null;
+    this._observer = null;
+    this.layout = new PanelLayout();
+    // The widget's stylesheet hides an output holding .nbchat-static next to a live chat.
     this.addClass("nbchat-static");
-    this.stopWatching = () => {};
+  }
+
+  /** A live chat is drawn in the same output area (its view's root element). */
+  _nextToLiveChat() {
+    return this.node.closest(".jp-OutputArea")?.querySelector(".nbc-root") != null;
   }
 
   renderModel(model) {
-    this.stopWatching();
-    this.node.textContent = "";
-    const source = String(model.data["text/markdown"] ?? "");
-    const render = () => {
-      this.stopWatching();
-      const o = this.options;
-      return renderMarkdown({
-        host: this.node,
-        source,
-        trusted: model.trusted,
-        sanitizer: o.sanitizer,
-        resolver: o.resolver,
-        linkHandler: o.linkHandler,
-        shouldTypeset: this.isAttached,
-        latexTypesetter: o.latexTypesetter,
-        markdownParser: o.markdownParser,
-        translator: o.translator,
-      });
-    };
-    this.watch(render);
-    return Promise.resolve();
+    this._model = model;
+    return this._update();
   }
 
-  /** Call `render` once this output is shown with no live chat beside it. */
-  watch(render) {
-    let timer = 0;
-    let mutations = null;
-    const area = () => this.node.closest(".jp-OutputArea") ?? this.node.parentElement;
-    const chatShown = () => area()?.querySelector(LIVE_CHAT) != null;
-    const visible = new IntersectionObserver(
-      (entries) => {
-        if (!entries.some((e) => e.isIntersecting) || timer !== 0 || mutations !== null) return;
-        if (chatShown()) return; // hidden by the chat's CSS from the next style pass on
-        // The chat's view may still be loading: give it a moment before drawing a copy.
-        mutations = new MutationObserver(() => {
-          if (chatShown()) this.stopWatching();
-        });
-        const root = area();
-        if (root) mutations.observe(root, { childList: true, subtree: true });
-        timer = window.setTimeout(() => void render(), WAIT_FOR_CHAT_MS);
-      },
-      { rootMargin: "1000px 0px" },
-    );
-    visible.observe(this.node);
-    this.stopWatching = () => {
-      visible.disconnect();
-      mutations?.disconnect();
-      window.clearTimeout(timer);
-      this.stopWatching = () => {};
-    };
+  /** Render the Markdown if no live chat is beside us; else drop it and watch for the chat
+   * to go (closed, its output cleared), to render then. Detached, we cannot tell yet:
+   * onAfterAttach calls this again. */
+  async _update() {
+    if (this._model === null || !this.node.isConnected) return;
+    if (this._nextToLiveChat()) {
+      this._markdown?.dispose();
+      this._markdown = null;
+      this._watch(true);
+      return;
+    }
+    this._watch(false);
+    if (this._markdown === null) {
+      this._markdown = new RenderedMarkdown({ ...this._options, mimeType: MARKDOWN });
+      this.layout.addWidget(this._markdown);
+    }
+    await this._markdown.renderModel(this._model);
+  }
+
+  _watch(on) {
+    const area = on ? this.node.closest(".jp-OutputArea") : null;
+    if (area === null) {
+      this._observer?.disconnect();
+      this._observer = null;
+    } else if (this._observer === null) {
+      this._observer = new MutationObserver(() => void this._update());
+      this._observer.observe(area, { childList: true, subtree: true });
+    }
+  }
+
+  onAfterAttach(msg) {
+    super.onAfterAttach(msg);
+    void this._update();
+  }
+
+  onBeforeDetach(msg) {
+    this._watch(false);
+    super.onBeforeDetach(msg);
   }
 
   dispose() {
-    this.stopWatching();
+    this._watch(false);
     super.dispose();
   }
 }
 
-/** @type {import('@jupyterlab/rendermime-interfaces').IRenderMime.IExtension} */
 const extension = {
-  id: "jupyter-nbchat:transcript-renderer",
+  id: "jupyter-nbchat:transcript",
+  description: "Shows a chat's static transcript only where its live view is not",
   rendererFactory: {
     safe: true,
     mimeTypes: [MIME],
     createRenderer: (options) => new TranscriptRenderer(options),
   },
-  // Before text/markdown (60), after the widget view (0), which shares no output with it.
-  rank: 55,
+  // Before JupyterLab's Markdown renderer (rank 60), which would otherwise take the output.
+  rank: 50,
   dataType: "json",
 };
 

@@ -35,7 +35,7 @@ class Sent(typing.NamedTuple):
     data: dict[str, typing.Any]
     thread: int  # the thread that sent it (ipykernel wants the main one)
     buffers: list[bytes]
-    at: float = 0.0  # time.monotonic() when it was sent (rates per second)
+    time: float  # time.monotonic() when sent: benchmarks count messages per second
 
 
 class RecordingComm(BaseComm):
@@ -56,13 +56,8 @@ class RecordingComm(BaseComm):
     ) -> None:
         # Through JSON, as the wire would: what cannot be encoded fails here.
         wire_data = json.loads(json.dumps(data or {}, ensure_ascii=False))
-        sent = Sent(
-            msg_type,
-            wire_data,
-            threading.get_ident(),
-            [bytes(b) for b in buffers or ()],
-            time.monotonic(),
-        )
+        buffers_ = [bytes(b) for b in buffers or ()]
+        sent = Sent(msg_type, wire_data, threading.get_ident(), buffers_, time.monotonic())
         self.log.append(sent)
 
 

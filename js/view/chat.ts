@@ -1,13 +1,16 @@
 // One view of a chat: toolbar, message list, input. Everything it registers is tied to
 // `signal`, so aborting it (the view's cleanup) leaves nothing behind.
 
-import { streamingReply } from "../channel.js";
+import { blocksItsCell, streamingReply } from "../channel.js";
 import { ensureKatexFonts } from "../markdown/index.js";
 import type { ChatTraits, ClientMessage } from "../protocol.js";
 import type { ChatModel, LiveStore } from "../store.js";
+import { createAnnouncer, replyBoundaries } from "./announce.js";
+import { createBlockingNote } from "./blocking.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
 import { isDemoModel, modelName, providerOf } from "./format.js";
+import { cellFor, insertCell, interruptKernel, NO_HOST, probeHost } from "./host.js";
 import { createInput } from "./input.js";
 import { DEMO_TOOLTIP, flash, MessageView, type Row, type RowPlace } from "./message.js";
 import { displayRows } from "./rows.js";
@@ -46,7 +49,8 @@ export function mountChat(
   const demoBadge = h("span", "nbc-badge nbc-badge-demo", { title: DEMO_TOOLTIP, tabindex: "0" }, [
     "demo",
   ]);
-  const statusPill = h("span", "nbc-status", { role: "status", "aria-live": "polite" });
+  // Not live: the announcer says when a reply starts and ends (announce.ts).
+  const statusPill = h("span", "nbc-status");
   // Clearing cannot be undone: the first click arms the button for a few seconds.
   let disarm: AbortController | null = null;
   const labelClear = (armed: boolean): void => {
@@ -111,9 +115,12 @@ export function mountChat(
   // The reply in flight and a prompt not yet committed: in normal flow below the settled
   // messages (virtualized), so their growth never shifts what is above.
   const liveRegion = h("div", "nbc-live");
-  const list = h("div", "nbc-list", { role: "log", "aria-live": "polite", "aria-label": "Chat" }, [
+  // A log a reader can browse, but not a live one: it would be read out at every token.
+  const list = h("div", "nbc-list", { role: "log", "aria-live": "off", "aria-label": "Chat" }, [
     empty,
   ]);
+  const announcer = createAnnouncer(signal);
+  const boundaries = replyBoundaries();
   const scroller = h("div", "nbc-scroller", { tabindex: "0", "aria-label": "Messages" }, [list]);
   const jump = button(
     "nbc-jump",
@@ -143,12 +150,17 @@ export function mountChat(
     signal,
   );
 
+  // ---- a reply that holds its cell: how to stop it (there is no Stop) -------------------
+  const blockingNote = createBlockingNote(() => interruptKernel(el), signal);
+
   // ---- root ----------------------------------------------------------------------------
   const root = h("div", "nbc-root", { "data-lm-suppress-shortcuts": "true" }, [
     toolbar,
     notice,
     stage,
+    blockingNote.el,
     input.el,
+    announcer.el,
   ]);
   // Keys pressed inside the chat belong to the chat, never to notebook shortcuts.
   for (const type of ["keydown", "keyup", "keypress"]) {
@@ -158,11 +170,35 @@ export function mountChat(
   signal.addEventListener("abort", () => root.remove(), { once: true });
   const theme = applyTheme(root, () => trait("theme"), signal);
 
-  // Code blocks come from the renderer with a .nbc-copy button: one delegated listener.
+  // What the notebook around us offers (view/host.ts): asked once the view is in the page,
+  // and again whenever the pointer or focus comes in (the output may have moved).
+  let host = NO_HOST;
+  const probe = (): void => {
+    const next = probeHost(el);
+    root.classList.toggle("can-insert", next.insert);
+    if (next.interrupt !== host.interrupt) schedule();
+    host = next;
+  };
+  const probeWhenAttached = (tries = 100): void => {
+    if (el.isConnected) probe();
+    else if (tries > 0) later(() => probeWhenAttached(tries - 1), 100, signal);
+  };
+  for (const type of ["pointerenter", "focusin"]) root.addEventListener(type, probe, { signal });
+
+  // Code blocks come from the renderer with .nbc-insert and .nbc-copy buttons: one delegated
+  // listener.
   root.addEventListener(
     "click",
     (event) => {
       const target = event.target instanceof Element ? event.target : null;
+      const insert = target?.closest<HTMLButtonElement>(".nbc-insert");
+      if (insert && root.contains(insert)) {
+        probe();
+        const code = insert.closest(".nbc-code")?.querySelector("pre code, pre");
+        const cell = cellFor(code?.textContent ?? "", insert.value, host.kernelLanguage);
+        flash(insert, host.insert && insertCell(el, cell) ? "Inserted" : "Insert failed", signal);
+        return;
+      }
       const copy = target?.closest<HTMLButtonElement>(".nbc-copy");
       if (!copy || !root.contains(copy)) return;
       const code = copy.closest(".nbc-code")?.querySelector("pre code, pre");
@@ -280,6 +316,8 @@ export function mountChat(
     const state = store.state;
     const rows = displayRows(store.messages(), state);
     reconcile(rows);
+    const said = boundaries(rows);
+    if (said !== null) announcer.say(said);
     const isBusy = busy();
     // Regenerate/Continue act on the reply that ends the chat; Edit on the last prompt.
     const last = rows[rows.length - 1];
@@ -331,7 +369,9 @@ export function mountChat(
     if (statusPill.dataset.status !== status) statusPill.dataset.status = status;
     show(statusPill, status === "streaming" || status === "error");
     if (clearButton.disabled !== isBusy) clearButton.disabled = isBusy;
-    input.setBusy(isBusy);
+    const blocking = isBusy && blocksItsCell(store.state);
+    input.setBusy(isBusy, blocking);
+    blockingNote.update(blocking, host.interrupt);
     // Defaults for these traits are Python's alone (they always arrive with the model): a
     // second default here would drift from it. Missing means nothing special.
     input.setPlaceholder(trait("placeholder") ?? "");
@@ -380,4 +420,5 @@ export function mountChat(
   // First paint synchronously: the view is complete when render() returns.
   draw();
   scroll.jumpToBottom();
+  probeWhenAttached();
 }

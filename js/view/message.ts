@@ -85,7 +85,8 @@ export class MessageView {
     this.reasoningSummary = h("summary", "nbc-reasoning-summary", {}, ["Reasoning"]);
     this.reasoningBody = h("div", "nbc-reasoning-body nbc-md");
     this.reasoning = h("details", "nbc-reasoning", {}, [this.reasoningSummary, this.reasoningBody]);
-    this.typing = h("div", "nbc-typing", { role: "status", "aria-label": "Waiting for reply" }, [
+    // Decoration: the announcer says "Generating reply…" (announce.ts).
+    this.typing = h("div", "nbc-typing", { "aria-hidden": "true" }, [
       h("span"),
       h("span"),
       h("span"),
@@ -93,7 +94,8 @@ export class MessageView {
     this.body = h("div", assistant ? "nbc-body nbc-md" : "nbc-body nbc-plain");
     this.errorText = h("span", "nbc-error-text");
     this.errorHint = h("span", "nbc-error-hint");
-    this.error = h("div", "nbc-error", { role: "alert" }, [this.errorText, this.errorHint]);
+    // Not an alert: the announcer reads the failure out once (announce.ts).
+    this.error = h("div", "nbc-error", {}, [this.errorText, this.errorHint]);
     this.stats = h("span", "nbc-stats");
     this.tags = h("span", "nbc-tags");
     this.copyButton = button(

@@ -186,7 +186,7 @@ describe("the message", () => {
     expect(reply.querySelector(".nbc-body")!.textContent).toContain("partial answer");
     const error = reply.querySelector<HTMLElement>(".nbc-error")!;
     expect(error.hidden).toBe(false);
-    expect(error.getAttribute("role")).toBe("alert");
+    expect(error.getAttribute("role")).toBeNull(); // announced once by announce.ts instead
     expect(error.querySelector(".nbc-error-text")!.textContent).toBe("The stream was cut off.");
     expect(error.querySelector(".nbc-error-hint")!.textContent).toBe("Press Continue to resume.");
   });

@@ -44,7 +44,7 @@ def server(
 
 def sent(widget: typing.Any) -> list[float]:
     """When each comm message after comm_open went out."""
-    return [s.at for s in wire(widget).log if s.msg_type == "comm_msg"]
+    return [s.time for s in wire(widget).log if s.msg_type == "comm_msg"]
 
 
 def max_per_second(times: list[float]) -> int:
@@ -81,9 +81,11 @@ def test_ask_streams_every_model_at_once_and_returns_each_reply(server: Emulator
     slow, fast = cmp.columns[1], cmp.columns[0]
     # The slow column was already streaming when the fast one finished.
     fast_done = next(
-        s.at for s in wire(fast).log if s.data.get("content", {}).get("kind") == "done"
+        s.time for s in wire(fast).log if s.data.get("content", {}).get("kind") == "done"
     )
-    slow_deltas = [s.at for s in wire(slow).log if s.data.get("content", {}).get("kind") == "delta"]
+    slow_deltas = [
+        s.time for s in wire(slow).log if s.data.get("content", {}).get("kind") == "delta"
+    ]
     assert slow_deltas[0] < fast_done < slow_deltas[-1]
     # Each request went to its own model with the system prompt; each column keeps its history.
     bodies = [r.json() for r in server.chat_requests]

@@ -13,6 +13,7 @@ import pathlib
 import secrets
 import threading
 import time
+import traceback
 import typing
 from collections.abc import Callable
 
@@ -396,15 +397,31 @@ def test_a_kernel_interrupt_during_ask_stops_the_reply_and_keeps_it() -> None:
     chat = Chat(script.model)
 
     try:
-        with sigint_when(pause.reached), pytest.raises(KeyboardInterrupt):
+        with sigint_when(pause.reached), pytest.raises(KeyboardInterrupt) as raised:
             chat.ask("Go")
     finally:
         pause.release()
+    # IPython shows one line; what traceback there is starts at ask(), not in nbchat's
+    # internals where the signal landed (so "Run All" still stops at this cell).
+    assert raised.value._render_traceback_() == ["Stopped: the partial reply is kept."]  # type: ignore[attr-defined]
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    assert [f.name for f in frames if "nbchat" in pathlib.Path(f.filename).parts] == ["ask"]
+    assert raised.value.__context__ is None or raised.value.__suppress_context__
     reply = chat.messages[-1]
     assert (reply["content"], reply["meta"]["stopped"]) == ("Partial", True)
     assert chat.status == "idle"
     assert timeline(chat)[-2:] == ["update:history,leaf,status", "done"]
     assert chat.ask("Again") == "Partial never sent"  # the chat is usable afterwards
+
+
+async def test_only_a_turn_that_holds_its_cell_says_it_blocks() -> None:
+    # chat.ask holds the cell: the kernel delivers no Stop until it ends, so the front end
+    # must not offer one. A UI turn and ask_async leave the kernel free to hear it.
+    chat = Chat(testing.script("a", "b", "c").model)
+    chat.ask("Blocking")
+    await chat.ask_async("Async")
+    await ui_turn(chat, kind="submit", text="From the UI")
+    assert [m["blocking"] for m in custom(chat, "start")] == [True, False, False]
 
 
 async def test_ask_async_streams_on_the_running_loop() -> None:

@@ -5,7 +5,8 @@ committed messages travel as one state key per message plus the ``leaf`` trait
 (:mod:`._history`: a turn sends only its own messages; all of them are saved with the
 notebook); the reply in flight travels over the delta channel (:mod:`._channel`). Running
 a turn — from the UI or from code, one at a time — is :mod:`._turns`; publishing the view
-and its static transcript is :mod:`._display`.
+and its static transcript is :mod:`._display`; the view's code, sent once per kernel for
+every chat, is :mod:`._runtime`.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ import uuid
 
 import anywidget
 import traitlets
+from ipywidgets import widget_serialization
 
-from .._ipython import one_line
+from .._ipython import one_line, stopped
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..messages import Message
 from ..session import Conversation
 from ..transcript import count
-from . import _display
+from . import _display, _runtime
+from ._channel import idle_snapshot as _idle_snapshot
 from ._history import History, is_history_key
-from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage, SnapshotMsg
+from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage
+from ._runtime import Runtime
 from ._static import StaticTranscript
 from ._turns import BUG_HINT, Turns
 
@@ -51,8 +55,15 @@ class Chat(anywidget.AnyWidget):
     (``temperature=0.2``…). The API key stays in the kernel: no trait holds it.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    # A small loader: the view's code and CSS come once per kernel from the runtime model
+    # (see _runtime.py), not once per chat.
+    _esm = _STATIC / "loader.js"
+
+    runtime = traitlets.Instance(
+        Runtime,
+        read_only=True,
+        help="The model carrying the view's code and CSS, shared by every chat of the kernel.",
+    ).tag(sync=True, **widget_serialization)
 
     leaf = traitlets.Unicode(
         "",
@@ -128,6 +139,10 @@ class Chat(anywidget.AnyWidget):
         shown = self._shown(self._conversation.messages)
         return shown[-1]["id"] if shown else ""
 
+    @traitlets.default("runtime")
+    def _default_runtime(self) -> Runtime:
+        return _runtime.shared()
+
     @traitlets.default("model")
     def _default_model(self) -> str:
         return self._conversation.model
@@ -161,10 +176,18 @@ class Chat(anywidget.AnyWidget):
 
         Raises the turn's :class:`~nbchat.errors.NbchatError` if it failed (the widget shows
         it too, and the partial reply is kept). A kernel interrupt stops the reply, keeps
-        the partial text marked stopped, and propagates.
+        the partial text marked stopped, and propagates as a ``KeyboardInterrupt`` that
+        IPython shows as one line (``Stopped: the partial reply is kept.``).
+
+        The cell is busy until the reply ends, and the kernel hears nothing from the
+        widget meanwhile: the widget says to interrupt the kernel to stop it. In async
+        code, ``await chat.ask_async(…)`` keeps the widget's Stop button working.
         """
         turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
-        error = self._turns.run_blocking(turn, prompt=text)
+        try:
+            error = self._turns.run_blocking(turn, prompt=text)
+        except KeyboardInterrupt as exc:
+            raise stopped(exc) from None
         if error is not None:
             raise one_line(error)
         return turn.text
@@ -321,11 +344,7 @@ class Chat(anywidget.AnyWidget):
         if channel is not None:
             channel.request_snapshot()
         else:
-            self._send_custom(
-                SnapshotMsg(
-                    kind="snapshot", id=None, seq=0, text="", reasoning="", model="", tokens=0
-                )
-            )
+            self._send_custom(_idle_snapshot())
 
     def _clear(self) -> None:
         if self._turns.current is not None:

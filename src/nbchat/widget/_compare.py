@@ -28,9 +28,10 @@ import traitlets
 from .._ipython import one_line
 from ..errors import ConversationBusy, InvalidRequest, NbchatError
 from ..session import Conversation, Turn
-from . import BUSY_NOTICE, Chat, _display
+from . import BUSY_NOTICE, Chat, _display, _runtime
 from ._channel import MIN_INTERVAL
 from ._compare_text import history_markdown
+from ._runtime import Runtime
 from ._static import TRANSCRIPT_MIME
 from ._together import Job, run_together
 
@@ -60,8 +61,13 @@ class Compare(anywidget.AnyWidget):
     apply to the strings only). A model listed twice is told apart as ``"… #2"``.
     """
 
+    # The Chat's loader and the kernel's one runtime model: the comparison view is part of
+    # the same bundle (js/widget.ts tells the two apart by the ``columns`` key).
     _esm = Chat._esm
-    _css = Chat._css
+
+    runtime = traitlets.Instance(
+        Runtime, read_only=True, help="The model carrying the view's code and CSS."
+    ).tag(sync=True, **ipywidgets.widget_serialization)
 
     columns = traitlets.List(
         traitlets.Instance(Chat), read_only=True, help="One Chat per model, in order."
@@ -79,6 +85,10 @@ class Compare(anywidget.AnyWidget):
     placeholder = traitlets.Unicode(
         "Ask every model (Enter to send, Shift+Enter for a new line)"
     ).tag(sync=True)
+
+    @traitlets.default("runtime")
+    def _default_runtime(self) -> Runtime:
+        return _runtime.shared()
 
     def __init__(
         self,
@@ -110,7 +120,7 @@ class Compare(anywidget.AnyWidget):
                 )
             seen = sum(1 for other in labels if other == label or other.startswith(label + " #"))
             labels.append(label if seen == 0 else f"{label} #{seen + 1}")
-            chat = _Column(conversation=conversation, height=height)
+            chat = _Column(conversation=conversation, height=height, theme=theme)
             chat._owner = self
             chat._turns.interval = MIN_INTERVAL * len(models)
             chats.append(chat)

@@ -5,7 +5,8 @@ The transcript is a few more outputs with display ids, rewritten as the conversa
 GitHub or nbviewer. It is not part of the widget's own output: JupyterLab rebuilds a widget
 view whenever its output is updated (a flicker, and the old view is never disposed). In a
 live notebook the front end's CSS hides the transcript next to a rendered chat (it carries
-:data:`STATIC_MARKER`).
+:data:`STATIC_MARKER`), and nbchat's JupyterLab extension renders nothing for an output of
+type ``TRANSCRIPT_MIME`` next to a live chat (no hidden copy re-rendered per turn).
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def run_together(
     channels: list[Channel] = []
     try:
         for job in jobs:
-            channels.append(job.chat._turns.open(job.turn, scheduler, job.prompt))
+            channels.append(job.chat._turns.open(job.turn, scheduler, job.prompt, blocking=True))
     except BaseException:
         for i, job in enumerate(jobs):
             job.turn.stop()

@@ -7,7 +7,9 @@ Two ways a turn runs:
 - **From code** (``chat.ask``): the calling thread waits for events and sends them on
   itself (ipykernel 7 does not like widget updates from other threads); the provider runs
   on nbchat's worker loop, through the one bridge in :mod:`nbchat._worker`, and the delta
-  channel's timers run on the calling thread between events.
+  channel's timers run on the calling thread between events. Such a turn holds its cell,
+  and the kernel delivers no widget message until the cell ends, so its ``start`` says
+  ``blocking``: the view offers no Stop then, only how to interrupt the kernel.
 
 Either way a turn starts the same way (the history as the turn sees it and ``streaming``
 in one update, then ``start``) and ends the same way: the tail of the text, then the
@@ -92,7 +94,7 @@ class Turns:
     def run_blocking(self, turn: Turn, prompt: str | None) -> NbchatError | None:
         """Stream ``turn`` from this thread (``ask``); its error, if it failed."""
         scheduler = PollingScheduler()
-        channel = self.open(turn, scheduler, prompt)
+        channel = self.open(turn, scheduler, prompt, blocking=True)
         error: NbchatError | None = None
         try:
             for event in _worker.iterate(turn.__aiter__, cancel=turn.stop, timers=scheduler):
@@ -127,13 +129,21 @@ class Turns:
 
     # -- start and end -------------------------------------------------------------------
 
-    def open(self, turn: Turn, scheduler: Scheduler, prompt: str | None) -> Channel:
+    def open(
+        self, turn: Turn, scheduler: Scheduler, prompt: str | None, *, blocking: bool = False
+    ) -> Channel:
         chat = self._chat
         try:
             tree, leaf = tree_during(chat.conversation.messages, turn, prompt)
             chat._publish(tree, leaf, status="streaming")
             channel = Channel(chat._send_custom, scheduler, interval=self.interval)
-            channel.start(turn.id, model=turn.model, text=turn.text, reasoning=turn.reasoning)
+            channel.start(
+                turn.id,
+                model=turn.model,
+                text=turn.text,
+                reasoning=turn.reasoning,
+                blocking=blocking,
+            )
         except BaseException:
             # Never started (an interrupt, a closed comm): do not leave the chat busy.
             self.current = None
