@@ -230,3 +230,40 @@ def test_an_error_keeps_the_partial_text_on_the_error(server: EmulatorServer) ->
     assert isinstance(error, NbchatError)
     assert error.partial
     assert error.partial == cmp.columns[0].messages[-1]["content"]
+
+
+def test_the_magic_with_several_models_streams_then_leaves_replies_one_after_another(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from nbchat import magics
+
+    ip: typing.Any = InteractiveShell.instance()
+    magics.load_ipython_extension(ip)
+    try:
+        chat_magics = ip.magics_manager.registry["ChatMagics"]
+        monkeypatch.setattr(chat_magics, "output", "widget")
+        cell = "%%chat ollama:llama3.2@tps=50,ollama:qwen3@error_after=2\nExplain a monad."
+        with capture_output() as cap:
+            result = ip.run_cell(cell)
+        assert result.error_in_exec is None  # one model failing does not fail the cell
+        live, final = cap.outputs
+        assert live.data["application/vnd.jupyter.widget-view+json"]["model_id"]
+        assert final.update
+        markdown = final.data["text/markdown"]
+        first = markdown.index("#### `ollama:llama3.2@tps=50`")
+        second = markdown.index("#### `ollama:qwen3@error_after=2`")
+        assert markdown.index("Explain a monad.") < first < second
+        assert "first token" in markdown[first:second]
+        assert "tok/s" in markdown[first:second]
+        assert "**Error:**" in markdown[second:]
+        # The same models in the next cell go on with the same comparison.
+        compare = chat_magics.session.compare
+        with capture_output():
+            ip.run_cell("%%chat ollama:llama3.2@tps=50,ollama:qwen3@error_after=2\nAnd?")
+        assert chat_magics.session.compare is compare
+        assert len(compare.columns[0].conversation.messages) == 4
+    finally:
+        magics.unload_ipython_extension(ip)
