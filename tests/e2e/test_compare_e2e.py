@@ -74,5 +74,6 @@ def test_three_columns_stream_at_once_stop_stops_all_and_an_error_stays_in_its_c
     # Continue with this one: the comparison becomes that column's chat, in place.
     columns.nth(1).locator("button.nbc-col-choose").click()
     page.wait_for_function("() => document.querySelectorAll('.nbc-compare section').length === 0")
-    assert widget.locator(".nbc-msg-assistant .nbc-body").last.text_content().startswith("beta")
+    chosen = widget.locator(".nbc-msg-assistant .nbc-body").last.text_content() or ""
+    assert chosen.startswith("beta")
     assert lab.unexpected_console_errors() == []

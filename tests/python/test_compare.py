@@ -17,7 +17,7 @@ import nbchat
 from nbchat.errors import InvalidRequest, NbchatError, ServerError, ServerUnreachable
 from nbchat.session import Conversation
 from nbchat.widget import Chat
-from nbchat.widget._channel import MIN_INTERVAL
+from nbchat.widget._compare import DELTAS_PER_S
 from nbchat.widget._compare_text import exchange_markdown, figures, marks
 
 if typing.TYPE_CHECKING:
@@ -145,8 +145,8 @@ def test_entries_labels_and_columns_as_chats(server: EmulatorServer) -> None:
         nbchat.Compare("demo:echo")
     with pytest.raises(InvalidRequest):
         nbchat.Compare([])
-    # Four columns: each delta channel waits four times as long between deltas.
-    assert all(c._turns.interval == pytest.approx(4 * MIN_INTERVAL) for c in cmp.columns)
+    # Four columns: each delta channel waits 4/18 s between deltas (18 a second in all).
+    assert all(c._turns.interval == pytest.approx(4 / DELTAS_PER_S) for c in cmp.columns)
     assert "## `demo:math`" in cmp.to_markdown()
 
 
