@@ -184,6 +184,58 @@ def run_baseline(rate: int, tokens: int | None) -> dict[str, typing.Any]:
     return result
 
 
+#: The comparison case: this many models, each this many tokens at this rate, at once.
+COMPARE = {"models": 3, "tokens": 2_000, "tokens_per_second": 200}
+
+
+def run_compare(ui: bool) -> dict[str, typing.Any]:
+    """One prompt to three ``demo:long`` columns at once; every comm of the comparison
+    (its own and its columns') counted together, as one widget on screen."""
+    from nbchat.widget._compare import Compare
+
+    async def submit(cmp: Compare) -> None:
+        typing.cast(RecordingComm, cmp.comm).handle_msg(
+            {
+                "content": {
+                    "data": {"method": "custom", "content": {"kind": "submit", "text": PROMPT}}
+                },
+                "buffers": [],
+            }
+        )
+        ended = asyncio.Event()
+        for column in cmp.columns:
+            column.observe(
+                lambda _: (
+                    ended.set() if all(c.status != "streaming" for c in cmp.columns) else None
+                ),
+                "status",
+            )
+        await ended.wait()
+        await asyncio.sleep(0)  # let each task send `done` after its final update
+
+    n = COMPARE["models"]
+    cmp = Compare(
+        ["demo:long"] * n,
+        tokens_per_second=COMPARE["tokens_per_second"],
+        max_tokens=COMPARE["tokens"],
+    )
+    if ui:
+        asyncio.run(submit(cmp))
+    else:
+        cmp.ask(PROMPT)
+    sent = sorted((m for w in (cmp, *cmp.columns) for m in counted(w)), key=lambda m: m.time)
+    replies = [c.messages[-1]["content"] for c in cmp.columns]
+    result = summarize(sent, "".join(replies))
+    # Budget and reply size over the N replies: each reply's JSON, summed.
+    reply_json = sum(wire_size(r) for r in replies)
+    result["reply_json_bytes"] = reply_json
+    result["budget_bytes"] = 2 * reply_json + n * SLACK_BYTES
+    result["budget_ratio"] = round(result["payload_bytes"] / result["budget_bytes"], 3)
+    result["within_bytes"] = result["payload_bytes"] <= result["budget_bytes"]
+    cmp.close()
+    return result
+
+
 def measure(rates: tuple[int, ...], lengths: dict[str, int | None]) -> dict[str, typing.Any]:
     results: dict[str, typing.Any] = {"python": sys.version.split()[0], "rows": []}
     with recording_comms():
@@ -233,13 +285,41 @@ def report_row(row: dict[str, typing.Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks comm")
     parser.add_argument("--quick", action="store_true", help="the short replies only")
+    parser.add_argument(
+        "--compare", action="store_true", help="only the comparison case (3 models at once)"
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        return main_compare()
     lengths = {"short": LENGTHS["short"]} if args.quick else LENGTHS
     print(f"comm: one reply per length and rate, Python {sys.version.split()[0]}")
     print(HEADER, flush=True)
     results = measure(RATES, lengths)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def main_compare() -> int:
+    m = COMPARE
+    print(
+        f"comm: Compare, {m['models']} models x {m['tokens']:,} tokens at "
+        f"{m['tokens_per_second']} tok/s, Python {sys.version.split()[0]}"
+    )
+    results: dict[str, typing.Any] = {"python": sys.version.split()[0], "case": m}
+    with recording_comms():
+        for path, ui in (("ui", True), ("ask", False)):
+            r = results[path] = run_compare(ui)
+            print(
+                f"{path:<4} {r['seconds']:>6.1f} s {r['messages']:>5} msgs "
+                f"max/1s {r['max_messages_in_1s']:>3}  deltas/s {r['deltas_per_s']}  "
+                f"payload {r['payload_bytes']:,} B  replies {r['reply_json_bytes']:,} B  "
+                f"/budget {r['budget_ratio']:.2f}  envelope {r['mean_envelope_bytes']} B",
+                flush=True,
+            )
+    out = RESULTS.with_name("comm_compare.json")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
     return 0
 
 

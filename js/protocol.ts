@@ -243,3 +243,28 @@ export function asMessages(value: unknown): Message[] {
       typeof m.content === "string",
   );
 }
+
+// ---------------------------------------------------------------------------------------
+// A comparison (src/nbchat/widget/_compare.py): one Chat model per column.
+
+export interface CompareTraits {
+  /** The columns' Chat models, as "IPY_MODEL_<id>" references, in order. */
+  columns: string[];
+  /** The columns' names ("ollama:llama3.2", a repeated one as "… #2"). */
+  labels: string[];
+  /** The column continued with ("Continue with this one"), or -1 while comparing. */
+  chosen: number;
+  theme: ThemePreference;
+  height: string;
+  placeholder: string;
+}
+
+/** Front end -> kernel, to the comparison itself (a column's own commands go to its Chat). */
+export type CompareCommand =
+  | { kind: "submit"; text: string }
+  | { kind: "stop" }
+  | { kind: "choose"; column: number };
+
+export function isCompare(model: { get(key: string): unknown }): boolean {
+  return Array.isArray(model.get("columns"));
+}

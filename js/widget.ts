@@ -7,9 +7,10 @@
 
 import "./styles.css";
 import type { Initialize, Render } from "@anywidget/types";
-import type { ChatTraits } from "./protocol.js";
+import { type ChatTraits, isCompare } from "./protocol.js";
 import { type ChatModel, createLiveStore, type LiveStore } from "./store.js";
 import { mountChat } from "./view/chat.js";
+import { type CompareModel, mountCompare } from "./view/compare.js";
 
 interface Entry {
   model: ChatModel;
@@ -47,6 +48,8 @@ function teardown(fn: () => void, signal: AbortSignal | undefined): () => void {
 }
 
 const initialize: Initialize<ChatTraits> = ({ model, signal }) => {
+  // A comparison (the same bundle) has no reply of its own: its columns are Chat models.
+  if (isCompare(model)) return () => {};
   const entry = { model, store: createLiveStore(model) };
   entries.add(entry);
   entry.store.send({ kind: "hello" });
@@ -57,6 +60,11 @@ const initialize: Initialize<ChatTraits> = ({ model, signal }) => {
 };
 
 const render: Render<ChatTraits> = ({ model, el, signal }) => {
+  if (isCompare(model)) {
+    const controller = new AbortController();
+    mountCompare(el, model as unknown as CompareModel, controller.signal);
+    return teardown(() => controller.abort(), signal);
+  }
   let shared: LiveStore | undefined;
   for (const entry of entries) if (sameModel(entry.model, model)) shared = entry.store;
   // A host that skipped `initialize` still gets a working view, with a store of its own.

@@ -27,11 +27,18 @@ const TICK_MS = 200;
 const LIVE_RENDER_MS = 50;
 const NOTICE_MS = 8000;
 
+export interface MountOptions {
+  /** A column of a comparison (view/compare.ts): messages only, as `compact` shows them;
+   * the comparison draws the model, status line and the one input. */
+  embedded?: boolean;
+}
+
 export function mountChat(
   el: HTMLElement,
   model: ChatModel,
   store: LiveStore,
   signal: AbortSignal,
+  options: MountOptions = {},
 ): void {
   const doc = el.ownerDocument;
   ensureKatexFonts(doc);
@@ -382,7 +389,7 @@ export function mountChat(
     // Defaults for these traits are Python's alone (they always arrive with the model): a
     // second default here would drift from it. Missing means nothing special.
     input.setPlaceholder(trait("placeholder") ?? "");
-    const compact = trait("compact") === true;
+    const compact = options.embedded === true || trait("compact") === true;
     if (root.classList.contains("is-compact") !== compact) layout = null; // other padding
     root.classList.toggle("is-compact", compact);
     show(toolbar, !compact);

@@ -41,11 +41,13 @@ if typing.TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from .widget import Chat
+    from .widget._compare import Compare
 
 __all__ = [
     "AuthenticationFailed",
     "BadRequest",
     "Chat",
+    "Compare",
     "ContextTooLong",
     "Conversation",
     "ConversationBusy",
@@ -105,6 +107,12 @@ def __getattr__(name: str) -> typing.Any:
         _public(Chat)
         globals()["Chat"] = Chat
         return Chat
+    if name == "Compare":
+        from .widget._compare import Compare
+
+        _public(Compare)
+        globals()["Compare"] = Compare
+        return Compare
     if name == "__version__":
         import importlib.metadata
 
@@ -118,10 +126,10 @@ def __getattr__(name: str) -> typing.Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"Chat", "__version__"})
+    return sorted(set(globals()) | {"Chat", "Compare", "__version__"})
 
 
 for _name in __all__:
-    if _name not in ("Chat", "__version__"):
+    if _name not in ("Chat", "Compare", "__version__"):
         _public(globals()[_name])
 del _name

@@ -13,6 +13,7 @@ PUBLIC = [
     "AuthenticationFailed",
     "BadRequest",
     "Chat",
+    "Compare",
     "ContextTooLong",
     "Conversation",
     "ConversationBusy",

@@ -86,6 +86,12 @@ def _offline_expectations(refused: str) -> dict[str, list[str]]:
             "demo:reasoning",
             "demo:long · 10000 tokens",  # the whole long reply arrived
         ],
+        "compare.ipynb": [
+            "demo:math -> # Explain a monad in two sentences.",  # ask(): every model's reply
+            "<Chat demo:math · 2 messages · idle>",  # cmp.chat(model)
+            "'demo:echo #2': 'ping'",  # a model listed twice
+            "#### `demo:code`",  # the magic's transcript: each reply headed by its model
+        ],
         "magics.ipynb": [
             "demo:showcase",  # the transcripts the magics leave
             "ZeroDivisionError",  # %chat fix sent the error

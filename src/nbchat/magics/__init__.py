@@ -159,6 +159,9 @@ class ChatMagics(Magics):
     # -- one exchange --------------------------------------------------------------------
 
     def _converse(self, command: Command, prompt: str) -> None:
+        if command.model is not None and "," in command.model:
+            self._compare(command, prompt)
+            return
         session = self.session
         conversation = session.conversation_for(command)
         conversation.provider.check_options(command.options)  # fail before any output
@@ -179,6 +182,53 @@ class ChatMagics(Magics):
             code = _output.code_from_reply(replies[-1]["content"]) if replies else ""
             if code:
                 self._shell.set_next_input(code, replace=False)
+
+    def _compare(self, command: Command, prompt: str) -> None:
+        """``%%chat a,b``: every model at once, streamed in a comparison, then a static
+        transcript with the replies one after another, each headed by its model and figures.
+        The same models in a later cell go on with the same comparison."""
+        from ..widget._compare import Compare
+        from ..widget._compare_text import exchange_markdown
+
+        assert command.model is not None
+        models = [m.strip() for m in command.model.split(",") if m.strip()]
+        compare = self.session.compare
+        if compare is None or compare.models != models or compare.comm is None:
+            compare = self.session.compare = Compare(models, system=command.system)
+        starts = [len(c.conversation.messages) for c in compare.columns]
+        handle = None
+        if self._use_widget(command):
+            from ..widget import _display
+
+            live, metadata = _display.view_bundle(compare)
+            live["text/plain"] = f"nbchat: {', '.join(models)} are replying…"
+            handle = _output.show_live(live, metadata)
+        interrupted = False
+        results: dict[str, str | NbchatError] = {}
+        try:
+            results = compare.ask(prompt, **command.options)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            replies = []
+            for label, chat, start in zip(compare.models, compare.columns, starts, strict=True):
+                new = chat.conversation.messages[start:]
+                reply = new[-1] if new and new[-1]["role"] == "assistant" else None
+                replies.append((label, reply))
+            markdown = exchange_markdown(prompt, replies)
+            bundle = {"text/plain": markdown, "text/markdown": markdown}
+            if handle is not None:
+                _output.update(handle, bundle)
+            else:
+                _output.show(bundle)
+        if interrupted:
+            raise _shown(
+                KeyboardInterrupt("the replies were stopped; the partial replies are kept")
+            )
+        failed = [f"{label}: {r}" for label, r in results.items() if isinstance(r, NbchatError)]
+        if len(failed) == len(results) and failed:
+            # Every model failed: fail the cell, as a single model's failure does.
+            raise NbchatError("; ".join(failed), hint="")
 
     def _use_widget(self, command: Command) -> bool:
         if command.format == "text" or self.output == "text":
@@ -369,5 +419,7 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
         ipython.configurables.remove(magics)
     if magics.session.view is not None:
         magics.session.view.close()
+    if magics.session.compare is not None:
+        magics.session.compare.close()
     if ipython.user_ns.get("Err") is magics.session.errors:
         del ipython.user_ns["Err"]

@@ -14,6 +14,7 @@ from ._grammar import Command, scalar
 
 if typing.TYPE_CHECKING:
     from ..session import Conversation
+    from ..widget._compare import Compare
     from ._output import ExchangeView
 
 __all__ = ["LastError", "MagicSession", "Target", "format_exception"]
@@ -54,6 +55,7 @@ class MagicSession:
         self.last_error: LastError | None = None
         self.errors: dict[int, str] = {}  # the notebook's ``Err``: execution count -> traceback
         self.view: ExchangeView | None = None  # the widget the replies stream into
+        self.compare: Compare | None = None  # ``%%chat a,b``: the comparison it goes on with
 
     def target(self, command: Command) -> Target:
         """The endpoint a call uses: what it names, else what is in use."""

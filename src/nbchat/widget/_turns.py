@@ -31,12 +31,12 @@ from ..errors import ConversationBusy, NbchatError
 from ..messages import Message
 from ..providers.base import ReasoningDelta, StreamEvent, TextDelta
 from ..session import Conversation, Turn
-from ._channel import Channel, PollingScheduler, Scheduler
+from ._channel import MIN_INTERVAL, Channel, PollingScheduler, Scheduler
 
 if typing.TYPE_CHECKING:
     from . import Chat
 
-__all__ = ["BUG_HINT", "Turns", "tree_during"]
+__all__ = ["BUG_HINT", "Turns", "feed", "tree_during", "unexpected"]
 
 _log = logging.getLogger(__name__)  # nbchat.widget holds its NullHandler
 
@@ -51,6 +51,9 @@ class Turns:
         self.current: Turn | None = None  # the turn in flight
         self.channel: Channel | None = None  # its reply's delta channel, once shown
         self._task: asyncio.Task[NbchatError | None] | None = None  # a UI turn's task
+        # Least time between two deltas of this chat's replies; a comparison of N models
+        # raises it N-fold, so its N chats together send no more than one chat does.
+        self.interval = MIN_INTERVAL
 
     def claim(self, make_turn: Callable[[], Turn]) -> Turn:
         """Create the turn (the conversation validates input here), one at a time."""
@@ -78,61 +81,61 @@ class Turns:
             self.run_blocking(turn, prompt=prompt)
             return
         # Shown as started at once; the stream itself runs in a task on the kernel's loop.
-        channel = self._open(turn, loop, prompt)
+        channel = self.open(turn, loop, prompt)
         self._task = loop.create_task(self._run_async(turn, channel))
         self._task.add_done_callback(_log_task_failure)
 
     async def run_here(self, turn: Turn, prompt: str | None) -> NbchatError | None:
         """Stream ``turn`` on the running loop (``ask_async``); its error, if it failed."""
-        channel = self._open(turn, asyncio.get_running_loop(), prompt)
+        channel = self.open(turn, asyncio.get_running_loop(), prompt)
         return await self._run_async(turn, channel)
 
     def run_blocking(self, turn: Turn, prompt: str | None) -> NbchatError | None:
         """Stream ``turn`` from this thread (``ask``); its error, if it failed."""
         scheduler = PollingScheduler()
-        channel = self._open(turn, scheduler, prompt, blocking=True)
+        channel = self.open(turn, scheduler, prompt, blocking=True)
         error: NbchatError | None = None
         try:
             for event in _worker.iterate(turn.__aiter__, cancel=turn.stop, timers=scheduler):
-                _feed(channel, event)
+                feed(channel, event)
         except NbchatError as exc:
             error = exc
         except Exception as exc:
-            error = _unexpected(exc)
+            error = unexpected(exc)
         except BaseException:
             # A kernel interrupt, wherever it lands once the turn is shown: the bridge has
             # stopped the reply and waited for it to be recorded as stopped; show that.
-            self._finish(channel, None)
+            self.finish(channel, None)
             raise
-        self._finish(channel, error)
+        self.finish(channel, error)
         return error
 
     async def _run_async(self, turn: Turn, channel: Channel) -> NbchatError | None:
         error: NbchatError | None = None
         try:
             async for event in turn:
-                _feed(channel, event)
+                feed(channel, event)
         except NbchatError as exc:
             error = exc
         except asyncio.CancelledError:
             turn.stop()
-            self._finish(channel, None)
+            self.finish(channel, None)
             raise
         except Exception as exc:
-            error = _unexpected(exc)
-        self._finish(channel, error)
+            error = unexpected(exc)
+        self.finish(channel, error)
         return error
 
     # -- start and end -------------------------------------------------------------------
 
-    def _open(
+    def open(
         self, turn: Turn, scheduler: Scheduler, prompt: str | None, *, blocking: bool = False
     ) -> Channel:
         chat = self._chat
         try:
             tree, leaf = tree_during(chat.conversation, turn)
             chat._publish(tree, leaf, status="streaming")
-            channel = Channel(chat._send_custom, scheduler)
+            channel = Channel(chat._send_custom, scheduler, interval=self.interval)
             channel.start(
                 turn.id,
                 model=turn.model,
@@ -150,7 +153,7 @@ class Turns:
         self.channel = channel
         return channel
 
-    def _finish(self, channel: Channel, error: NbchatError | None) -> None:
+    def finish(self, channel: Channel, error: NbchatError | None) -> None:
         chat = self._chat
         channel.flush()
         self.channel = None
@@ -164,14 +167,15 @@ class Turns:
         chat._send_notices()  # e.g. the file could not be saved
 
 
-def _feed(channel: Channel, event: StreamEvent) -> None:
+def feed(channel: Channel, event: StreamEvent) -> None:
+    """Pass one stream event on to the reply's delta channel."""
     if isinstance(event, TextDelta):
         channel.add_text(event.text)
     elif isinstance(event, ReasoningDelta):
         channel.add_reasoning(event.text)
 
 
-def _unexpected(exc: Exception) -> NbchatError:
+def unexpected(exc: Exception) -> NbchatError:
     _log.error("nbchat: the reply failed unexpectedly", exc_info=exc)
     return NbchatError(f"The reply failed: {type(exc).__name__}.", hint=BUG_HINT)
 
