@@ -11,7 +11,10 @@ from .. import resolve, settings, transcript
 from ..errors import ConversationBusy, InvalidRequest
 from ..messages import Message, new_id
 from ..providers.base import Provider, Timeouts, WireMessage
+from ..tools import Approval, ApprovePolicy, ToolLike, Tools
+from ._history import has_tool_parts, wire_messages
 from ._input import check_messages, check_text
+from ._loop import DEFAULT_MAX_STEPS
 from .turn import Turn, TurnAction
 
 if typing.TYPE_CHECKING:
@@ -26,6 +29,11 @@ class Conversation:
     >>> conversation = Conversation("ollama:llama3.2", system="Be brief.")
     >>> for event in conversation.prompt("What is a closure?"): ...
     >>> conversation.messages[-1]["content"]
+
+    ``tools`` are functions the model may call (:mod:`nbchat.tools`), each run only if
+    ``approve`` allows: ``"ask"`` (the user answers: on stdin for a blocking call),
+    ``"always"``, or ``approve(name, arguments) -> bool | (bool, reason)``. One reply may
+    take up to ``max_steps`` model requests (call → result → next request).
     """
 
     model: str  # resolved "provider:name", e.g. "ollama:llama3.2", "demo:showcase"
@@ -33,6 +41,9 @@ class Conversation:
     resolution: Resolution  # what was chosen and why
     system: str | None
     options: dict[str, object]
+    tools: Tools  # add or remove at any time: each request reads them anew
+    approval: Approval  # the policy, and the names "Always allow"ed (never saved)
+    max_steps: int
 
     def __init__(
         self,
@@ -44,12 +55,23 @@ class Conversation:
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         messages: Iterable[Message] | None = None,
+        tools: Iterable[ToolLike] = (),
+        approve: ApprovePolicy = "ask",
+        max_steps: int = DEFAULT_MAX_STEPS,
         **options: object,
     ) -> None:
         self.resolution = resolve.resolve(model, base_url, api_key)
         self.provider = self.resolution.create_provider(headers=headers, timeouts=timeouts)
         self.model = self.resolution.spec
         self.options = self.provider.check_options(options)
+        self.tools = tools if isinstance(tools, Tools) else Tools(tools)
+        self.approval = Approval(approve)
+        if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1:
+            raise InvalidRequest(
+                f"max_steps must be a whole number from 1, not {max_steps!r}.",
+                hint="It is how many model requests one reply may take (default 8).",
+            )
+        self.max_steps = max_steps
         loaded, loaded_system = check_messages(messages or ())
         given = system if system is not None else loaded_system
         if given is None:
@@ -78,16 +100,16 @@ class Conversation:
         if self.system:
             wire.append({"role": "system", "content": self.system})
         for index, message in enumerate(history):
-            if message["role"] == "assistant" and not message["content"]:
+            if message["role"] == "assistant" and _said_nothing(message):
                 continue  # nothing the model said; drop its question too (below)
             if (
                 message["role"] == "user"
                 and index + 1 < len(history)
                 and history[index + 1]["role"] == "assistant"
-                and not history[index + 1]["content"]
+                and _said_nothing(history[index + 1])
             ):
                 continue
-            wire.append({"role": message["role"], "content": message["content"]})
+            wire.extend(wire_messages(message))  # a reply that called tools: its steps
         return wire
 
     # -- turns --------------------------------------------------------------------------
@@ -145,7 +167,8 @@ class Conversation:
         ``cut(history)`` says where the turn's messages will go (it raises if the action
         makes no sense here); the messages before it are what the model reads. With
         ``ask``, the turn asks it as a new user message; without, it answers the question
-        already there — and ``resume`` sends the reply it continues as the last message.
+        already there — and ``resume`` sends the reply it continues (its steps, when it
+        called tools) as the last messages (the turn adds them).
         """
         with self._lock:
             self._check_idle()
@@ -164,8 +187,6 @@ class Conversation:
                 _check_has_question(wire)
             if action == "resume":
                 base = copy.deepcopy(history[at])
-                if base["content"]:
-                    wire.append({"role": "assistant", "content": base["content"]})
             return Turn(
                 self,
                 action=action,
@@ -264,6 +285,10 @@ class Conversation:
 
     def __repr__(self) -> str:
         return f"<Conversation {self.model}: {len(self._messages)} messages>"
+
+
+def _said_nothing(message: Message) -> bool:
+    return not message["content"] and not has_tool_parts(message)
 
 
 def _check_has_question(wire: list[WireMessage]) -> None:

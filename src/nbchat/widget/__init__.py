@@ -22,6 +22,7 @@ from .._ipython import one_line
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..messages import Message
 from ..session import Conversation
+from ..tools import ApprovePolicy, Decision, ToolLike, Tools
 from ..transcript import count
 from . import _display
 from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage, SnapshotMsg
@@ -46,6 +47,12 @@ class Chat(anywidget.AnyWidget):
     ``Chat()`` for whatever is configured (else the offline demo), or
     ``Chat(conversation=existing)``. Extra keyword arguments are model options
     (``temperature=0.2``…). The API key stays in the kernel: no trait holds it.
+
+    ``tools=[fn, …]`` lets the model call those functions; each call shows as a card in
+    the reply and runs only if ``approve`` allows: ``"ask"`` (the card's Allow / Deny /
+    Always allow; ``chat.ask`` asks on the cell's stdin), ``"always"``, or a function
+    ``approve(name, arguments) -> bool | (bool, reason)``. ``chat.tools`` adds and
+    removes them at any time; ``max_steps`` bounds the model requests of one reply.
     """
 
     _esm = _STATIC / "widget.js"
@@ -96,13 +103,33 @@ class Chat(anywidget.AnyWidget):
         compact: bool = False,
         placeholder: str | None = None,
         conversation: Conversation | None = None,
+        tools: typing.Iterable[ToolLike] = (),
+        approve: ApprovePolicy = "ask",
+        max_steps: int | None = None,
         **options: typing.Any,
     ) -> None:
         if conversation is None:
+            if max_steps is not None:
+                options["max_steps"] = max_steps
             conversation = Conversation(
-                model, system=system, base_url=base_url, api_key=api_key, **options
+                model,
+                system=system,
+                base_url=base_url,
+                api_key=api_key,
+                tools=tools,
+                approve=approve,
+                **options,
             )
-        elif model is not None or base_url or api_key or system or options:
+        elif (
+            model is not None
+            or base_url
+            or api_key
+            or system
+            or options
+            or tools
+            or approve != "ask"
+            or max_steps is not None
+        ):
             raise InvalidRequest(
                 "Pass either conversation= or model settings, not both.",
                 hint="Chat(conversation=c) shows c; Chat('provider:model', …) starts anew.",
@@ -143,6 +170,11 @@ class Chat(anywidget.AnyWidget):
     def conversation(self) -> Conversation:
         """The history and model this widget shows (shared, not copied)."""
         return self._conversation
+
+    @property
+    def tools(self) -> Tools:
+        """The functions the model may call: ``chat.tools.add(fn)``, ``.remove("name")``."""
+        return self._conversation.tools
 
     def ask(self, text: str, **options: object) -> str:
         """Send ``text``, stream the reply into the widget while waiting, and return it.
@@ -245,7 +277,10 @@ class Chat(anywidget.AnyWidget):
         kind = msg.get("kind")
         try:
             if kind in ("hello", "resync"):
+                self._turns.front_end = True
                 self._answer_hello()
+            elif kind == "approve":
+                self._approve(content)
             elif kind == "stop":
                 self.stop()
             elif kind == "submit":
@@ -267,6 +302,17 @@ class Chat(anywidget.AnyWidget):
         except Exception:  # a bug: log it for us, show one line to the user
             _log.exception("nbchat: front-end command %r failed", kind)
             self._refuse(NbchatError("Something went wrong in nbchat.", hint=BUG_HINT))
+
+    def _approve(self, content: dict[str, object]) -> None:
+        call_id, reason = content.get("call_id"), content.get("reason")
+        if not isinstance(call_id, str):
+            return
+        decision = Decision(
+            allow=content.get("allow") is True,
+            reason=reason.strip()[:500] if isinstance(reason, str) else "",
+            always=content.get("always") is True,
+        )
+        self._turns.approve(call_id, decision)
 
     def _answer_hello(self) -> None:
         channel = self._turns.channel

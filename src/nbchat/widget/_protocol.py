@@ -70,7 +70,17 @@ class ErrorMsg(typing.TypedDict):
     hint: str
 
 
-class SnapshotMsg(typing.TypedDict):
+class PartEntry(typing.TypedDict):
+    """A part of the reply in flight and where it sits in its text."""
+
+    at: int  # UTF-16 offset in the reply's text where the part sits
+    #: A ``tool_call`` part (:mod:`nbchat.messages`) plus ``status`` ("waiting", "running",
+    #: "done", "failed", "declined", "stopped", "invalid", "skipped") and ``always_ask``;
+    #: or a ``tool_result`` part. A later entry for the same call replaces the earlier.
+    part: dict[str, typing.Any]
+
+
+class _SnapshotHead(typing.TypedDict):
     kind: typing.Literal["snapshot"]
     id: str | None  # None: nothing in flight
     seq: int
@@ -80,12 +90,25 @@ class SnapshotMsg(typing.TypedDict):
     tokens: int
 
 
+class SnapshotMsg(_SnapshotHead, total=False):
+    parts: list[PartEntry]  # the reply's cards so far, in order (absent: none)
+
+
 class NoticeMsg(typing.TypedDict):
     kind: typing.Literal["notice"]
     text: str  # e.g. "A reply is still streaming — press Stop first."
 
 
-ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg
+class PartMsg(PartEntry):
+    """A tool call's card changed in the reply in flight. The text before ``at`` has
+    been sent (in deltas) before this message."""
+
+    kind: typing.Literal["part"]
+    id: str  # the reply
+    seq: int
+
+
+ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg | PartMsg
 
 
 # ---------------------------------------------------------------------------------------
@@ -127,6 +150,27 @@ class ClearMsg(typing.TypedDict):
     kind: typing.Literal["clear"]
 
 
+class _ApproveHead(typing.TypedDict):
+    kind: typing.Literal["approve"]
+    call_id: str
+    allow: bool
+
+
+class ApproveMsg(_ApproveHead, total=False):
+    """The user's answer on a waiting tool call's card."""
+
+    reason: str  # why not (a denial), sent to the model
+    always: bool  # "Always allow <name>" for this chat
+
+
 ClientMessage = (
-    HelloMsg | ResyncMsg | SubmitMsg | StopMsg | RegenerateMsg | ContinueMsg | EditMsg | ClearMsg
+    HelloMsg
+    | ResyncMsg
+    | SubmitMsg
+    | StopMsg
+    | RegenerateMsg
+    | ContinueMsg
+    | EditMsg
+    | ClearMsg
+    | ApproveMsg
 )
