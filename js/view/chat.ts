@@ -3,7 +3,8 @@
 
 import { streamingReply } from "../channel.js";
 import { ensureKatexFonts } from "../markdown/index.js";
-import type { ChatTraits, ClientMessage } from "../protocol.js";
+import { awaitsApproval } from "../parts.js";
+import type { ApproveMsg, ChatTraits, ClientMessage } from "../protocol.js";
 import type { ChatModel, LiveStore } from "../store.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
@@ -187,6 +188,7 @@ export function mountChat(
       send({ kind: "edit", text });
       scroll.jumpToBottom();
     },
+    approve: (answer: ApproveMsg) => send(answer),
   };
   // Older messages render as plain text first and as Markdown once near the viewport, so a
   // long history opens fast (and stays searchable meanwhile).
@@ -302,7 +304,18 @@ export function mountChat(
     if (modelLabel.title !== modelTitle) modelLabel.title = modelTitle;
     show(demoBadge, isDemoModel(modelId));
     const status = trait("status");
-    setText(statusPill, status === "streaming" ? "streaming" : status === "error" ? "error" : "");
+    const live = streamingReply(store.state);
+    const waiting = live !== null && awaitsApproval(live.parts);
+    setText(
+      statusPill,
+      waiting
+        ? "waiting for approval"
+        : status === "streaming"
+          ? "streaming"
+          : status === "error"
+            ? "error"
+            : "",
+    );
     if (statusPill.dataset.status !== status) statusPill.dataset.status = status;
     show(statusPill, status === "streaming" || status === "error");
     if (clearButton.disabled !== isBusy) clearButton.disabled = isBusy;
