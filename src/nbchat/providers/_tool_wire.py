@@ -78,6 +78,8 @@ def ollama_messages(messages: Sequence[WireMessage]) -> list[Json]:
         }
         calls = message.get("tool_calls")
         if calls:
+            if not one.get("content"):
+                del one["content"]  # as Ollama's docs write a step that only calls tools
             one["tool_calls"] = [
                 {
                     "type": "function",

@@ -32,6 +32,7 @@ from ..tools import (
     Tool,
     run_tool,
 )
+from ..tools._run import StoppedAfter
 
 if typing.TYPE_CHECKING:
     from .turn import Turn
@@ -211,7 +212,14 @@ class ToolLoop:
             assert item.tool is not None
             yield ToolUpdate(item.part, at, "running", always_ask=call.always_ask)
             self._running = call.id
-            outcome = await run_tool(item.tool, item.arguments, capture=capture)
+            try:
+                outcome = await run_tool(item.tool, item.arguments, capture=capture)
+            except StoppedAfter as stopped:  # a sync tool returned after a stop: keep it
+                self._running = None
+                self._result(
+                    item.part, stopped.outcome.status, stopped.outcome.content, stopped.outcome
+                )
+                raise asyncio.CancelledError from None
             self._running = None
             result = self._result(item.part, outcome.status, outcome.content, outcome)
             yield ToolUpdate(item.part, at, outcome.status, result)

@@ -23,7 +23,7 @@ from .. import _worker
 from ._results import DEFAULT_CAP, cap, error_line, result_text, traceback_text
 from ._tool import Tool
 
-__all__ = ["OUTPUT_CAP", "Outcome", "run_tool"]
+__all__ = ["OUTPUT_CAP", "Outcome", "StoppedAfter", "run_tool"]
 
 #: Characters of captured output kept for a card.
 OUTPUT_CAP = 8 * 1024
@@ -59,22 +59,70 @@ async def run_tool(
             with _redirected(sink):
                 value = await tool.function(**arguments)
         else:
-            value = await _worker.on_consumer(lambda: _call(tool, arguments, sink))
+            value = await _returned(_worker.on_consumer(lambda: _call(tool, arguments, sink)))
             if inspect.isawaitable(value):  # a sync function that returned a coroutine
                 with _redirected(sink):
                     value = await value
     except asyncio.CancelledError:
         raise
+    except _Cancelled as stopped:
+        outcome = _settled(stopped.job, started, sink, limit)
+        raise StoppedAfter(outcome) from None
     except _worker.Interrupted:
         return _outcome("stopped", "Stopped by a kernel interrupt while it ran.", started, sink)
     except Exception as exc:
         failed = _outcome("failed", error_line(exc), started, sink)
         failed.detail = traceback_text(exc)
         return failed
+    return _done(value, started, sink, limit)
+
+
+def _done(value: object, started: float, sink: _Capture | None, limit: int) -> Outcome:
     text, truncated = result_text(value, limit)
     done = _outcome("done", text, started, sink)
     done.truncated = truncated
     return done
+
+
+def _settled(
+    job: asyncio.Future[typing.Any], started: float, sink: _Capture | None, limit: int
+) -> Outcome:
+    error = job.exception()
+    if error is None:
+        return _done(job.result(), started, sink, limit)
+    failed = _outcome("failed", error_line(error), started, sink)
+    failed.detail = traceback_text(error)
+    return failed
+
+
+class StoppedAfter(Exception):
+    """A stop arrived while a sync tool ran: it returned anyway (``outcome``); the turn
+    records that, then stops."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__("stopped after the tool returned")
+        self.outcome = outcome
+
+
+async def _returned(call: typing.Awaitable[typing.Any]) -> typing.Any:
+    """What a sync tool returns, even when a stop cancels the wait for it: it runs on
+    another thread and cannot be stopped, and what it did must not be lost."""
+    job = asyncio.ensure_future(call)
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        while not job.done():
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                continue
+        raise _Cancelled(job) from None
+
+
+class _Cancelled(Exception):
+    def __init__(self, job: asyncio.Future[typing.Any]) -> None:
+        super().__init__("cancelled")
+        self.job = job
 
 
 def _outcome(status: typing.Any, content: str, started: float, sink: _Capture | None) -> Outcome:

@@ -69,6 +69,8 @@ def compile_hint(hint: object, *, seen: frozenset[int] = frozenset()) -> Shape:
         return Shape({})
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
+    if origin is not None and getattr(origin, "_name", "") in ("Required", "NotRequired"):
+        return compile_hint(args[0], seen=inner)  # a TypedDict's key marks (required_keys says)
     if origin is typing.Annotated:
         shape = compile_hint(args[0], seen=inner)
         described = _annotated_description(args[1:])
@@ -251,7 +253,14 @@ def _object(
 def _typeddict(cls: type, seen: frozenset[int]) -> Shape:
     hints = typing.get_type_hints(cls, include_extras=True)
     required = set(getattr(cls, "__required_keys__", hints))
-    # NotRequired/Required wrappers are stripped by get_type_hints for TypedDicts.
+    # With string annotations (``from __future__ import annotations``) Python 3.11 does
+    # not see NotRequired in __required_keys__; the resolved hints still say it.
+    for name, hint in hints.items():
+        mark = getattr(typing.get_origin(hint), "_name", "")
+        if mark == "NotRequired":
+            required.discard(name)
+        elif mark == "Required":
+            required.add(name)
     return _object(cls, hints, required, seen, dict)
 
 
