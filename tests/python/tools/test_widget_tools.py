@@ -166,7 +166,12 @@ async def test_ask_async_is_answered_from_the_card_once_a_view_said_hello() -> N
 def test_a_blocking_ask_asks_on_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     questions: list[str] = []
     monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
-    monkeypatch.setattr("builtins.input", lambda q: questions.append(q) or "yes")
+
+    def answer(question: str) -> str:
+        questions.append(question)
+        return "yes"
+
+    monkeypatch.setattr("builtins.input", answer)
     script = testing.script([call()], "Done.")
     chat = Chat(script.model, tools=[weather])
     assert chat.ask("Weather?") == "Done."
