@@ -67,4 +67,5 @@ def test_a_missing_tool_is_an_error_before_any_request(ip: Shell) -> None:
     assert isinstance(ran.error, InvalidRequest)
     assert "--tools no_such_fn: the notebook has no function named 'no_such_fn'." in ran.stdout
     assert script.requests == []
-    assert session(ip).conversation is None or not session(ip).conversation.messages
+    conversation = session(ip).conversation
+    assert conversation is None or not conversation.messages
