@@ -193,6 +193,14 @@ def stream_plan(
         head["function"] = {"name": call.name, "arguments": ""}
         size = reply.fragment or max(1, len(arguments) // 3)
         cuts = [arguments[i : i + size] for i in range(0, len(arguments), size)]
+        if dialect.name == "llama-cpp-python":
+            # Its chatml-function-calling format repeats the id, type and whole name in
+            # every fragment (and a legacy function_call beside each), as captured from
+            # the real server in tests/python/providers/test_llamacpp_tools.py.
+            streams.append(
+                [{**head, "function": {"name": call.name, "arguments": p}} for p in cuts]
+            )
+            continue
         streams.append([head] + [{"index": index, "function": {"arguments": p}} for p in cuts])
     if reply.interleave:  # parallel calls' fragments mixed, as some servers send them
         order = [

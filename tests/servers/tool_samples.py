@@ -92,12 +92,14 @@ OPENAI_STREAMED_CALL = (
     '"finish_reason":null}]}\n\n'
 )
 
-#: The follow-up request's messages in OpenAI's shape.
+#: The follow-up request's messages in OpenAI's shape. OpenAI's guide writes the assistant
+#: message with ``"content": null``; nbchat sends ``""``, which OpenAI takes too and
+#: llama-cpp-python's server needs (see nbchat.providers._tool_wire).
 OPENAI_FOLLOW_UP: list[Json] = [
     {"role": "user", "content": "What is the temperature in New York?"},
     {
         "role": "assistant",
-        "content": None,
+        "content": "",
         "tool_calls": [
             {
                 "id": "call_Qib2xfCV1qpazcvBOLg3wCNL",

@@ -9,8 +9,11 @@ result, in call order. Each protocol writes them its way (from its own docs):
   with the arguments as a JSON **object**; a result is ``{"role": "tool", "tool_name",
   "content"}``, matched to its call by order.
 - OpenAI Chat Completions: ``tool_calls`` are ``{"id", "type": "function", "function":
-  {"name", "arguments"}}`` with the arguments as JSON **text**, ``content`` null when the
-  step said nothing; a result is ``{"role": "tool", "tool_call_id", "content"}``.
+  {"name", "arguments"}}`` with the arguments as JSON **text**, and ``"content": ""`` when
+  the step said nothing. OpenAI's guide writes null there, but llama-cpp-python's server
+  answers null with a 500 validation error and a missing key with an empty stream (its
+  chatml-function-calling template reads ``message.content``); OpenAI takes ``""`` (the
+  Vercel AI SDK sends it). A result is ``{"role": "tool", "tool_call_id", "content"}``.
 
 Wire samples: ``tests/servers/tool_samples.py``.
 """
@@ -113,7 +116,7 @@ def openai_messages(messages: Sequence[WireMessage]) -> list[Json]:
         }
         calls = message.get("tool_calls")
         if calls:
-            one["content"] = message["content"] or None
+            one["content"] = message["content"] or ""  # not null: see the docstring
             one["tool_calls"] = [
                 {
                     "id": call["id"],

@@ -288,7 +288,11 @@ class _ChatCompletionReply:
             )
             parts.id = parts.id or fragment.get("id")
             function = fragment.get("function") or {}
-            parts.name += function.get("name") or ""
+            name = function.get("name") or ""
+            # OpenAI names the function in a call's first fragment only; llama-cpp-python's
+            # server repeats the whole name (and id) in every fragment: not more name.
+            if name != parts.name:
+                parts.name += name
             arguments = function.get("arguments")
             if isinstance(arguments, str):
                 parts.arguments.append(arguments)

@@ -49,6 +49,15 @@ STOPPED_BEFORE = "Not run: the user stopped the reply before this call ran."
 STOPPED_DURING = "Stopped by the user while it ran."
 
 
+def _after_first_step(options: typing.Mapping[str, object]) -> typing.Mapping[str, object]:
+    """A ``tool_choice`` that forces a call ("required", or a function by name) applies to
+    the turn's first request only: kept, it would make every step call again until the
+    step limit (OpenAI's Agents SDK resets it after a tool call for the same reason)."""
+    if options.get("tool_choice", "auto") in ("auto", "none"):
+        return options
+    return {k: v for k, v in options.items() if k != "tool_choice"}
+
+
 @dataclasses.dataclass(frozen=True)
 class ToolUpdate:
     """A tool call's card changed: the call, where it sits in the reply's text (UTF-16
@@ -85,15 +94,17 @@ class ToolLoop:
     async def run(self) -> AsyncGenerator[StreamEvent | ToolUpdate, None]:
         turn = self.turn
         body = turn._body
+        options = turn._request.options
         try:
             for step in range(1, self.max_steps + 1):
                 tools = self.tools.snapshot()
                 request = ChatRequest(
                     model=turn._request.model,
                     messages=[*turn._wire, *body.wire()],
-                    options=turn._request.options,
+                    options=options,
                     tools=[t.spec() for t in tools.values()],
                 )
+                options = _after_first_step(options)
                 turn._request = request
                 calls: list[ToolCall] = []
                 stream = turn._provider.astream(request)

@@ -68,6 +68,7 @@ def test_ollama_sends_tools_and_the_follow_up_exactly_as_its_docs_show(
         ("openai", None, 0),
         ("openai", "bytewise", 1),  # every byte its own read, one character per fragment
         ("llama.cpp", "crlf", 3),
+        ("llama-cpp-python", None, 4),  # the whole name again in every fragment
         ("vllm", None, 2),
         ("openrouter", "comments", 0),
         ("groq", None, 0),
@@ -90,6 +91,30 @@ def test_openai_compatible_servers_get_the_follow_up_in_openai_s_shape(
     first, second = bodies(server)
     assert first["tools"] == [TOOL_DEFINITION]
     assert second["messages"] == OPENAI_FOLLOW_UP
+
+
+@pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "x"}}])
+def test_a_tool_choice_that_forces_a_call_applies_to_the_first_step_only(
+    emulator: EmulatorFactory, choice: object
+) -> None:
+    server = emulator("openai")
+    call = ToolCallSpec("get_temperature", {"city": "New York"}, id="call_1")
+    server.enqueue(Reply(text="", tool_calls=[call]), Reply(text="22°C."))
+
+    conversation(server, tool_choice=choice).prompt(QUESTION).result()
+
+    first, second = bodies(server)
+    assert first["tool_choice"] == choice
+    assert "tool_choice" not in second  # else every step would call again
+    assert second["tools"] == [TOOL_DEFINITION]
+
+
+def test_an_auto_tool_choice_stays(emulator: EmulatorFactory) -> None:
+    server = emulator("openai")
+    call = ToolCallSpec("get_temperature", {"city": "New York"}, id="call_1")
+    server.enqueue(Reply(text="", tool_calls=[call]), Reply(text="22°C."))
+    conversation(server, tool_choice="auto").prompt(QUESTION).result()
+    assert [b["tool_choice"] for b in bodies(server)] == ["auto", "auto"]
 
 
 def test_parallel_calls_interleaved_by_index_come_back_in_call_order(
