@@ -25,14 +25,14 @@ import contextlib
 import json
 import pathlib
 import sys
-import time
 import typing
 from collections.abc import Iterator
 
 import anywidget
 import comm
+import ipywidgets
 import traitlets
-from comm.base_comm import BaseComm
+from tests.comms import RecordingComm
 
 from nbchat.providers.base import TextDelta
 from nbchat.session import Conversation
@@ -52,32 +52,21 @@ def wire_size(value: object) -> int:
     return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
-class Sent(typing.NamedTuple):
+class Counted(typing.NamedTuple):
     time: float
     size: int  # payload bytes
     kind: str  # a custom message's kind, or "update"
     text_size: int  # of a delta: its text and reasoning, JSON-escaped; the rest is envelope
 
 
-class CountingComm(BaseComm):
-    """Counts the payload of every comm message after the opening one."""
-
-    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
-        self.sent: list[Sent] = []
-        super().__init__(*args, **kwargs)
-
-    def publish_msg(
-        self,
-        msg_type: str,
-        data: dict[str, typing.Any] | None = None,
-        metadata: dict[str, typing.Any] | None = None,
-        buffers: list[bytes] | None = None,
-        **keys: typing.Any,
-    ) -> None:
-        if msg_type != "comm_msg" or data is None:
-            return  # comm_open carries the bundle once per widget, not per reply
-        method = data.get("method")
-        payload = data.get("content") if method == "custom" else data.get("state")
+def counted(widget: ipywidgets.Widget) -> list[Counted]:
+    """The payload of every comm message after the opening one, as it would go on the wire."""
+    out = []
+    for sent in typing.cast(RecordingComm, widget.comm).log:
+        if sent.msg_type != "comm_msg":
+            continue  # comm_open carries the bundle once per widget, not per reply
+        method = sent.data.get("method")
+        payload = sent.data.get("content") if method == "custom" else sent.data.get("state")
         kind, text_size = "update", 0
         if method == "custom" and isinstance(payload, dict):
             kind = str(payload.get("kind"))
@@ -85,13 +74,14 @@ class CountingComm(BaseComm):
                 pieces = [payload[k] for k in ("text", "reasoning") if k in payload]
                 # Without the quotes: the reply's own JSON size counts them once, not per delta.
                 text_size = sum(wire_size(piece) - 2 for piece in pieces)
-        self.sent.append(Sent(time.monotonic(), wire_size(payload), kind, text_size))
+        out.append(Counted(sent.time, wire_size(payload), kind, text_size))
+    return out
 
 
 @contextlib.contextmanager
-def counting_comms() -> Iterator[None]:
+def recording_comms() -> Iterator[None]:
     original = comm.create_comm
-    comm.create_comm = CountingComm
+    comm.create_comm = RecordingComm
     try:
         yield
     finally:
@@ -114,7 +104,7 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
-def summarize(sent: list[Sent], reply: str) -> dict[str, typing.Any]:
+def summarize(sent: list[Counted], reply: str) -> dict[str, typing.Any]:
     times = [m.time for m in sent]
     payload = sum(m.size for m in sent)
     reply_json = wire_size(reply)
@@ -154,8 +144,7 @@ def options(rate: int, tokens: int | None) -> dict[str, typing.Any]:
 def run_ask(rate: int, tokens: int | None) -> dict[str, typing.Any]:
     chat = Chat("demo:long", **options(rate, tokens))
     reply = chat.ask(PROMPT)
-    counter = typing.cast(CountingComm, chat.comm)
-    result = summarize(counter.sent, reply)
+    result = summarize(counted(chat), reply)
     chat.close()
     return result
 
@@ -163,7 +152,7 @@ def run_ask(rate: int, tokens: int | None) -> dict[str, typing.Any]:
 def run_ui(rate: int, tokens: int | None) -> dict[str, typing.Any]:
     async def go() -> dict[str, typing.Any]:
         chat = Chat("demo:long", **options(rate, tokens))
-        counter = typing.cast(CountingComm, chat.comm)
+        counter = typing.cast(RecordingComm, chat.comm)
         ended = asyncio.Event()
         chat.observe(lambda change: ended.set() if change["new"] != "streaming" else None, "status")
         counter.handle_msg(
@@ -177,7 +166,7 @@ def run_ui(rate: int, tokens: int | None) -> dict[str, typing.Any]:
         await ended.wait()
         await asyncio.sleep(0)  # let the task send `done` after the final update
         reply = chat.messages[-1]["content"]
-        result = summarize(counter.sent, reply)
+        result = summarize(counted(chat), reply)
         chat.close()
         return result
 
@@ -190,15 +179,14 @@ def run_baseline(rate: int, tokens: int | None) -> dict[str, typing.Any]:
     for event in conversation.prompt(PROMPT):
         if isinstance(event, TextDelta):
             widget.text += event.text
-    counter = typing.cast(CountingComm, widget.comm)
-    result = summarize(counter.sent, widget.text)
+    result = summarize(counted(widget), widget.text)
     widget.close()
     return result
 
 
 def measure(rates: tuple[int, ...], lengths: dict[str, int | None]) -> dict[str, typing.Any]:
     results: dict[str, typing.Any] = {"python": sys.version.split()[0], "rows": []}
-    with counting_comms():
+    with recording_comms():
         for length, tokens in lengths.items():
             for rate in rates:
                 row: dict[str, typing.Any] = {

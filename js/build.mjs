@@ -1,5 +1,7 @@
-// Build the front end: one minified ESM file (anywidget loads it from a blob URL, so no
-// chunks) plus one CSS file, into src/nbchat/static/. `--watch` rebuilds on change.
+// Build the front end into src/nbchat/static/: the view, one minified ESM file (imported
+// from a blob URL, so no chunks) plus one CSS file, which travel once per kernel in the
+// runtime model; and each Chat's own `_esm`, the small loader of that view (js/loader.ts).
+// `--watch` rebuilds on change.
 //
 // - KaTeX fonts: woff2 only, as data URLs (nothing is fetched at run time); the renderer
 //   registers them in document.head itself, so @font-face rules are stripped from KaTeX's CSS
@@ -29,7 +31,7 @@ const katexCssWithoutFonts = {
 /** @type {import("esbuild").BuildOptions} */
 const options = {
   absWorkingDir: root,
-  entryPoints: { widget: "js/widget.ts" },
+  entryPoints: { widget: "js/widget.ts", loader: "js/loader.ts" },
   outdir: "src/nbchat/static",
   bundle: true,
   format: "esm",

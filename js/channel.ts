@@ -45,6 +45,8 @@ export interface LiveReply {
   /** Last `seq` applied (0 right after `start`). */
   readonly seq: number;
   readonly phase: ReplyPhase;
+  /** It holds its cell: a Stop would reach the kernel only after it ended (protocol.ts). */
+  readonly blocking: boolean;
   readonly error: { readonly message: string; readonly hint: string } | null;
   /** Local clock (ms) when we first saw the reply; drives the ticking elapsed time. */
   readonly startedAt: number;
@@ -112,6 +114,11 @@ export const initialChannelState: ChannelState = {
   refused: null,
 };
 
+/** Whether the reply streaming now holds its cell, so that only a kernel interrupt stops it. */
+export function blocksItsCell(state: ChannelState): boolean {
+  return streamingReply(state)?.blocking === true;
+}
+
 /** The reply currently streaming, if any. */
 export function streamingReply(state: ChannelState): LiveReply | null {
   const last = state.replies[state.replies.length - 1];
@@ -139,6 +146,7 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
         // A continued reply's first token is the first one it adds.
         firstTokenAt: null,
         baseline: ctx.messages.find((m) => m.id === input.id)?.content ?? null,
+        blocking: input.blocking === true,
       });
       const pending =
         state.pending !== null && state.pending.replyId === null
@@ -239,6 +247,7 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
         startedAt: prior?.startedAt ?? ctx.now,
         firstTokenAt: prior?.firstTokenAt ?? (grows ? ctx.now : null),
         baseline: prior?.baseline ?? null,
+        blocking: input.blocking ?? prior?.blocking ?? false,
         // A resync keeps counting from the start, so the rate stays known.
         countedFrom: prior?.countedFrom,
       });
@@ -265,7 +274,10 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
 
 /** What a reply carries over when it (re)opens: from a `start`, or from a `snapshot`. */
 interface Opening
-  extends Pick<LiveReply, "id" | "model" | "text" | "reasoning" | "parts" | "tokens" | "seq"> {
+  extends Pick<
+    LiveReply,
+    "id" | "model" | "text" | "reasoning" | "parts" | "tokens" | "seq" | "blocking"
+  > {
   readonly startedAt: number;
   readonly firstTokenAt: number | null;
   readonly baseline: string | null;

@@ -3,7 +3,8 @@
 // Offsets and lengths count UTF-16 code units, i.e. JavaScript string length.
 
 // ---------------------------------------------------------------------------------------
-// Committed history (the `messages` trait; also the JSON transcript format).
+// Committed history (one `m:<id>` state key per message, see history.ts; also the JSON
+// transcript format).
 
 export type Role = "system" | "user" | "assistant";
 
@@ -75,7 +76,13 @@ export type Status = "idle" | "streaming" | "error";
 export type ThemePreference = "auto" | "light" | "dark";
 
 export interface ChatTraits {
-  messages: Message[];
+  /** Id of the last message of the branch on screen ("" = none); absent in notebooks saved
+   * before per-message state, which hold `messages` instead. */
+  leaf?: string;
+  /** Saved by nbchat before per-message state: the branch (read when `leaf` is absent). */
+  messages?: Message[];
+  [message: `m:${string}`]: Message | null; // null: the message left the conversation
+  [children: `c:${string}`]: string[] | null;
   status: Status;
   model: string; // "provider:name"; provider "demo" is the offline demo
   theme: ThemePreference;
@@ -89,10 +96,13 @@ export interface ChatTraits {
 
 export interface StartMsg {
   kind: "start";
-  id: string; // id the assistant message will have in `messages`
+  id: string; // id the assistant message will have in the history (`m:<id>`)
   text: string; // text already there (a continued reply starts from its partial)
   reasoning?: string; // likewise for its reasoning
   model: string;
+  // The turn holds its cell (chat.ask, %%chat): the kernel hears nothing from us until it
+  // ends, so the view offers no Stop, only how to interrupt the kernel.
+  blocking?: boolean;
 }
 
 // A delta is sent many times a second, so it carries only what changed: `offset` + `text` when
@@ -132,6 +142,7 @@ export interface SnapshotMsg {
   model: string;
   tokens: number;
   parts?: PartEntry[]; // the reply's cards so far, in order
+  blocking?: boolean; // as in `start`
 }
 
 export interface NoticeMsg {
@@ -278,7 +289,7 @@ export function isPartEntry(value: unknown): value is PartEntry {
   );
 }
 
-/** The `messages` trait, keeping only entries with the fields the view relies on. */
+/** A saved `messages` list, keeping only entries with the fields the view relies on. */
 export function asMessages(value: unknown): Message[] {
   if (!Array.isArray(value)) return [];
   return value.filter(

@@ -4,19 +4,14 @@
 
 import type { AnyModel } from "@anywidget/types";
 import { type ChannelInput, type ChannelState, initialChannelState, reduce } from "./channel.js";
-import {
-  asMessages,
-  type ChatTraits,
-  type ClientMessage,
-  isServerMessage,
-  type Message,
-} from "./protocol.js";
+import { branchReader, type StateReader } from "./history.js";
+import { type ChatTraits, type ClientMessage, isServerMessage, type Message } from "./protocol.js";
 
 export type ChatModel = AnyModel<ChatTraits>;
 
 export interface LiveStore {
   readonly state: ChannelState;
-  /** The committed history, as the `messages` trait holds it now. */
+  /** The committed branch on screen, as the model's per-message keys hold it now. */
   messages(): Message[];
   /** Call `listener` after every state change; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
@@ -32,7 +27,8 @@ export function createLiveStore(
   let state = initialChannelState;
   let disposed = false;
   const listeners = new Set<() => void>();
-  const messages = (): Message[] => asMessages(model.get("messages"));
+  const branch = branchReader(model as unknown as StateReader);
+  const messages = (): Message[] => branch.current();
 
   const dispatch = (input: ChannelInput): void => {
     const out = reduce(state, input, { now: now(), messages: messages() });
@@ -46,9 +42,13 @@ export function createLiveStore(
   const onCustom = (content: unknown): void => {
     if (isServerMessage(content)) dispatch(content);
   };
-  const onMessages = (): void => dispatch({ kind: "messages", messages: messages() });
+  // Any change of the model (one update from the kernel is one "change") may touch the
+  // history keys; the walk is cheap, and only a different branch is news.
+  const onChange = (): void => {
+    if (branch.refresh()) dispatch({ kind: "messages", messages: messages() });
+  };
   model.on("msg:custom", onCustom);
-  model.on("change:messages", onMessages);
+  model.on("change", onChange);
 
   return {
     get state() {
@@ -68,7 +68,7 @@ export function createLiveStore(
       if (disposed) return;
       disposed = true;
       model.off("msg:custom", onCustom);
-      model.off("change:messages", onMessages);
+      model.off("change", onChange);
       listeners.clear();
     },
   };

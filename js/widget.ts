@@ -21,13 +21,15 @@ const entries = new Set<Entry>();
 
 /**
  * Whether two model handles are the same model. anywidget hands `initialize` and each
- * `render` a different proxy object, so compare what they read: the `messages` value is the
- * very same object through every proxy of one model, and never shared between two models.
+ * `render` a different proxy object, so compare what they read: the list of first messages
+ * (`c:`, always in the state; `messages` in notebooks saved before it) is the very same
+ * object through every proxy of one model, and never shared between two models.
  */
 function sameModel(a: ChatModel, b: ChatModel): boolean {
   if (a === b) return true;
-  const value: unknown = a.get("messages");
-  return typeof value === "object" && value !== null && value === b.get("messages");
+  const key = a.get("c:") !== undefined ? "c:" : "messages";
+  const value: unknown = a.get(key);
+  return typeof value === "object" && value !== null && value === b.get(key);
 }
 
 /** Run `fn` once, on the returned call or when `signal` aborts, whichever comes first. */

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import typing
 
 from comm.base_comm import BaseComm
@@ -16,7 +17,17 @@ from comm.base_comm import BaseComm
 if typing.TYPE_CHECKING:
     import ipywidgets
 
-__all__ = ["RecordingComm", "Sent", "custom", "from_ui", "timeline", "wire"]
+__all__ = [
+    "RecordingComm",
+    "Sent",
+    "branch",
+    "custom",
+    "from_ui",
+    "states",
+    "synced",
+    "timeline",
+    "wire",
+]
 
 
 class Sent(typing.NamedTuple):
@@ -24,6 +35,7 @@ class Sent(typing.NamedTuple):
     data: dict[str, typing.Any]
     thread: int  # the thread that sent it (ipykernel wants the main one)
     buffers: list[bytes]
+    time: float  # time.monotonic() when sent: benchmarks count messages per second
 
 
 class RecordingComm(BaseComm):
@@ -44,7 +56,8 @@ class RecordingComm(BaseComm):
     ) -> None:
         # Through JSON, as the wire would: what cannot be encoded fails here.
         wire_data = json.loads(json.dumps(data or {}, ensure_ascii=False))
-        sent = Sent(msg_type, wire_data, threading.get_ident(), [bytes(b) for b in buffers or ()])
+        buffers_ = [bytes(b) for b in buffers or ()]
+        sent = Sent(msg_type, wire_data, threading.get_ident(), buffers_, time.monotonic())
         self.log.append(sent)
 
 
@@ -65,7 +78,8 @@ def custom(widget: ipywidgets.Widget, kind: str | None = None) -> list[dict[str,
 
 
 def timeline(widget: ipywidgets.Widget) -> list[str]:
-    """Everything sent after comm_open: custom kinds, and ``update:<keys>`` for state."""
+    """Everything sent after comm_open: custom kinds, and ``update:<keys>`` for state, where
+    the per-message keys of a Chat (``m:<id>``, ``c:<id>``) read as one ``history``."""
     out = []
     for s in wire(widget).log:
         if s.msg_type != "comm_msg":
@@ -73,8 +87,37 @@ def timeline(widget: ipywidgets.Widget) -> list[str]:
         if s.data["method"] == "custom":
             out.append(s.data["content"]["kind"])
         elif s.data["method"] == "update":
-            out.append("update:" + ",".join(sorted(s.data["state"])))
+            keys = {"history" if k[:2] in ("m:", "c:") else k for k in s.data["state"]}
+            out.append("update:" + ",".join(sorted(keys)))
     return out
+
+
+def states(widget: ipywidgets.Widget) -> list[dict[str, typing.Any]]:
+    """The state of each update the widget sent, in order (comm_open's not included)."""
+    return [
+        s.data["state"]
+        for s in wire(widget).log
+        if s.msg_type == "comm_msg" and s.data.get("method") == "update"
+    ]
+
+
+def synced(widget: ipywidgets.Widget, upto: int | None = None) -> dict[str, typing.Any]:
+    """The state a front end holds after comm_open and the first ``upto`` updates (all)."""
+    opened = [s for s in wire(widget).log if s.msg_type == "comm_open"]
+    state: dict[str, typing.Any] = dict(opened[0].data["state"]) if opened else {}
+    for update in states(widget)[:upto]:
+        state.update(update)
+    return state
+
+
+def branch(state: dict[str, typing.Any]) -> list[dict[str, typing.Any]]:
+    """The messages a front end draws from ``state``: ``parent`` walked from ``leaf``."""
+    out: list[dict[str, typing.Any]] = []
+    at = state.get("leaf") or None
+    while at is not None and state.get(f"m:{at}") is not None:
+        out.append(state[f"m:{at}"])
+        at = state[f"m:{at}"].get("parent")
+    return out[::-1]
 
 
 def from_ui(widget: ipywidgets.Widget, /, **content: object) -> None:

@@ -76,7 +76,9 @@ export function highlightCode(code: string, language: string): { html: string; k
   return { html: escapeHtml(code), known: false };
 }
 
-/** A whole code block: language bar with copy button, then the highlighted code. */
+/** A whole code block: language bar with its buttons, then the highlighted code. Insert
+ * below (its `value` is the fence's language) is shown only where the notebook can insert a
+ * cell (see view/host.ts); Copy always. */
 export function codeBlockHtml(code: string, info: string): string {
   const language = languageOf(info);
   const { html, known } = highlightCode(code, language);
@@ -84,7 +86,9 @@ export function codeBlockHtml(code: string, info: string): string {
   const label = language || "text";
   return (
     `<div class="nbc-code"><div class="nbc-code-bar"><span class="nbc-code-lang">${label}</span>` +
-    `<button type="button" class="nbc-copy" aria-label="Copy code">Copy</button></div>` +
+    `<span class="nbc-code-actions"><button type="button" class="nbc-insert" value="${language}"` +
+    ` aria-label="Insert below as a new cell">Insert below</button>` +
+    `<button type="button" class="nbc-copy" aria-label="Copy code">Copy</button></span></div>` +
     `<pre><code class="${codeClass}">${html}</code></pre></div>\n`
   );
 }

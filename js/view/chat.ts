@@ -1,22 +1,24 @@
 // One view of a chat: toolbar, message list, input. Everything it registers is tied to
 // `signal`, so aborting it (the view's cleanup) leaves nothing behind.
 
-import { streamingReply } from "../channel.js";
+import { blocksItsCell, streamingReply } from "../channel.js";
 import { ensureKatexFonts } from "../markdown/index.js";
 import { awaitsApproval } from "../parts.js";
 import type { ApproveMsg, ChatTraits, ClientMessage } from "../protocol.js";
 import type { ChatModel, LiveStore } from "../store.js";
+import { createAnnouncer, replyBoundaries } from "./announce.js";
+import { createBlockingNote } from "./blocking.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
 import { isDemoModel, modelName, providerOf } from "./format.js";
+import { cellFor, insertCell, interruptKernel, NO_HOST, probeHost } from "./host.js";
 import { createInput } from "./input.js";
 import { DEMO_TOOLTIP, flash, MessageView, type Row, type RowPlace } from "./message.js";
 import { displayRows } from "./rows.js";
 import { isAwayFromBottom, stickToBottom } from "./scroll.js";
 import { applyTheme } from "./theme.js";
+import { VirtualList } from "./virtual.js";
 
-/** Messages at the end of the history rendered at once; older ones render near the viewport. */
-const EAGER_TAIL = 24;
 const TICK_MS = 200;
 /** The streaming reply is re-rendered at most this often: each render re-parses its unsettled
  * tail, and 20 a second reads as smooth while costing far less than one per frame. The
@@ -41,7 +43,8 @@ export function mountChat(
   const demoBadge = h("span", "nbc-badge nbc-badge-demo", { title: DEMO_TOOLTIP, tabindex: "0" }, [
     "demo",
   ]);
-  const statusPill = h("span", "nbc-status", { role: "status", "aria-live": "polite" });
+  // Not live: the announcer says when a reply starts and ends (announce.ts).
+  const statusPill = h("span", "nbc-status");
   // Clearing cannot be undone: the first click arms the button for a few seconds.
   let disarm: AbortController | null = null;
   const labelClear = (armed: boolean): void => {
@@ -103,9 +106,15 @@ export function mountChat(
 
   // ---- list ----------------------------------------------------------------------------
   const empty = h("div", "nbc-empty", {}, ["No messages yet — ask something below."]);
-  const list = h("div", "nbc-list", { role: "log", "aria-live": "polite", "aria-label": "Chat" }, [
+  // The reply in flight and a prompt not yet committed: in normal flow below the settled
+  // messages (virtualized), so their growth never shifts what is above.
+  const liveRegion = h("div", "nbc-live");
+  // A log a reader can browse, but not a live one: it would be read out at every token.
+  const list = h("div", "nbc-list", { role: "log", "aria-live": "off", "aria-label": "Chat" }, [
     empty,
   ]);
+  const announcer = createAnnouncer(signal);
+  const boundaries = replyBoundaries();
   const scroller = h("div", "nbc-scroller", { tabindex: "0", "aria-label": "Messages" }, [list]);
   const jump = button(
     "nbc-jump",
@@ -135,12 +144,17 @@ export function mountChat(
     signal,
   );
 
+  // ---- a reply that holds its cell: how to stop it (there is no Stop) -------------------
+  const blockingNote = createBlockingNote(() => interruptKernel(el), signal);
+
   // ---- root ----------------------------------------------------------------------------
   const root = h("div", "nbc-root", { "data-lm-suppress-shortcuts": "true" }, [
     toolbar,
     notice,
     stage,
+    blockingNote.el,
     input.el,
+    announcer.el,
   ]);
   // Keys pressed inside the chat belong to the chat, never to notebook shortcuts.
   for (const type of ["keydown", "keyup", "keypress"]) {
@@ -150,11 +164,35 @@ export function mountChat(
   signal.addEventListener("abort", () => root.remove(), { once: true });
   const theme = applyTheme(root, () => trait("theme"), signal);
 
-  // Code blocks come from the renderer with a .nbc-copy button: one delegated listener.
+  // What the notebook around us offers (view/host.ts): asked once the view is in the page,
+  // and again whenever the pointer or focus comes in (the output may have moved).
+  let host = NO_HOST;
+  const probe = (): void => {
+    const next = probeHost(el);
+    root.classList.toggle("can-insert", next.insert);
+    if (next.interrupt !== host.interrupt) schedule();
+    host = next;
+  };
+  const probeWhenAttached = (tries = 100): void => {
+    if (el.isConnected) probe();
+    else if (tries > 0) later(() => probeWhenAttached(tries - 1), 100, signal);
+  };
+  for (const type of ["pointerenter", "focusin"]) root.addEventListener(type, probe, { signal });
+
+  // Code blocks come from the renderer with .nbc-insert and .nbc-copy buttons: one delegated
+  // listener.
   root.addEventListener(
     "click",
     (event) => {
       const target = event.target instanceof Element ? event.target : null;
+      const insert = target?.closest<HTMLButtonElement>(".nbc-insert");
+      if (insert && root.contains(insert)) {
+        probe();
+        const code = insert.closest(".nbc-code")?.querySelector("pre code, pre");
+        const cell = cellFor(code?.textContent ?? "", insert.value, host.kernelLanguage);
+        flash(insert, host.insert && insertCell(el, cell) ? "Inserted" : "Insert failed", signal);
+        return;
+      }
       const copy = target?.closest<HTMLButtonElement>(".nbc-copy");
       if (!copy || !root.contains(copy)) return;
       const code = copy.closest(".nbc-code")?.querySelector("pre code, pre");
@@ -174,7 +212,6 @@ export function mountChat(
   );
 
   // ---- messages ------------------------------------------------------------------------
-  const views = new Map<string, MessageView>();
   const actions = {
     regenerate: () => {
       send({ kind: "regenerate" });
@@ -190,45 +227,62 @@ export function mountChat(
     },
     approve: (answer: ApproveMsg) => send(answer),
   };
-  // Older messages render as plain text first and as Markdown once near the viewport, so a
-  // long history opens fast (and stays searchable meanwhile).
-  const lazy =
-    typeof IntersectionObserver === "undefined"
-      ? null
-      : new IntersectionObserver(
-          (entries) => {
-            for (const entry of entries) {
-              if (!entry.isIntersecting) continue;
-              lazy?.unobserve(entry.target);
-              byElement.get(entry.target)?.upgrade();
-            }
-          },
-          { root: scroller, rootMargin: "1200px 0px" },
-        );
-  const byElement = new WeakMap<Element, MessageView>();
-  signal.addEventListener("abort", () => lazy?.disconnect(), { once: true });
+  // Where each row sits (which actions it offers) and the time, for this frame's updates.
+  let placeOf: (row: Row) => RowPlace = () => ({
+    lastAssistant: false,
+    lastUser: false,
+    busy: false,
+    hold: false,
+  });
+  let frameTime = 0;
+  const virtual = new VirtualList(
+    scroller,
+    {
+      create: (row) => new MessageView(row, actions),
+      update: (view, row) => view.update(row, placeOf(row), frameTime),
+      changed: () => schedule(),
+    },
+    signal,
+  );
+  list.append(virtual.el, liveRegion);
+  const liveViews = new Map<string, MessageView>();
+  // The list's padding and gap, which the virtualizer lays messages out with.
+  let layout: { margin: number; gap: number } | null = null;
+  const readLayout = (): { margin: number; gap: number } => {
+    const style = getComputedStyle(list);
+    return { margin: parseFloat(style.paddingTop) || 0, gap: parseFloat(style.rowGap) || 0 };
+  };
 
   const reconcile = (rows: Row[]): void => {
-    const keep = new Set(rows.map((r) => r.key));
-    for (const [key, view] of views) {
+    // Settled: everything before the first live or pending row.
+    let split = rows.findIndex((r) => r.live !== null || r.pending);
+    if (split < 0) split = rows.length;
+    const settled = rows.slice(0, split);
+    const live = rows.slice(split);
+    layout ??= readLayout();
+    virtual.setRows(settled, layout);
+    const keep = new Set(live.map((r) => r.key));
+    for (const [key, view] of liveViews) {
       if (keep.has(key)) continue;
-      lazy?.unobserve(view.el);
-      view.destroy();
-      views.delete(key);
+      liveViews.delete(key);
+      // A reply just committed keeps its view (and height) in the settled list.
+      if (virtual.viewOf(key) === undefined && settled.some((r) => r.key === key)) {
+        virtual.adopt(view);
+      } else view.destroy();
     }
-    let cursor: Element | null = empty.nextElementSibling;
-    rows.forEach((row, index) => {
-      let view = views.get(row.key);
+    let cursor: Element | null = liveRegion.firstElementChild;
+    for (const row of live) {
+      let view = liveViews.get(row.key);
       if (view === undefined) {
-        const deferRender = lazy !== null && row.live === null && index < rows.length - EAGER_TAIL;
-        view = new MessageView(row, actions, { deferRender });
-        views.set(row.key, view);
-        byElement.set(view.el, view);
-        if (deferRender) lazy?.observe(view.el);
+        view = new MessageView(row, actions);
+        view.el.dataset.key = row.key;
+        liveViews.set(row.key, view);
       }
-      if (view.el !== cursor) list.insertBefore(view.el, cursor);
+      if (view.el !== cursor) liveRegion.insertBefore(view.el, cursor);
       else cursor = cursor.nextElementSibling;
-    });
+    }
+    show(liveRegion, live.length > 0);
+    show(virtual.el, settled.length > 0); // no empty flex item (and gap) above the live ones
   };
 
   // ---- drawing: at most once per animation frame ----------------------------------------
@@ -245,8 +299,8 @@ export function mountChat(
       cancelAnimationFrame(frame);
       clearInterval(ticker);
       clearTimeout(liveTimer);
-      for (const view of views.values()) view.destroy();
-      views.clear();
+      for (const view of liveViews.values()) view.destroy();
+      liveViews.clear();
     },
     { once: true },
   );
@@ -257,6 +311,8 @@ export function mountChat(
     const state = store.state;
     const rows = displayRows(store.messages(), state);
     reconcile(rows);
+    const said = boundaries(rows);
+    if (said !== null) announcer.say(said);
     const isBusy = busy();
     // Regenerate/Continue act on the reply that ends the chat; Edit on the last prompt.
     const last = rows[rows.length - 1];
@@ -274,15 +330,15 @@ export function mountChat(
         schedule();
       }, wait);
     }
-    for (const row of rows) {
-      const place: RowPlace = {
-        lastAssistant: row.key === lastAssistant,
-        lastUser: row.key === lastUser,
-        busy: isBusy,
-        hold,
-      };
-      views.get(row.key)?.update(row, place, t);
-    }
+    placeOf = (row) => ({
+      lastAssistant: row.key === lastAssistant,
+      lastUser: row.key === lastUser,
+      busy: isBusy,
+      hold,
+    });
+    frameTime = t;
+    for (const row of rows) liveViews.get(row.key)?.update(row, placeOf(row), t);
+    virtual.draw();
     show(empty, rows.length === 0);
 
     // Tick the live status line (elapsed time) while a reply streams.
@@ -319,11 +375,14 @@ export function mountChat(
     if (statusPill.dataset.status !== status) statusPill.dataset.status = status;
     show(statusPill, status === "streaming" || status === "error");
     if (clearButton.disabled !== isBusy) clearButton.disabled = isBusy;
-    input.setBusy(isBusy);
+    const blocking = isBusy && blocksItsCell(store.state);
+    input.setBusy(isBusy, blocking);
+    blockingNote.update(blocking, host.interrupt);
     // Defaults for these traits are Python's alone (they always arrive with the model): a
     // second default here would drift from it. Missing means nothing special.
     input.setPlaceholder(trait("placeholder") ?? "");
     const compact = trait("compact") === true;
+    if (root.classList.contains("is-compact") !== compact) layout = null; // other padding
     root.classList.toggle("is-compact", compact);
     show(toolbar, !compact);
     show(input.el, !compact);
@@ -367,4 +426,5 @@ export function mountChat(
   // First paint synchronously: the view is complete when render() returns.
   draw();
   scroll.jumpToBottom();
+  probeWhenAttached();
 }

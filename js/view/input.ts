@@ -1,7 +1,9 @@
 // The prompt box: a textarea that grows with its text; Enter sends, Shift+Enter adds a line,
 // Esc stops the reply. While a reply streams, Send becomes Stop and a submit is refused with
-// a visible reason (the text stays in the box; the kernel refuses too).
+// a visible reason (the text stays in the box; the kernel refuses too). While a reply holds
+// its cell (view/blocking.ts) there is no Stop: Send is disabled, Enter and Esc say why.
 
+import { BLOCKING_REASON } from "./blocking.js";
 import { button, h, setText, show } from "./dom.js";
 
 export const BUSY_REASON = "A reply is still streaming — press Stop (or Esc) first.";
@@ -16,7 +18,8 @@ export interface InputHandlers {
 export interface InputBox {
   readonly el: HTMLElement;
   readonly textarea: HTMLTextAreaElement;
-  setBusy(busy: boolean): void;
+  /** `blocking`: the reply holds its cell, so Stop could not reach the kernel. */
+  setBusy(busy: boolean, blocking?: boolean): void;
   setPlaceholder(text: string): void;
   /** Put back text the kernel refused, unless the user already typed something new. */
   restore(text: string): void;
@@ -33,12 +36,14 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
   });
   const reason = h("div", "nbc-input-reason", { role: "status", "aria-live": "polite" });
   show(reason, false);
+  let blocking = false;
   const sendButton = button(
     "nbc-btn nbc-btn-primary nbc-send",
     "Send message",
     "Send",
     () => {
-      if (handlers.isBusy()) handlers.stop();
+      if (blocking) explain(BLOCKING_REASON);
+      else if (handlers.isBusy()) handlers.stop();
       else trySubmit();
     },
     signal,
@@ -68,7 +73,7 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
     const text = textarea.value;
     if (text.trim() === "") return;
     if (handlers.isBusy()) {
-      explain(BUSY_REASON);
+      explain(blocking ? BLOCKING_REASON : BUSY_REASON);
       return;
     }
     show(reason, false);
@@ -88,7 +93,8 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
         trySubmit();
       } else if (event.key === "Escape") {
         event.preventDefault();
-        if (handlers.isBusy()) handlers.stop();
+        if (blocking) explain(BLOCKING_REASON);
+        else if (handlers.isBusy()) handlers.stop();
       }
     },
     { signal },
@@ -98,13 +104,22 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
   return {
     el,
     textarea,
-    setBusy(busy) {
+    setBusy(busy, isBlocking = false) {
+      blocking = busy && isBlocking;
+      const stop = busy && !blocking;
       el.classList.toggle("is-busy", busy);
-      setText(sendButton, busy ? "Stop" : "Send");
-      const label = busy ? "Stop generating" : "Send message";
-      sendButton.setAttribute("aria-label", label);
-      sendButton.title = busy ? "Stop generating (Esc)" : "Send (Enter)";
-      sendButton.classList.toggle("nbc-stop", busy);
+      setText(sendButton, stop ? "Stop" : "Send");
+      const label = stop ? "Stop generating" : "Send message";
+      if (sendButton.getAttribute("aria-label") !== label) {
+        sendButton.setAttribute("aria-label", label);
+      }
+      sendButton.title = stop
+        ? "Stop generating (Esc)"
+        : blocking
+          ? "A reply is running in its cell"
+          : "Send (Enter)";
+      sendButton.classList.toggle("nbc-stop", stop);
+      if (sendButton.disabled !== blocking) sendButton.disabled = blocking;
     },
     setPlaceholder(text) {
       if (textarea.placeholder !== text) textarea.placeholder = text;

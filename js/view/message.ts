@@ -3,7 +3,7 @@
 // A reply that called tools draws its body as text segments and tool cards (segments.ts).
 
 import type { LiveReply } from "../channel.js";
-import { createRenderer, type StreamingRenderer } from "../markdown/index.js";
+import { createPacedRenderer, type StreamingRenderer } from "../markdown/index.js";
 import { awaitsApproval, cardsOf, NO_CARDS, type ToolCard } from "../parts.js";
 import type { Message, Role } from "../protocol.js";
 import { copyText } from "./clipboard.js";
@@ -91,7 +91,8 @@ export class MessageView {
     this.reasoningSummary = h("summary", "nbc-reasoning-summary", {}, ["Reasoning"]);
     this.reasoningBody = h("div", "nbc-reasoning-body nbc-md");
     this.reasoning = h("details", "nbc-reasoning", {}, [this.reasoningSummary, this.reasoningBody]);
-    this.typing = h("div", "nbc-typing", { role: "status", "aria-label": "Waiting for reply" }, [
+    // Decoration: the announcer says "Generating reply…" (announce.ts).
+    this.typing = h("div", "nbc-typing", { "aria-hidden": "true" }, [
       h("span"),
       h("span"),
       h("span"),
@@ -99,7 +100,8 @@ export class MessageView {
     this.body = h("div", assistant ? "nbc-body nbc-md" : "nbc-body nbc-plain");
     this.errorText = h("span", "nbc-error-text");
     this.errorHint = h("span", "nbc-error-hint");
-    this.error = h("div", "nbc-error", { role: "alert" }, [this.errorText, this.errorHint]);
+    // Not an alert: the announcer reads the failure out once (announce.ts).
+    this.error = h("div", "nbc-error", {}, [this.errorText, this.errorHint]);
     this.stats = h("span", "nbc-stats");
     this.tags = h("span", "nbc-tags");
     this.copyButton = button(
@@ -257,7 +259,7 @@ export class MessageView {
       setText(this.body, text);
       return;
     }
-    this.renderer ??= createRenderer(this.body);
+    this.renderer ??= createPacedRenderer(this.body);
     this.renderer.update(text, final);
   }
 
@@ -279,7 +281,7 @@ export class MessageView {
     if (reasoning === this.shown.reasoning && final === this.shown.reasoningFinal) return;
     this.shown.reasoning = reasoning;
     this.shown.reasoningFinal = final;
-    this.reasoningRenderer ??= createRenderer(this.reasoningBody);
+    this.reasoningRenderer ??= createPacedRenderer(this.reasoningBody);
     this.reasoningRenderer.update(reasoning, final);
   }
 

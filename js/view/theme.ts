@@ -41,16 +41,23 @@ export function detectHostTheme(doc: Document = document, start?: Element): Them
   return luminanceTheme(start ?? body) ?? "light";
 }
 
-/** Dark when the first opaque background behind `el` is dark. */
+/** Dark when the first opaque background behind `el` is dark. The walk leaves a shadow root
+ * through its host (marimo draws each widget in one). */
 function luminanceTheme(el: Element | null | undefined): Theme | null {
   const view = el?.ownerDocument.defaultView;
-  for (let node: Element | null | undefined = el; node; node = node.parentElement) {
+  for (let node: Element | null | undefined = el; node; node = parentAcrossShadow(node)) {
     const rgb = parseColor(view?.getComputedStyle(node).backgroundColor ?? "");
     if (rgb === null) continue;
     const [r, g, b] = rgb;
     return (r * 299 + g * 587 + b * 114) / 1000 < 128 ? "dark" : "light";
   }
   return null;
+}
+
+function parentAcrossShadow(node: Element): Element | null {
+  if (node.parentElement !== null) return node.parentElement;
+  const root = node.getRootNode();
+  return root instanceof ShadowRoot ? root.host : null;
 }
 
 const RGB = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)(?:[\s,/]+([\d.]+%?))?\s*\)$/;

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import typing
 
-__all__ = ["one_line"]
+__all__ = ["STOPPED", "one_line", "stopped"]
+
+#: What an interrupted reply leaves in its cell: the whole of IPython's report.
+STOPPED = "Stopped: the partial reply is kept."
 
 E = typing.TypeVar("E", bound=BaseException)
 
@@ -24,4 +27,18 @@ def one_line(exc: E, *extra: str) -> E:
     text = str(exc)
     lines = [f"\x1b[0;31m{type(exc).__name__}\x1b[0m{': ' if text else ''}{text}", *extra]
     exc._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
+    return exc
+
+
+def stopped(exc: KeyboardInterrupt | None = None) -> KeyboardInterrupt:
+    """The ``KeyboardInterrupt`` that ends an interrupted reply, shown as :data:`STOPPED`.
+
+    It still propagates, so "Run All" stops at that cell; but the traceback, which would only
+    walk through nbchat's own frames down to where the signal happened to land, is dropped
+    (IPython shows the one line; plain Python shows only the caller's frames).
+    """
+    exc = KeyboardInterrupt() if exc is None else exc
+    exc.__traceback__ = None
+    exc.__suppress_context__ = True
+    exc._render_traceback_ = lambda: [STOPPED]  # type: ignore[attr-defined]
     return exc

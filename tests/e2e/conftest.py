@@ -15,6 +15,7 @@ from tests.e2e.harness import (
     BUNDLE,
     CHROMIUM,
     CHROMIUM_ARGS,
+    LABEXT,
     AppKind,
     Jupyter,
     JupyterServer,
@@ -33,6 +34,8 @@ def _require_setup() -> None:
         pytest.fail(f"{CHROMIUM} is missing: `make setup` installs Chromium")
     if not BUNDLE.exists() or BUNDLE.stat().st_size < 10_000:
         pytest.fail(f"{BUNDLE} is not a real build: run `npm run build` first")
+    if not (LABEXT / "package.json").exists():
+        pytest.fail(f"{LABEXT} is not built: run `npm run build` first")
 
 
 @pytest.fixture(scope="session", autouse=True)

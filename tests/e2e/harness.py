@@ -37,6 +37,7 @@ __all__ = [
     "BUNDLE",
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "LABEXT",
     "REPO",
     "AppKind",
     "Jupyter",
@@ -48,6 +49,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 BUNDLE = REPO / "src" / "nbchat" / "static" / "widget.js"
+#: nbchat's prebuilt JupyterLab extension, as `npm run build` leaves it.
+LABEXT = REPO / "src" / "nbchat" / "labextension"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -110,6 +113,10 @@ class JupyterServer:
             path.mkdir()
         (base / "ipython").mkdir()
         _write_settings(dirs["settings"])
+        # This checkout's build of the extension, whatever the venv holds (pip copies it once,
+        # at install time): the user data dir comes before the venv's on JupyterLab's path.
+        (dirs["data"] / "labextensions").mkdir()
+        (dirs["data"] / "labextensions" / "jupyter-nbchat").symlink_to(LABEXT)
         app = "LabApp" if kind == "lab" else "JupyterNotebookApp"
         argv = [
             str(pathlib.Path(sys.executable).parent / "jupyter"),

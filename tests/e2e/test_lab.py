@@ -176,12 +176,21 @@ def test_the_static_transcript_is_hidden_next_to_a_live_chat(lab: Jupyter) -> No
     lab.open_notebook(f'{SETUP}\ns = testing.script("Hidden?")\nchat = nbchat.Chat(s.model)\nchat')
     lab.run_all()
     lab.widget()
-    lab.page.locator(".jp-OutputArea-output .nbchat-static").wait_for(state="attached")
-    display = lab.page.evaluate(
-        "() => [...document.querySelectorAll('.nbchat-static')]"
-        ".map((el) => getComputedStyle(el.closest('.jp-OutputArea-child')).display)"
+    lab.page.locator(".jp-OutputArea-child .nbchat-static").first.wait_for(state="attached")
+    lab.submit("Still hidden?")
+    lab.wait_idle()
+    shown = lab.page.evaluate(
+        "() => [...document.querySelectorAll('.jp-OutputArea-child')]"
+        ".filter((c) => c.querySelector('.nbchat-static'))"
+        ".map((c) => [getComputedStyle(c).display,"
+        " c.querySelector('.jp-OutputArea-output').classList.contains('nbchat-static'),"
+        " c.querySelector('.nbchat-static').textContent])"
     )
-    assert display == ["none"]
+    # The head and the segments of the transcript: hidden, drawn by nbchat's renderer
+    # (not JupyterLab's Markdown), which drew nothing, even after a turn rewrote two of them.
+    assert len(shown) == 5
+    for display, ours, text in shown:
+        assert (display, ours, text) == ("none", True, "")
 
 
 def test_the_list_follows_the_reply_while_it_streams(lab: Jupyter) -> None:

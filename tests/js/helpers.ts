@@ -3,23 +3,43 @@
 // still registered (to prove teardown leaves nothing behind).
 
 import { vi } from "vitest";
+import { drainPaced } from "../../js/markdown/paced.js";
 import type { ChatTraits, Message, ServerMessage } from "../../js/protocol.js";
 import type { ChatModel } from "../../js/store.js";
 import widget from "../../js/widget.js";
 
 type Handler = (...args: unknown[]) => void;
 
-export function traits(overrides: Partial<ChatTraits> = {}): ChatTraits {
-  return {
-    messages: [],
+/**
+ * A chat's state. `messages` (a branch, oldest first) becomes the per-message keys the kernel
+ * sends (`m:<id>`, `c:<id>`, `leaf`; see js/history.ts); pass `legacy: true` for the `messages`
+ * list a notebook saved before per-message state holds instead.
+ */
+export function traits(overrides: Partial<ChatTraits> & { legacy?: boolean } = {}): ChatTraits {
+  const { legacy = false, messages = [], ...rest } = overrides;
+  const base: ChatTraits = {
     status: "idle",
     model: "ollama:llama3.2",
     theme: "auto",
     height: "520px",
     compact: false,
     placeholder: "",
-    ...overrides,
   };
+  const history = legacy ? { messages } : historyKeys(messages);
+  return { ...base, ...history, ...rest } as ChatTraits;
+}
+
+/** The per-message keys for `messages` (one branch), as the kernel sends them. */
+export function historyKeys(messages: readonly Message[]): Partial<ChatTraits> {
+  const out: Record<string, unknown> = { "c:": [], leaf: "" };
+  let parent: string | null = null;
+  for (const message of messages) {
+    out[`m:${message.id}`] = { ...message, parent };
+    out[`c:${parent ?? ""}`] = [message.id];
+    parent = message.id;
+  }
+  out.leaf = parent ?? "";
+  return out as Partial<ChatTraits>;
 }
 
 /** The anywidget model surface (get/set/on/off/send/save_changes) plus kernel-side helpers. */
@@ -36,7 +56,8 @@ export class FakeModel {
 
   set<K extends keyof ChatTraits>(key: K, value: ChatTraits[K]): void {
     this.state = { ...this.state, [key]: value };
-    this.emit(`change:${key}`);
+    this.emit(`change:${String(key)}`);
+    this.emit("change"); // as Backbone does after the attribute events of one set()
   }
 
   on(event: string, handler: Handler): void {
@@ -72,6 +93,25 @@ export class FakeModel {
   /** The kernel changes a trait. */
   kernelSet<K extends keyof ChatTraits>(key: K, value: ChatTraits[K]): void {
     this.set(key, value);
+  }
+
+  /**
+   * The kernel shows `messages` (a branch) in one update, as `_history.py` sends it: the keys
+   * that changed, keys of messages that left as null, and `leaf`.
+   */
+  kernelShow(messages: readonly Message[]): void {
+    const next = historyKeys(messages) as Record<string, unknown>;
+    const state = this.state as unknown as Record<string, unknown>;
+    const changed: Record<string, unknown> = {};
+    for (const key of Object.keys(state)) {
+      if ((key.startsWith("m:") || key.startsWith("c:")) && !(key in next)) changed[key] = null;
+    }
+    for (const [key, value] of Object.entries(next)) {
+      if (JSON.stringify(state[key]) !== JSON.stringify(value)) changed[key] = value;
+    }
+    this.state = { ...this.state, ...changed, leaf: next.leaf } as ChatTraits;
+    for (const key of Object.keys(changed)) this.emit(`change:${key}`);
+    this.emit("change");
   }
 
   /** Messages of `kind` the front end sent. */
@@ -206,6 +246,7 @@ export function manualFrames(): Frames {
         cb(performance.now());
         ran++;
       }
+      drainPaced(); // what the renderers spread over later tasks, done by the frame's end
       return ran;
     },
     pending: () => queue.size,
@@ -276,17 +317,21 @@ export function trackResources(): Tracker {
       super.disconnect();
     }
   }
+  // Counted while it observes something: unobserving its last target frees it as
+  // disconnecting does (what @tanstack/virtual-core's cleanup does).
   class CountingObserver {
-    private counted = false;
+    private readonly targets = new Set<unknown>();
     constructor(readonly callback: unknown) {}
-    observe(): void {
-      if (!this.counted) observing++;
-      this.counted = true;
+    observe(target: unknown): void {
+      if (this.targets.size === 0) observing++;
+      this.targets.add(target);
     }
-    unobserve(): void {}
+    unobserve(target: unknown): void {
+      if (this.targets.delete(target) && this.targets.size === 0) observing--;
+    }
     disconnect(): void {
-      if (this.counted) observing--;
-      this.counted = false;
+      if (this.targets.size > 0) observing--;
+      this.targets.clear();
     }
     takeRecords(): [] {
       return [];

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { initialChannelState, reduce } from "../../js/channel.js";
 import { applyPart, cardsOf, NO_CARDS } from "../../js/parts.js";
-import type { Message, PartMsg, ServerMessage } from "../../js/protocol.js";
+import type { ChatTraits, Message, PartMsg, ServerMessage } from "../../js/protocol.js";
 import { isServerMessage } from "../../js/protocol.js";
 import { segments } from "../../js/view/segments.js";
 import { prettyArguments } from "../../js/view/tools.js";
@@ -12,6 +12,7 @@ import {
   assistant,
   deltas,
   FakeModel,
+  historyKeys,
   initializeModel,
   type Mounted,
   manualFrames,
@@ -276,7 +277,11 @@ describe("the tool card", () => {
       ],
     };
     const model = new FakeModel();
-    model.state = { ...model.state, messages: [user("u1", "Weather?"), message] };
+    // Committed, as the kernel holds it: per-message state (m:<id>, c:<id>, leaf).
+    model.state = {
+      ...model.state,
+      ...historyKeys([user("u1", "Weather?"), message]),
+    } as ChatTraits;
     const { view } = setup(model);
     const body = view.root.querySelector(".nbc-msg-assistant .nbc-body")!;
     expect([...body.children].map((el) => el.className)).toEqual([

@@ -429,6 +429,7 @@ def test_snapshot_holds_sent_and_pending_text_and_deltas_continue_after_it() -> 
         "reasoning": "",
         "model": "demo:x",
         "tokens": 2,
+        "blocking": False,
     }
     rig.advance(1.0)
     rig.channel.add_text("ld")
@@ -466,6 +467,7 @@ def test_snapshot_while_idle_says_nothing_is_in_flight() -> None:
             "reasoning": "",
             "model": "",
             "tokens": 0,
+            "blocking": False,
         }
     ]
 

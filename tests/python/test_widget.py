@@ -13,6 +13,7 @@ import pathlib
 import secrets
 import threading
 import time
+import traceback
 import typing
 from collections.abc import Callable
 
@@ -20,13 +21,14 @@ import pytest
 import traitlets
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from tests.comms import custom, from_ui, timeline, wire
+from tests.comms import branch, custom, from_ui, states, synced, timeline, wire
 from tests.interrupts import sigint_when
 
 from nbchat import testing
 from nbchat.errors import AuthenticationFailed, ConversationBusy, InvalidRequest, ServerError
 from nbchat.session import Conversation
 from nbchat.widget import BUSY_NOTICE, Chat
+from nbchat.widget._static import TRANSCRIPT_MIME
 
 WAIT = 10.0
 VIEW = "application/vnd.jupyter.widget-view+json"
@@ -68,8 +70,13 @@ def test_traits_describe_the_chat_and_each_has_a_docstring() -> None:
     assert wire(chat).log[0].msg_type == "comm_open"
     assert state["model"] == "demo:showcase"
     assert (state["theme"], state["height"], state["compact"]) == ("dark", "300px", True)
-    assert (state["placeholder"], state["status"], state["messages"]) == ("Ask", "idle", [])
-    for name in ("messages", "status", "model", "theme", "height", "compact", "placeholder"):
+    assert (state["placeholder"], state["status"], state["leaf"], state["c:"]) == (
+        "Ask",
+        "idle",
+        "",
+        [],
+    )
+    for name in ("leaf", "status", "model", "theme", "height", "compact", "placeholder"):
         trait = chat.traits()[name]
         assert trait.metadata.get("sync") is True
         assert trait.help, f"{name} has no docstring"
@@ -119,14 +126,19 @@ async def test_submit_streams_deltas_then_messages_once_then_done() -> None:
     assert streamed == "Hello world"
     # The prompt shows at once (with its final id); the reply is written once, at the end.
     order = timeline(chat)
-    assert order[0] == "update:messages,status"
+    assert order[0] == "update:history,leaf,status"
     assert order[1] == "start"
-    assert order[-2:] == ["update:messages,status", "done"]
-    assert order.count("update:messages,status") == 2
+    assert order[-2:] == ["update:history,leaf,status", "done"]
+    assert order.count("update:history,leaf,status") == 2
     assert set(order[2:-2]) == {"delta"}
-    first_update = next(s.data["state"] for s in wire(chat).log if s.data.get("method") == "update")
-    assert first_update["messages"] == chat.messages[:1]
+    first_update = states(chat)[0]
+    assert branch(synced(chat, upto=1)) == chat.messages[:1]
     assert first_update["status"] == "streaming"
+    # Each update holds only what changed: the prompt (and the list it joins), then the reply.
+    prompt, reply = chat.messages
+    assert set(first_update) == {f"m:{prompt['id']}", "c:", "leaf", "status"}
+    assert set(states(chat)[-1]) == {f"m:{reply['id']}", f"c:{prompt['id']}", "leaf", "status"}
+    assert branch(synced(chat)) == chat.messages
 
 
 async def test_a_second_submit_while_streaming_is_refused_with_a_notice() -> None:
@@ -191,8 +203,7 @@ async def test_a_stop_before_the_turn_task_first_runs_keeps_the_prompt() -> None
     assert chat.conversation.messages == chat.messages
     assert not script.requests
     # The prompt keeps the id it was shown with, so the view does not redraw it.
-    first_update = next(s.data["state"] for s in wire(chat).log if s.data.get("method") == "update")
-    assert first_update["messages"][0] == chat.messages[0]
+    assert branch(synced(chat, upto=1))[0] == chat.messages[0]
 
 
 async def test_edit_replaces_the_last_prompt_and_redoes_its_reply() -> None:
@@ -203,9 +214,14 @@ async def test_edit_replaces_the_last_prompt_and_redoes_its_reply() -> None:
     assert contents(chat) == [("user", "What is 3+3?"), ("assistant", "Second answer")]
     assert script.requests[-1].messages[-1] == {"role": "user", "content": "What is 3+3?"}
     # While it streamed, the list showed the edited prompt without the old reply.
-    updates = [s.data["state"] for s in wire(chat).log if s.data.get("method") == "update"]
-    during = [u for u in updates if u.get("status") == "streaming"][-1]["messages"]
+    updates = states(chat)
+    last_start = max(i for i, u in enumerate(updates) if u.get("status") == "streaming")
+    during = branch(synced(chat, upto=last_start + 1))
     assert [(m["role"], m["content"]) for m in during] == [("user", "What is 3+3?")]
+    # The edited prompt and its reply left the conversation: their keys say so.
+    state = synced(chat)
+    assert branch(state) == chat.messages
+    assert sum(1 for k, v in state.items() if k.startswith("m:") and v is not None) == 2
 
 
 async def test_regenerate_replaces_the_last_reply() -> None:
@@ -266,7 +282,7 @@ async def test_a_failed_reply_keeps_its_text_and_shows_one_line_not_a_traceback(
         "hint": "Retry.",
     }
     assert not custom(chat, "done")
-    assert timeline(chat)[-2:] == ["update:messages,status", "error"]
+    assert timeline(chat)[-2:] == ["update:history,leaf,status", "error"]
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
 
@@ -332,7 +348,7 @@ def test_ask_streams_from_the_calling_thread_and_returns_the_reply() -> None:
     sent = [s for s in wire(chat).log if s.msg_type == "comm_msg"]
     assert {s.thread for s in sent} == {threading.get_ident()}
     assert "".join(d["text"] for d in custom(chat, "delta")) == "The answer is 42."
-    assert timeline(chat)[-2:] == ["update:messages,status", "done"]
+    assert timeline(chat)[-2:] == ["update:history,leaf,status", "done"]
 
 
 def test_ask_sends_the_tail_after_a_pause_without_waiting_for_the_next_token() -> None:
@@ -381,15 +397,31 @@ def test_a_kernel_interrupt_during_ask_stops_the_reply_and_keeps_it() -> None:
     chat = Chat(script.model)
 
     try:
-        with sigint_when(pause.reached), pytest.raises(KeyboardInterrupt):
+        with sigint_when(pause.reached), pytest.raises(KeyboardInterrupt) as raised:
             chat.ask("Go")
     finally:
         pause.release()
+    # IPython shows one line; what traceback there is starts at ask(), not in nbchat's
+    # internals where the signal landed (so "Run All" still stops at this cell).
+    assert raised.value._render_traceback_() == ["Stopped: the partial reply is kept."]  # type: ignore[attr-defined]
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    assert [f.name for f in frames if "nbchat" in pathlib.Path(f.filename).parts] == ["ask"]
+    assert raised.value.__context__ is None or raised.value.__suppress_context__
     reply = chat.messages[-1]
     assert (reply["content"], reply["meta"]["stopped"]) == ("Partial", True)
     assert chat.status == "idle"
-    assert timeline(chat)[-2:] == ["update:messages,status", "done"]
+    assert timeline(chat)[-2:] == ["update:history,leaf,status", "done"]
     assert chat.ask("Again") == "Partial never sent"  # the chat is usable afterwards
+
+
+async def test_only_a_turn_that_holds_its_cell_says_it_blocks() -> None:
+    # chat.ask holds the cell: the kernel delivers no Stop until it ends, so the front end
+    # must not offer one. A UI turn and ask_async leave the kernel free to hear it.
+    chat = Chat(testing.script("a", "b", "c").model)
+    chat.ask("Blocking")
+    await chat.ask_async("Async")
+    await ui_turn(chat, kind="submit", text="From the UI")
+    assert [m["blocking"] for m in custom(chat, "start")] == [True, False, False]
 
 
 async def test_ask_async_streams_on_the_running_loop() -> None:
@@ -504,11 +536,10 @@ def test_in_colab_the_view_carries_anywidget_s_metadata_beside_the_static_transc
     InteractiveShell.instance()  # IPython's display needs a shell
     with capture_output() as cap:
         chat._ipython_display_()
-    view, static = cap.outputs
+    view, *static = cap.outputs
     assert view.data[VIEW]["model_id"] == chat.model_id
     assert view.metadata[VIEW] == want
-    assert "text/markdown" in static.data
-    assert VIEW not in static.data
+    assert all("text/markdown" in out.data and VIEW not in out.data for out in static)
 
 
 def test_repr_is_short_and_secret_free() -> None:
@@ -641,17 +672,20 @@ def test_in_a_kernel_the_static_transcript_follows_each_turn(kernel: KernelRig) 
     )
     first = [m for m in kernel.outputs if m["msg_type"] == "display_data"]
     assert "application/vnd.jupyter.widget-view+json" in first[0]["content"]["data"]
-    static = first[1]["content"]
-    display_id = static["transient"]["display_id"]
-    assert "0 messages" in static["data"]["text/markdown"]
+    static = [m["content"] for m in first[1:]]
+    ids = [out["transient"]["display_id"] for out in static]
+    assert "0 messages" in static[0]["data"]["text/markdown"]
+    assert all(TRANSCRIPT_MIME in out["data"] for out in static)
 
     kernel.execute("chat.ask('The answer?')")
     updates = [m["content"] for m in kernel.outputs if m["msg_type"] == "update_display_data"]
-    assert [u["transient"]["display_id"] for u in updates] == [display_id]
-    markdown = updates[0]["data"]["text/markdown"]
+    # The head (its count) and the last segment (the new messages): nothing else.
+    assert [u["transient"]["display_id"] for u in updates] == [ids[0], ids[-1]]
+    assert "2 messages" in updates[0]["data"]["text/markdown"]
+    markdown = updates[1]["data"]["text/markdown"]
     assert "The answer?" in markdown
     assert "Forty-two." in markdown
-    assert "application/vnd.jupyter.widget-view+json" not in updates[0]["data"]
+    assert all("application/vnd.jupyter.widget-view+json" not in u["data"] for u in updates)
 
     # A failed ask() shows as one line in the cell, not a traceback.
     reply = kernel.execute(

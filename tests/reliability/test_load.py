@@ -18,6 +18,7 @@ import tracemalloc
 import typing
 
 import pytest
+from tests.comms import branch
 from tests.reliability.harness import KernelSession, widget_custom
 from tests.servers import EmulatorProcess
 from tests.servers.script import tokenize
@@ -91,7 +92,7 @@ class Run:
 
     texts: list[str]
     replies: list[tuple[str, str]]  # (end, rebuilt text) per chat
-    committed: list[list[tuple[str, str]]]  # the messages trait after the reply, per chat
+    committed: list[list[tuple[str, str]]]  # the synced branch after the reply, per chat
     bytes_sent: list[int]  # comm payload per reply
     busiest_second: list[int]  # most messages of one chat in any one-second window
     round_trips: list[float]  # execute round trips of "1 + 1" while the chats streamed
@@ -141,8 +142,10 @@ def fifty(kernel: KernelSession) -> Run:
         messages = [m for m in kernel.iopub[seen:] if m["content"].get("comm_id") == comm_id]
         run.replies.append(rebuild([c for c in map(widget_custom, messages) if c is not None]))
         data = [m["content"]["data"] for m in messages]
-        states = [d["state"]["messages"] for d in data if "messages" in d.get("state", {})]
-        run.committed.append([(m["role"], m["content"]) for m in (states or [[]])[-1]])
+        state: dict[str, typing.Any] = {}  # the chats began empty: the updates hold it all
+        for d in data:
+            state.update(d.get("state", {}))
+        run.committed.append([(m["role"], m["content"]) for m in branch(state)])
         run.bytes_sent.append(sum(wire_size(payload(m)) for m in messages))
         run.busiest_second.append(max_in_window(sorted(sent_at(m) for m in messages)))
     print(

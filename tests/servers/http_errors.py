@@ -10,7 +10,7 @@ import typing
 
 from .plan import Plan, whole
 
-__all__ = ["error_plan", "json_error_plan"]
+__all__ = ["error_plan", "json_error_plan", "litellm_refusal"]
 
 _OLLAMA_CONTEXT = (
     "the prompt is longer than the context length currently available to the model; shorten "
@@ -110,7 +110,9 @@ def error_plan(
         message = f"{message} (request had {leak})"
     plan = _envelope(envelope, kind, status, err_type, code, message, model=model, leak=leak)
     if retry_after is not None:
-        plan.headers["Retry-After"] = retry_after
+        # LiteLLM's proxy passes the upstream's header on only under its own prefix.
+        name = "llm_provider-retry-after" if envelope == "litellm" else "Retry-After"
+        plan.headers[name] = retry_after
     return plan
 
 
@@ -184,13 +186,59 @@ def _envelope(
     if envelope == "openrouter":
         return whole(status, {"error": {"code": status, "message": message}})
     if envelope == "litellm":
-        body = {"error": {"message": message, "type": "None", "param": "None", "code": str(status)}}
-        return whole(status, body, "application/json")
+        return _litellm(kind, status, message, model)
     if envelope == "vllm":
         error = {"message": message, "type": err_type, "param": None, "code": status}
         return whole(status, {"error": error})
     error = {"message": message, "type": err_type, "param": None, "code": code}
     return whole(status, {"error": error})
+
+
+# kind → (exception class, type) of LiteLLM's proxy passing an upstream error on (1.108.7).
+_LITELLM: dict[str, tuple[str, str]] = {
+    "unauthorized": ("AuthenticationError", "authentication_error"),
+    "forbidden": ("PermissionDeniedError", "permission_error"),
+    "model_not_found": ("NotFoundError", "invalid_request_error"),
+    "context": ("ContextWindowExceededError", "invalid_request_error"),
+    "rate_limit": ("RateLimitError", "throttling_error"),
+    "server": ("InternalServerError", "internal_server_error"),
+    "loading": ("ServiceUnavailableError", "service_unavailable"),
+    "busy": ("ServiceUnavailableError", "service_unavailable"),
+    "bad_request": ("BadRequestError", "invalid_request_error"),
+}
+
+
+def _litellm(kind: str, status: int, message: str, model: str) -> Plan:
+    """The upstream's error as LiteLLM's proxy wraps it: its class, the provider, the
+    upstream's words, and the model group it failed for."""
+    if kind == "not_found":  # a route the proxy does not have: FastAPI's own answer
+        return whole(404, {"detail": "Not Found"})
+    cls, err_type = _LITELLM[kind]
+    said = f"litellm.{cls}: {cls}: OpenAIException - {message}"
+    if kind == "context":  # the proxy adds a layer for this one
+        said = f"litellm.{cls}: litellm.BadRequestError: OpenAIException - {message}"
+    said += (
+        f"\n\nLiteLLM: model group '{model}' failed with the error above. "
+        "No fallback was attempted."
+    )
+    error = {"message": said, "type": err_type, "param": None, "code": str(status)}
+    return whole(status, {"error": error}, "application/json")
+
+
+def litellm_refusal(auth: str) -> Plan:
+    """A DB-less LiteLLM proxy refusing a request's key (it answers this itself): no key is
+    a 401; any key but the master key is taken for a virtual key it has no database to
+    look up, a 400. Note the string "None" as param, unlike its other errors."""
+    error: dict[str, str | None]
+    if not auth:
+        message, err_type, status = "Authentication Error, No api key passed in.", "auth_error", 401
+        error = {"message": message, "type": err_type, "param": "None", "code": str(status)}
+    else:
+        message, err_type, status = "No connected db.", "no_db_connection", 400
+        error = {"message": message, "type": err_type, "param": None, "code": str(status)}
+    plan = whole(status, {"error": error}, "application/json")
+    plan.server_headers = False
+    return plan
 
 
 def json_error_plan(flavour: str, method: str, path: str) -> Plan:

@@ -97,11 +97,11 @@ DIALECTS: dict[str, Dialect] = {
             owned_by="openrouter",
         ),
         Dialect(
-            "litellm",
-            role="openai",
+            "litellm",  # litellm 1.108.7's proxy before an OpenAI-like upstream (test_litellm)
+            role="own",
             mid_error="litellm",
             envelope="litellm",
-            headers=(("x-litellm-version", "1.77.0"),),
+            headers=(("x-litellm-version", "1.108.7"),),
             owned_by="openai",
         ),
         Dialect(
@@ -245,9 +245,16 @@ def _chunk(
 ) -> dict[str, typing.Any]:
     """One chunk object with the fields (and field order) the server uses."""
     choices: list[dict[str, typing.Any]] = []
-    if delta is not None:
+    if dialect.name == "litellm":
+        # No logprobs, no finish_reason key until the last chunk, and its usage chunk
+        # keeps a choice with an empty delta (OpenAI's has none).
+        lite: dict[str, typing.Any] = {"index": 0, "delta": {} if delta is None else delta}
+        if finish is not None:
+            lite["finish_reason"] = finish
+        choices.append(lite)
+    elif delta is not None:
         choice: dict[str, typing.Any] = {"index": 0, "delta": delta}
-        if dialect.name in ("openai", "litellm", "groq", "llama-cpp-python", "vllm", "openrouter"):
+        if dialect.name in ("openai", "groq", "llama-cpp-python", "vllm", "openrouter"):
             choice["logprobs"] = None
         choice["finish_reason"] = finish
         if dialect.name == "openrouter":
@@ -345,9 +352,10 @@ def _mid_error(
         message = "Provider disconnected unexpectedly" + leak
         failed["error"] = {"code": "server_error", "message": message}
         event(failed)
-    elif style == "litellm":
-        error = {"message": f"litellm.APIConnectionError: {failure}", "type": "None"}
-        event({"error": {**error, "param": "None", "code": "500"}})
+    elif style == "litellm":  # Python's json.dumps spacing, JSON nulls, no [DONE] after
+        message = f"litellm.APIConnectionError: APIConnectionError: OpenAIException - {failure}"
+        error = {"message": message, "type": None, "param": None, "code": "500"}
+        raw("data: " + json.dumps({"error": error}))
     elif style == "event":  # an `event: error` line before the data
         data = json.dumps({"error": {"message": _MID_MESSAGE + leak}})
         raw("event: error" + eol + "data: " + data)

@@ -31,6 +31,9 @@ class Plan:
     body: bytes | None = None  # a whole (Content-Length) body instead of frames
     lazy_head: bool = False  # Ollama writes its status line only with the first frame
     end: bool = True  # send the terminating chunk
+    # False: an answer a gateway gives itself (LiteLLM's /models, its auth refusals), which
+    # carries none of the headers it adds to routed chat answers.
+    server_headers: bool = True
 
 
 def whole(status: int, body: bytes | str | typing.Any, media: str | None = None) -> Plan:

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from . import ollama_native
-from .http_errors import error_plan, json_error_plan
-from .openai_compat import DIALECTS, models_body, nonstream_plan, stream_plan
+from .http_errors import error_plan, json_error_plan, litellm_refusal
+from .openai_compat import DIALECTS, Dialect, models_body, nonstream_plan, stream_plan
 from .plan import Plan, play, whole
 from .script import Behaviour, Reply, parse_behaviour, split_model
 from .wire import Connection, Request, Responder, serve
@@ -220,7 +220,7 @@ class EmulatorServer:
             self._changed.notify_all()
         try:
             plan, behaviour = self._route(request)
-            if self.flavour != "ollama":  # server headers (x-litellm-version…) on every answer
+            if self.flavour != "ollama" and plan.server_headers:  # x-litellm-version…
                 for name, value in DIALECTS[self.flavour].headers:
                     plan.headers.setdefault(name, value)
             await play(plan, responder, behaviour, responder.conn)
@@ -240,9 +240,16 @@ class EmulatorServer:
         prefix = _PREFIX.get(self.flavour, "/v1")
         if path == f"{prefix}/chat/completions" and method == "POST":
             return self._chat(request, dialect.name)
-        if path == f"{prefix}/models" and method in ("GET", "HEAD"):
+        # LiteLLM's proxy serves its routes with and without /v1.
+        bare = self.flavour == "litellm" and path == "/models"
+        if (path == f"{prefix}/models" or bare) and method in ("GET", "HEAD"):
             listed = whole(200, models_body(dialect, self.models))
+            listed.server_headers = self.flavour != "litellm"  # its /models has none
             return self._authorised(request, dialect.envelope) or listed, plain
+        if self.flavour == "litellm" and path == "/":
+            home = whole(200, b'"LiteLLM: RUNNING"', "application/json")
+            home.server_headers = False
+            return home, plain
         if self.flavour == "lmstudio":  # any other path: 200 with an error body
             return json_error_plan("lmstudio", method, path), plain
         if self.flavour == "llama.cpp" and path == "/":
@@ -251,8 +258,12 @@ class EmulatorServer:
             return whole(200, {"status": "ok"} if self.flavour == "llama.cpp" else b""), plain
         if self.flavour == "vllm" and path == "/version":
             return whole(200, {"version": "0.11.0"}), plain
+        return self._route_missing(dialect, method, path), plain
+
+    def _route_missing(self, dialect: Dialect, method: str, path: str) -> Plan:
         missing = error_plan(dialect.envelope, "not_found", 404, model="", method=method, path=path)
-        return missing, plain
+        missing.server_headers = self.flavour != "litellm"
+        return missing
 
     def _route_ollama(self, request: Request) -> tuple[Plan, Behaviour]:
         method, path, plain = request.method, request.path, Behaviour()
@@ -280,6 +291,8 @@ class EmulatorServer:
         auth = request.headers.get("authorization", "")
         if auth == f"Bearer {self.api_key}":
             return None
+        if envelope == "litellm":
+            return litellm_refusal(auth)
         return error_plan(envelope, "unauthorized", 401, model="", auth=auth)
 
     def _chat(self, request: Request, dialect_name: str) -> tuple[Plan, Behaviour]:

@@ -19,6 +19,8 @@ widget view over any fallback). ``-f text`` and terminals stream plain text inst
 
 Failures show one line (message — hint), never a traceback, and keep what was said; they
 still fail the cell, so "Run All" and ``nbclient`` stop there as they would for any error.
+An interrupt shows ``Stopped: the partial reply is kept.`` and is still a
+``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import typing
 import traitlets
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
-from .._ipython import one_line
+from .._ipython import one_line, stopped
 from ..errors import InvalidRequest, NbchatError, redact_userinfo
 from ..transcript import count
 from . import _output
@@ -170,7 +172,7 @@ class ChatMagics(Magics):
         else:
             interrupted, error = self._stream_as_text(conversation, prompt, command)
         if interrupted:
-            raise _shown(KeyboardInterrupt("the reply was stopped; the partial reply is kept"))
+            raise stopped()
         if error is not None:
             raise error
         if command.format == "code":

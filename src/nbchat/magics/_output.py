@@ -8,7 +8,6 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 
-import traitlets
 from IPython.display import DisplayHandle
 from IPython.display import display as _ipython_display
 
@@ -99,13 +98,12 @@ def _exchange_view_class() -> type[ExchangeView]:
 
         first = 0
 
-        @traitlets.validate("messages")
-        def _this_exchange(self, proposal: dict[str, typing.Any]) -> list[Message]:
-            return list(proposal["value"][self.first :])
+        def _shown(self, messages: list[Message]) -> list[Message]:
+            return list(messages[self.first :])
 
         def show_from(self, first: int) -> None:
             self.first = first
-            self.set_trait("messages", self.conversation.messages)
+            self._publish(self.conversation.messages)
 
     return ExchangeView
 

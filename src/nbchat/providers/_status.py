@@ -90,13 +90,20 @@ def parse_error_body(body: bytes, media_type: str = "") -> ErrorInfo:
     return ErrorInfo(excerpt(text))
 
 
+#: LiteLLM's proxy ends every routed error with this; it says nothing the first line does not.
+_LITELLM_TRAILER = re.compile(
+    r"\s*LiteLLM: model group '[^']*' failed with the error above\."
+    r"(?: No fallback was attempted\.)?\s*$"
+)
+
+
 def _info_from_mapping(data: Mapping[str, typing.Any]) -> ErrorInfo | None:
     error = data.get("error")
     if isinstance(error, Mapping):
         message = error.get("message") or error.get("msg") or json.dumps(error)
         code, kind = error.get("code"), error.get("type")
         return ErrorInfo(
-            excerpt(str(message)),
+            excerpt(_LITELLM_TRAILER.sub("", str(message))),
             code=None if code is None else str(code),
             type=None if kind is None else str(kind),
         )
@@ -116,7 +123,8 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     if value := headers.get("retry-after-ms"):
         with contextlib.suppress(ValueError):
             return max(float(value) / 1000.0, 0.0)
-    value = headers.get("retry-after")
+    # LiteLLM's proxy passes the upstream's Retry-After on only under its own prefix.
+    value = headers.get("retry-after") or headers.get("llm_provider-retry-after")
     if not value:
         return None
     with contextlib.suppress(ValueError):
@@ -134,9 +142,17 @@ _CONTEXT = re.compile(
 )
 _MODEL_MISSING = re.compile(
     r"model.{0,80}?\b(not found|does not exist)|model_not_found"
-    r"|invalid model|unknown model|no such model",
+    r"|invalid model|unknown model|no such model"
+    r"|no healthy deployments",  # LiteLLM's proxy, for a model it does not route
     re.IGNORECASE,
 )
+#: A gateway saying it could not reach the server behind it (LiteLLM's wording).
+_UPSTREAM_DOWN = re.compile(
+    r"APIConnectionError|Connection error\.|Cannot connect to host|Connect call failed",
+    re.IGNORECASE,
+)
+UPSTREAM_DOWN_HINT = "The gateway could not reach the model server behind it: is that server up?"
+NO_DB_HINT = "This LiteLLM proxy has no database, so it accepts only its master key: check the key."
 
 
 def classify(
@@ -160,6 +176,10 @@ def classify(
 
     if _CONTEXT.search(facts):
         return build_error(ContextTooLong, endpoint, message, **kw)
+    if info.type == "no_db_connection":
+        # A DB-less LiteLLM proxy takes any key but its master key for a virtual key it
+        # cannot look up: the key is wrong, though the status says 400.
+        return build_error(AuthenticationFailed, endpoint, message, hint=NO_DB_HINT, **kw)
     if status in (401, 403) or info.type in ("authentication_error", "permission_error"):
         hint = _auth_hint(endpoint, status, info)
         return build_error(AuthenticationFailed, endpoint, message, hint=hint, **kw)
@@ -184,6 +204,8 @@ def classify(
     if status is not None and 400 <= status < 500:
         hint = "Turn thinking off (think=False)." if "support thinking" in facts else ""
         return build_error(BadRequest, endpoint, message, hint=hint, **kw)
+    if status is not None and status >= 500 and _UPSTREAM_DOWN.search(info.message):
+        return build_error(ServerError, endpoint, message, hint=UPSTREAM_DOWN_HINT, **kw)
     if status == 503 or "loading" in facts.lower():
         hint = "The server is busy or still loading the model; try again in a moment."
         return build_error(ServerError, endpoint, message, hint=hint, **kw)

@@ -100,19 +100,21 @@ async def detect(base_url: str | None, api_key: str | None = None) -> Detection:
             and home.text.strip() == "Ollama is running"
         ):
             return Detection(OLLAMA, root, "ollama", f"GET {root}/ answered 'Ollama is running'")
+        gateway = _gateway(home)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
         listed = await _get(endpoint, client, f"{openai_base}/models", headers=headers)
     host_kind = _HOSTS.get(urllib.parse.urlsplit(root).hostname or "")
     if listed is not None:
         found = _json(listed)
         if listed.status_code == 200 and isinstance(found, Mapping) and "data" in found:
-            server = _identify(listed, found) or host_kind
+            # A gateway lists its models as owned by "openai": it names itself first.
+            server = gateway or _identify(listed, found) or host_kind
             named = f" ({server})" if server else ""
             reason = f"GET {openai_base}/models listed models{named}"
             return Detection(OPENAI, openai_base, server, reason)
         if listed.status_code in (401, 403):
             reason = f"GET {openai_base}/models asks for an API key (HTTP {listed.status_code})"
-            return Detection(OPENAI, openai_base, host_kind, reason)
+            return Detection(OPENAI, openai_base, gateway or host_kind, reason)
     reason = (
         f"Nothing at {redact_userinfo(root)} answered as Ollama or listed models; "
         "assuming an OpenAI-compatible API"
@@ -158,6 +160,14 @@ def _json(response: httpx.Response) -> typing.Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _gateway(home: httpx.Response | None) -> str | None:
+    """A gateway known by its home page: LiteLLM's proxy answers ``GET /`` with the JSON
+    string "LiteLLM: RUNNING" (1.108.7 sends no ``x-litellm-version`` on ``/models``)."""
+    if home is not None and home.status_code == 200 and _json(home) == "LiteLLM: RUNNING":
+        return "litellm"
+    return None
 
 
 def _identify(response: httpx.Response, listing: Mapping[str, typing.Any]) -> str | None:

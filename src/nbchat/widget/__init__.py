@@ -1,10 +1,12 @@
 """The chat widget: the traits the front end draws, and the commands it sends back.
 
 History lives in a :class:`~nbchat.session.Conversation`; this module only shows it. The
-committed messages travel in the ``messages`` trait (saved with the notebook); the reply in
-flight travels over the delta channel (:mod:`._channel`). Running a turn — from the UI or
-from code, one at a time — is :mod:`._turns`; publishing the view and its static
-transcript is :mod:`._display`.
+committed messages travel as one state key per message plus the ``leaf`` trait
+(:mod:`._history`: a turn sends only its own messages; all of them are saved with the
+notebook); the reply in flight travels over the delta channel (:mod:`._channel`). Running
+a turn — from the UI or from code, one at a time — is :mod:`._turns`; publishing the view
+and its static transcript is :mod:`._display`; the view's code, sent once per kernel for
+every chat, is :mod:`._runtime`.
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ import uuid
 
 import anywidget
 import traitlets
+from ipywidgets import widget_serialization
 
-from .._ipython import one_line
+from .._ipython import one_line, stopped
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..messages import Message
 from ..session import Conversation
 from ..tools import ApprovePolicy, Decision, ToolLike, Tools
 from ..transcript import count
-from . import _display
-from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage, SnapshotMsg
+from . import _display, _runtime
+from ._channel import idle_snapshot as _idle_snapshot
+from ._history import History, is_history_key
+from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage
+from ._runtime import Runtime
+from ._static import StaticTranscript
 from ._turns import BUG_HINT, Turns
 
 __all__ = ["BUSY_NOTICE", "Chat"]
@@ -55,16 +62,22 @@ class Chat(anywidget.AnyWidget):
     removes them at any time; ``max_steps`` bounds the model requests of one reply.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    # A small loader: the view's code and CSS come once per kernel from the runtime model
+    # (see _runtime.py), not once per chat.
+    _esm = _STATIC / "loader.js"
 
-    messages = traitlets.List(
-        traitlets.Dict(),
+    runtime = traitlets.Instance(
+        Runtime,
         read_only=True,
-        help="The conversation: ``{id, role, content, parent, reasoning?, meta?}`` dicts (see "
-        ":mod:`nbchat.messages`), oldest first. "
-        "While a reply streams it also holds the prompt being answered; the reply itself "
-        "arrives here once, when it ends.",
+        help="The model carrying the view's code and CSS, shared by every chat of the kernel.",
+    ).tag(sync=True, **widget_serialization)
+
+    leaf = traitlets.Unicode(
+        "",
+        read_only=True,
+        help='Id of the last message of the branch on screen ("": none). The messages '
+        "themselves are synced as one state key each, ``m:<id>``, with ``c:<id>`` listing a "
+        "message's children (see :mod:`nbchat.widget._history`).",
     ).tag(sync=True)
     status = traitlets.Enum(
         ("idle", "streaming", "error"),
@@ -137,7 +150,9 @@ class Chat(anywidget.AnyWidget):
         # Set before the traits: their defaults (sent when the comm opens) read it.
         self._conversation = conversation
         self._turns = Turns(self)
-        self._display_id: str | None = None
+        self._static: StaticTranscript | None = None
+        self._history = History()
+        self._history.sync(self._shown(conversation.messages))
         if isinstance(height, int) and not isinstance(height, bool):
             height = f"{height}px"  # height=400 means 400 pixels
         view: dict[str, object] = {"theme": theme, "height": height, "compact": compact}
@@ -146,9 +161,14 @@ class Chat(anywidget.AnyWidget):
         super().__init__(**view)
         self.on_msg(self._on_custom)
 
-    @traitlets.default("messages")
-    def _default_messages(self) -> list[Message]:
-        return self._conversation.messages
+    @traitlets.default("leaf")
+    def _default_leaf(self) -> str:
+        shown = self._shown(self._conversation.messages)
+        return shown[-1]["id"] if shown else ""
+
+    @traitlets.default("runtime")
+    def _default_runtime(self) -> Runtime:
+        return _runtime.shared()
 
     @traitlets.default("model")
     def _default_model(self) -> str:
@@ -167,6 +187,13 @@ class Chat(anywidget.AnyWidget):
     # Public API.
 
     @property
+    def messages(self) -> list[Message]:
+        """The branch on screen, oldest first: ``{id, role, content, parent, reasoning?,
+        meta?}`` dicts (see :mod:`nbchat.messages`; copies). While a reply streams it holds
+        the prompt being answered; the reply itself joins once it ends."""
+        return self._history.branch(self.leaf)
+
+    @property
     def conversation(self) -> Conversation:
         """The history and model this widget shows (shared, not copied)."""
         return self._conversation
@@ -181,10 +208,18 @@ class Chat(anywidget.AnyWidget):
 
         Raises the turn's :class:`~nbchat.errors.NbchatError` if it failed (the widget shows
         it too, and the partial reply is kept). A kernel interrupt stops the reply, keeps
-        the partial text marked stopped, and propagates.
+        the partial text marked stopped, and propagates as a ``KeyboardInterrupt`` that
+        IPython shows as one line (``Stopped: the partial reply is kept.``).
+
+        The cell is busy until the reply ends, and the kernel hears nothing from the
+        widget meanwhile: the widget says to interrupt the kernel to stop it. In async
+        code, ``await chat.ask_async(…)`` keeps the widget's Stop button working.
         """
         turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
-        error = self._turns.run_blocking(turn, prompt=text)
+        try:
+            error = self._turns.run_blocking(turn, prompt=text)
+        except KeyboardInterrupt as exc:
+            raise stopped(exc) from None
         if error is not None:
             raise one_line(error)
         return turn.text
@@ -242,6 +277,40 @@ class Chat(anywidget.AnyWidget):
         return f"<Chat {self.model} · {count(len(self.messages), 'message')} · {self.status}>"
 
     # -----------------------------------------------------------------------------------
+    # Synced state: the traits, and one key per message (see :mod:`._history`).
+
+    def get_state(
+        self, key: str | typing.Iterable[str] | None = None, drop_defaults: bool = False
+    ) -> dict[str, typing.Any]:
+        """The widget's state: its traits, and the ``m:``/``c:`` keys of the messages."""
+        if key is None:
+            state: dict[str, typing.Any] = super().get_state(None, drop_defaults)
+            state.update(self._history.state())
+            return state
+        keys = [key] if isinstance(key, str) else list(key)
+        state = super().get_state([k for k in keys if not is_history_key(k)], drop_defaults)
+        state.update((k, self._history.value(k)) for k in keys if is_history_key(k))
+        return state
+
+    def _shown(self, messages: list[Message]) -> list[Message]:
+        """Which of ``messages`` this view shows (a subclass may show fewer)."""
+        return messages
+
+    def _publish(
+        self, messages: list[Message], leaf: str | None = None, status: str | None = None
+    ) -> None:
+        """Show ``messages`` (the whole tree) with ``leaf`` ending the branch on screen (the
+        last shown message if None): the changed keys, ``leaf`` and ``status`` in one update."""
+        shown = self._shown(messages)
+        changed = self._history.sync(shown)
+        with self.hold_sync():
+            self.set_trait("leaf", (shown[-1]["id"] if shown else "") if leaf is None else leaf)
+            if status is not None:
+                self.set_trait("status", status)
+            # Sent when the outermost hold ends, together with the traits just set.
+            self._states_to_send.update([*changed, "leaf"])
+
+    # -----------------------------------------------------------------------------------
     # Display: the live view, and a static transcript for readers without widget JavaScript
     # (see :mod:`._display`).
 
@@ -256,16 +325,18 @@ class Chat(anywidget.AnyWidget):
         _display.publish(*_display.view_bundle(self))
         if self.comm is None:
             return
-        if self._display_id is None:
-            self._display_id = f"nbchat-{uuid.uuid4().hex}"
-        markdown = _display.static_markdown(self._conversation)
-        _display.publish({"text/markdown": markdown}, display_id=self._display_id)
+        if self._static is None:
+            self._static = StaticTranscript(f"nbchat-{uuid.uuid4().hex}")
+        # Displayed again (another cell): every output anew, with the same display ids, so
+        # an update rewrites each copy.
+        for display_id, bundle in self._static.outputs(self._conversation):
+            _display.publish(bundle, display_id=display_id)
 
     def _refresh_static(self) -> None:
-        if self._display_id is None or self.comm is None:
+        if self._static is None or self.comm is None:
             return
-        markdown = _display.static_markdown(self._conversation)
-        _display.publish({"text/markdown": markdown}, display_id=self._display_id, update=True)
+        for display_id, bundle in self._static.changed(self._conversation):
+            _display.publish(bundle, display_id=display_id, update=True)
 
     # -----------------------------------------------------------------------------------
     # Commands from the front end.
@@ -319,19 +390,13 @@ class Chat(anywidget.AnyWidget):
         if channel is not None:
             channel.request_snapshot()
         else:
-            self._send_custom(
-                SnapshotMsg(
-                    kind="snapshot", id=None, seq=0, text="", reasoning="", model="", tokens=0
-                )
-            )
+            self._send_custom(_idle_snapshot())
 
     def _clear(self) -> None:
         if self._turns.current is not None:
             raise ConversationBusy("A reply is still streaming.", hint="Press Stop first.")
         self._conversation.clear()
-        with self.hold_sync():
-            self.set_trait("messages", self._conversation.messages)
-            self.set_trait("status", "idle")
+        self._publish(self._conversation.messages, status="idle")
         self._refresh_static()
 
     def _refuse(self, exc: NbchatError) -> None:

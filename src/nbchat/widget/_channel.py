@@ -59,6 +59,7 @@ __all__ = [
     "PollingScheduler",
     "Scheduler",
     "TimerHandle",
+    "idle_snapshot",
 ]
 
 #: Least time between two messages of one reply: at most 20 a second. The view draws a
@@ -144,6 +145,7 @@ class _LiveReply:
     """What the front end has been sent of the reply in flight, and what is pending."""
 
     __slots__ = (
+        "blocking",
         "id",
         "model",
         "parts",
@@ -160,9 +162,12 @@ class _LiveReply:
         "tokens_sent_at",
     )
 
-    def __init__(self, reply_id: str, model: str, text: str, reasoning: str) -> None:
+    def __init__(
+        self, reply_id: str, model: str, text: str, reasoning: str, blocking: bool
+    ) -> None:
         self.id = reply_id
         self.model = model
+        self.blocking = blocking
         self.seq = 0
         self.tokens = 0
         self.tokens_sent = 0
@@ -228,14 +233,32 @@ class Channel:
     def scheduler(self) -> Scheduler:
         return self._scheduler
 
-    def start(self, reply_id: str, *, model: str, text: str = "", reasoning: str = "") -> None:
-        """Open a reply; ``text``/``reasoning`` are what a continued reply already has."""
+    def start(
+        self,
+        reply_id: str,
+        *,
+        model: str,
+        text: str = "",
+        reasoning: str = "",
+        blocking: bool = False,
+    ) -> None:
+        """Open a reply; ``text``/``reasoning`` are what a continued reply already has;
+        ``blocking``: the turn holds its cell, so the front end cannot stop it."""
         if self._reply is not None:
             raise RuntimeError(f"reply {self._reply.id} is still in flight")
         text, reasoning = _clean(text), _clean(reasoning)
-        self._reply = _LiveReply(reply_id, model, text, reasoning)
+        self._reply = _LiveReply(reply_id, model, text, reasoning, blocking)
         self._snapshot_wanted = False
-        self._emit(StartMsg(kind="start", id=reply_id, text=text, reasoning=reasoning, model=model))
+        self._emit(
+            StartMsg(
+                kind="start",
+                id=reply_id,
+                text=text,
+                reasoning=reasoning,
+                model=model,
+                blocking=blocking,
+            )
+        )
 
     def add_text(self, text: str) -> None:
         """Append a piece of the reply; it goes out with the next flush."""
@@ -262,7 +285,7 @@ class Channel:
     def request_snapshot(self) -> None:
         """A view (re)connected or lost a delta: send the whole reply so far, soon."""
         if self._reply is None:
-            self._emit(_idle_snapshot())
+            self._emit(idle_snapshot())
             return
         self._snapshot_wanted = True
         self._arm()
@@ -376,6 +399,7 @@ class Channel:
             reasoning=full_reasoning,
             model=reply.model,
             tokens=reply.tokens,
+            blocking=reply.blocking,
         )
         if reply.parts:
             snapshot["parts"] = list(reply.parts.values())
@@ -395,8 +419,11 @@ class Channel:
         self._send(msg)
 
 
-def _idle_snapshot() -> SnapshotMsg:
-    return SnapshotMsg(kind="snapshot", id=None, seq=0, text="", reasoning="", model="", tokens=0)
+def idle_snapshot() -> SnapshotMsg:
+    """The answer to a view's hello when no reply is in flight."""
+    return SnapshotMsg(
+        kind="snapshot", id=None, seq=0, text="", reasoning="", model="", tokens=0, blocking=False
+    )
 
 
 def _clean(text: str) -> str:

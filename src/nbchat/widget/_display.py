@@ -1,10 +1,12 @@
 """Publishing a chat: the live view, and a static transcript beside it.
 
-The transcript is a second output with a display id, rewritten after every turn, so a saved
-notebook shows the conversation on GitHub or nbviewer. It is not part of the widget's own
-output: JupyterLab rebuilds a widget view whenever its output is updated (a flicker, and the
-old view is never disposed). In a live notebook the front end's CSS hides the transcript next
-to a rendered chat (it carries :data:`STATIC_MARKER`).
+The transcript is a few more outputs with display ids, rewritten as the conversation changes
+(:mod:`._static`: only the parts that changed), so a saved notebook shows the conversation on
+GitHub or nbviewer. It is not part of the widget's own output: JupyterLab rebuilds a widget
+view whenever its output is updated (a flicker, and the old view is never disposed). In a
+live notebook the front end's CSS hides the transcript next to a rendered chat (it carries
+:data:`STATIC_MARKER`), and nbchat's JupyterLab extension renders nothing for an output of
+type ``TRANSCRIPT_MIME`` next to a live chat (no hidden copy re-rendered per turn).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 import anywidget
 
 from ..transcript import count, to_markdown
+from ._static import STATIC_MARKER
 
 if typing.TYPE_CHECKING:
     from ..session import Conversation
@@ -28,9 +31,6 @@ __all__ = [
     "view_bundle",
 ]
 
-#: Opens the static transcript output; the front end hides such an output when a live chat
-#: is rendered in the same cell (the transcript is for readers without widget JavaScript).
-STATIC_MARKER = '<div class="nbchat-static"></div>'
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -54,7 +54,8 @@ def view_bundle(widget: anywidget.AnyWidget) -> tuple[Bundle, Bundle]:
 
 
 def static_markdown(conversation: Conversation) -> str:
-    """The transcript output: a one-line head, then the conversation as inert Markdown."""
+    """The whole transcript in one piece (for a host that shows ``_repr_mimebundle_``): a
+    one-line head, then the conversation as inert Markdown."""
     messages = conversation.messages
     head = f"**nbchat** · `{conversation.model}` · {count(len(messages), 'message')}"
     # Inert: JupyterLab renders this output trusted, and the text is a model's.

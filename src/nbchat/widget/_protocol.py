@@ -35,6 +35,9 @@ class StartMsg(typing.TypedDict):
     text: str  # text already there (a continued reply starts from its partial)
     reasoning: str  # likewise for its reasoning
     model: str
+    # The turn blocks its cell (``chat.ask``, ``%%chat``): the kernel hears nothing from the
+    # front end until it ends, so the view offers no Stop, only how to interrupt the kernel.
+    blocking: bool
 
 
 class _DeltaHead(typing.TypedDict):
@@ -88,6 +91,7 @@ class _SnapshotHead(typing.TypedDict):
     reasoning: str
     model: str
     tokens: int
+    blocking: bool  # as in ``start``
 
 
 class SnapshotMsg(_SnapshotHead, total=False):

@@ -7,15 +7,19 @@ Two ways a turn runs:
 - **From code** (``chat.ask``): the calling thread waits for events and sends them on
   itself (ipykernel 7 does not like widget updates from other threads); the provider runs
   on nbchat's worker loop, through the one bridge in :mod:`nbchat._worker`, and the delta
-  channel's timers run on the calling thread between events.
+  channel's timers run on the calling thread between events. Such a turn holds its cell,
+  and the kernel delivers no widget message until the cell ends, so its ``start`` says
+  ``blocking``: the view offers no Stop then, only how to interrupt the kernel.
 
 Tool calls show as cards (``part`` messages). Who approves them: the cards for a UI turn
 and for ``ask_async`` once a front end has said hello (:mod:`._approvals`); the cell's
 stdin for a blocking ``ask`` (the kernel delivers no widget messages while its cell runs).
 
 Either way a turn starts the same way (the history as the turn sees it and ``streaming``
-in one update, then ``start``) and ends the same way: the tail of the text, then
-``messages`` and ``status`` in one update, then ``done`` (or ``error``).
+in one update, then ``start``) and ends the same way: the tail of the text, then the
+committed messages and ``status`` in one update, then ``done`` (or ``error``). Each update
+carries only the messages that changed (:mod:`._history`), so a turn costs the same bytes
+however long the conversation is.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from ._channel import Channel, PollingScheduler, Scheduler
 if typing.TYPE_CHECKING:
     from . import Chat
 
-__all__ = ["BUG_HINT", "Turns", "history_during"]
+__all__ = ["BUG_HINT", "Turns", "history_during", "tree_during"]
 
 _log = logging.getLogger(__name__)  # nbchat.widget holds its NullHandler
 
@@ -103,7 +107,7 @@ class Turns:
     def run_blocking(self, turn: Turn, prompt: str | None) -> NbchatError | None:
         """Stream ``turn`` from this thread (``ask``); its error, if it failed."""
         scheduler = PollingScheduler()
-        channel = self._open(turn, scheduler, prompt)
+        channel = self._open(turn, scheduler, prompt, blocking=True)
         error: NbchatError | None = None
         try:
             for event in _worker.iterate(turn.__aiter__, cancel=turn.stop, timers=scheduler):
@@ -138,22 +142,27 @@ class Turns:
 
     # -- start and end -------------------------------------------------------------------
 
-    def _open(self, turn: Turn, scheduler: Scheduler, prompt: str | None) -> Channel:
+    def _open(
+        self, turn: Turn, scheduler: Scheduler, prompt: str | None, *, blocking: bool = False
+    ) -> Channel:
         chat = self._chat
         try:
-            with chat.hold_sync():
-                shown = history_during(chat.conversation.messages, turn, prompt)
-                chat.set_trait("messages", shown)
-                chat.set_trait("status", "streaming")
+            tree, leaf = tree_during(chat.conversation.messages, turn, prompt)
+            chat._publish(tree, leaf, status="streaming")
             channel = Channel(chat._send_custom, scheduler)
-            channel.start(turn.id, model=turn.model, text=turn.text, reasoning=turn.reasoning)
+            channel.start(
+                turn.id,
+                model=turn.model,
+                text=turn.text,
+                reasoning=turn.reasoning,
+                blocking=blocking,
+            )
         except BaseException:
             # Never started (an interrupt, a closed comm): do not leave the chat busy.
             self.current = None
             turn.stop()
             with contextlib.suppress(Exception):
-                chat.set_trait("messages", chat.conversation.messages)
-                chat.set_trait("status", "idle")
+                chat._publish(chat.conversation.messages, status="idle")
             raise
         self.channel = channel
         return channel
@@ -163,9 +172,7 @@ class Turns:
         channel.flush()
         self.channel = None
         self.current = None
-        with chat.hold_sync():
-            chat.set_trait("messages", chat.conversation.messages)
-            chat.set_trait("status", "idle" if error is None else "error")
+        chat._publish(chat.conversation.messages, status="idle" if error is None else "error")
         if error is None:
             channel.done()
         else:
@@ -217,6 +224,25 @@ def history_during(history: list[Message], turn: Turn, prompt: str | None) -> li
         if user is not None:
             shown.append(user)
     return shown
+
+
+def tree_during(
+    history: list[Message], turn: Turn, prompt: str | None
+) -> tuple[list[Message], str]:
+    """The messages the widget holds while ``turn`` streams, and the leaf of the branch on
+    screen: the committed history plus the turn's new prompt (an edited prompt is a sibling
+    of the one it replaces, until the turn ends); the branch is :func:`history_during`."""
+    shown = history_during(history, turn, prompt)
+    known = {m["id"] for m in history}
+    tree = list(history)
+    previous: str | None = None
+    for message in shown:
+        if message["id"] not in known:
+            new = Message(**message)  # a copy; a made-up prompt gets its place in the branch
+            new.setdefault("parent", previous)
+            tree.append(new)
+        previous = message["id"]
+    return tree, shown[-1]["id"] if shown else ""
 
 
 _pending_ids = itertools.count(1)

@@ -12,10 +12,12 @@ const inDiv = (html: string): HTMLElement => {
   return el;
 };
 
-test("a fence renders as bar + copy button + highlighted code, exactly", () => {
+test("a fence renders as bar + insert and copy buttons + highlighted code, exactly", () => {
   expect(renderMarkdown("```python\nx = 1\n```")).toBe(
     '<div class="nbc-code"><div class="nbc-code-bar"><span class="nbc-code-lang">python</span>' +
-      '<button type="button" class="nbc-copy" aria-label="Copy code">Copy</button></div>' +
+      '<span class="nbc-code-actions"><button type="button" class="nbc-insert" value="python"' +
+      ' aria-label="Insert below as a new cell">Insert below</button>' +
+      '<button type="button" class="nbc-copy" aria-label="Copy code">Copy</button></span></div>' +
       '<pre><code class="hljs language-python">x = <span class="hljs-number">1</span>\n' +
       "</code></pre></div>\n",
   );

@@ -95,8 +95,13 @@ function problems(root: Element): string[] {
         found.push(`link without target/rel: ${node.outerHTML}`);
       }
     }
-    if (node.nodeName === "BUTTON" && node.className !== "nbc-copy") {
+    // Our own two buttons on a code block; Insert's value is the fence's language, reduced
+    // to a word (it ends up in a new cell's magic or fence, never as markup).
+    if (node.nodeName === "BUTTON" && !["nbc-copy", "nbc-insert"].includes(node.className)) {
       found.push(`foreign button ${node.outerHTML}`);
+    }
+    if (node.nodeName === "BUTTON" && !/^[a-z0-9_+#.-]*$/.test(node.getAttribute("value") ?? "")) {
+      found.push(`button value ${node.outerHTML}`);
     }
   }
   return found;

@@ -1,0 +1,53 @@
+// Paced rendering: a reply that arrives whole is drawn over several tasks, each within the
+// budget, and ends exactly as the one-shot render.
+
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { renderMarkdown } from "../../../js/markdown/index.js";
+import { BUDGET_MS, drainPaced, PacedRenderer, STEP_CHARS } from "../../../js/markdown/paced.js";
+import { MarkdownStream } from "../../../js/markdown/renderer.js";
+
+afterEach(() => {
+  drainPaced();
+  vi.restoreAllMocks();
+});
+
+const doc = Array.from({ length: 60 }, (_, i) => `Paragraph ${i} with $x_${i}^2$ and **bold**.\n`)
+  .join("\n")
+  .repeat(4);
+
+describe("paced renderer", () => {
+  it("does a budget's worth of steps per task, then finishes later as the one-shot render", async () => {
+    let clock = 0;
+    vi.spyOn(performance, "now").mockImplementation(() => clock);
+    const el = document.createElement("div");
+    const inner = new MarkdownStream(el);
+    const fed: number[] = [];
+    const spy = {
+      update: (text: string, final?: boolean) => {
+        fed.push(text.length);
+        clock += 3; // each step costs 3 ms
+        inner.update(text, final);
+      },
+      destroy: () => inner.destroy(),
+    };
+    const renderer = new PacedRenderer(spy);
+    renderer.update(doc, true);
+    // Steps until 8 ms are spent: three of 3 ms.
+    expect(fed.length).toBe(Math.ceil(BUDGET_MS / 3));
+    expect(fed.every((n, i) => i === 0 || n - fed[i - 1]! <= STEP_CHARS + 200)).toBe(true);
+    expect(fed[fed.length - 1]!).toBeLessThan(doc.length);
+    await vi.waitFor(() => expect(fed[fed.length - 1]).toBe(doc.length));
+    const expected = document.createElement("div");
+    expected.innerHTML = renderMarkdown(doc);
+    expect(el.innerHTML).toBe(expected.innerHTML);
+    renderer.destroy();
+  });
+
+  it("a small text renders at once", () => {
+    const el = document.createElement("div");
+    const renderer = new PacedRenderer(new MarkdownStream(el));
+    renderer.update("Just **this**.", true);
+    expect(el.textContent?.trim()).toBe("Just this.");
+    renderer.destroy();
+  });
+});
