@@ -19,6 +19,7 @@ class TranscriptRenderer extends Widget {
     this._model = null;
     this._markdown = null;
     this._observer = null;
+    this._drawn = false;
     this.layout = new PanelLayout();
     // The widget's stylesheet hides an output holding .nbchat-static next to a live chat.
     this.addClass("nbchat-static");
@@ -31,21 +32,26 @@ class TranscriptRenderer extends Widget {
 
   renderModel(model) {
     this._model = model;
+    this._drawn = false;
     return this._update();
   }
 
-  /** Render the Markdown if no live chat is beside us; else drop it and watch for the chat
-   * to go (closed, its output cleared), to render then. Detached, we cannot tell yet:
+  /** Render the Markdown if no live chat is beside us, else drop it. Either way keep watching
+   * the output area while attached: the chat's view may appear after us (its code loads
+   * asynchronously) or go away (closed, its output cleared). Detached, we cannot tell yet:
    * onAfterAttach calls this again. */
   async _update() {
     if (this._model === null || !this.node.isConnected) return;
+    this._watch(true);
     if (this._nextToLiveChat()) {
       this._markdown?.dispose();
       this._markdown = null;
-      this._watch(true);
+      this._drawn = false;
       return;
     }
-    this._watch(false);
+    // Our own drawing mutates the area too: draw once per model, not per mutation.
+    if (this._drawn) return;
+    this._drawn = true;
     if (this._markdown === null) {
       this._markdown = new RenderedMarkdown({ ...this._options, mimeType: MARKDOWN });
       this.layout.addWidget(this._markdown);

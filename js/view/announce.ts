@@ -50,13 +50,21 @@ export function createAnnouncer(signal: AbortSignal): Announcer {
  * as the error is known), or committed, which is when a stop or a cut-off shows. */
 export function replyBoundaries(): (rows: readonly Row[]) => string | null {
   let watching: string | null = null; // the reply announced as generating
+  const ended = new Set<string>(); // replies whose outcome was said
   return (rows) => {
     const streaming = rows.find((r) => r.live?.phase === "streaming");
     if (streaming !== undefined && streaming.key !== watching) {
       watching = streaming.key;
       return GENERATING;
     }
-    if (watching === null || streaming?.key === watching) return null;
+    if (watching === null) {
+      // A reply that started and ended between two frames (a fast failure, a busy page) was
+      // never seen streaming: its outcome is still said, once.
+      const quick = rows.find((r) => r.live !== null && !ended.has(r.key));
+      if (quick === undefined) return null;
+      watching = quick.key;
+    }
+    if (streaming?.key === watching) return null;
     const row = rows.find((r) => r.key === watching);
     if (row === undefined) {
       watching = null; // gone (cleared): nothing to report
@@ -64,10 +72,12 @@ export function replyBoundaries(): (rows: readonly Row[]) => string | null {
     }
     const error = row.live?.error ?? null;
     if (error !== null) {
+      ended.add(row.key);
       watching = null;
       return failed(error.message, error.hint);
     }
     if (row.live !== null) return null; // finished, not yet committed: wait for the outcome
+    ended.add(row.key);
     watching = null;
     const meta = row.message?.meta;
     if (meta?.error) return failed(meta.error, meta.hint ?? "");

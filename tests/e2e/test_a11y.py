@@ -94,15 +94,16 @@ def test_the_chat_passes_axe_idle_streaming_stopped_and_failed(lab: Jupyter) -> 
     assert "The server went away." in said[-1]
     check(lab, "with an error")
 
-    # Boundaries only: never a token. Three replies, each started and ended once.
-    assert said == [
+    # Boundaries only: never a token. Three replies, each started and ended once. The third
+    # fails one token after it starts, which can fall between two frames: then it was never
+    # seen generating and only its failure is said.
+    assert said[:4] == [
         "Generating reply…",
         "Reply complete.",
         "Generating reply…",
         "Stopped. The partial reply is kept.",
-        "Generating reply…",
-        said[-1],
     ], said
+    assert said[4:] in (["Generating reply…", said[-1]], [said[-1]]), said
 
     try:
         lab.set_theme("JupyterLab Dark")

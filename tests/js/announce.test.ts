@@ -110,6 +110,21 @@ describe("reply boundaries", () => {
     expect(next([row("r", null, { error: "Cut off." })])).toBeNull(); // once
   });
 
+  it("a reply that started and failed between two frames still says it failed, once", () => {
+    const next = replyBoundaries();
+    const failed = live("r", "error", { message: "Gone.", hint: "" });
+    expect(next([row("r", failed)])).toBe("Reply failed: Gone.");
+    expect(next([row("r", failed)])).toBeNull();
+    expect(next([row("r", null, { error: "Gone." })])).toBeNull();
+  });
+
+  it("a reply that started and completed between two frames says complete once committed", () => {
+    const next = replyBoundaries();
+    expect(next([row("r", live("r", "done"))])).toBeNull();
+    expect(next([row("r", null, {})])).toBe(COMPLETE);
+    expect(next([row("r", null, {})])).toBeNull();
+  });
+
   it("a continued reply is judged by its new commit, not the old stopped marker", () => {
     const next = replyBoundaries();
     expect(next([row("r", live("r", "streaming"), { stopped: true })])).toBe(GENERATING);
