@@ -11,6 +11,8 @@ NbchatError
 │   └── InvalidOption         an option the provider does not know, or of the wrong type
 ├── ConversationBusy          a turn is already streaming in this conversation
 ├── StepLimitReached          the model kept calling tools past the turn's step limit
+├── ConversationFileError     a conversation file that cannot be used (left as it is)
+│   └── FileInUse             another live process writes that file
 ├── ServerUnreachable         refused, DNS failure, unreachable host, TLS to a plain port
 ├── ResponseError             the server answered with an error status (``status`` is set)
 │   ├── AuthenticationFailed  401 / 403 — the key is never repeated
@@ -40,6 +42,8 @@ __all__ = [
     "BadRequest",
     "ContextTooLong",
     "ConversationBusy",
+    "ConversationFileError",
+    "FileInUse",
     "IdleTimeout",
     "InvalidOption",
     "InvalidRequest",
@@ -171,6 +175,17 @@ class StepLimitReached(NbchatError):
     """One turn took more model steps (call → result → next request) than its limit."""
 
     default_hint = "Continue the reply to let it go on, or raise max_steps."
+
+
+class ConversationFileError(NbchatError):
+    """A conversation file that cannot be read or written: corrupt, truncated, from a newer
+    nbchat, not writable. nbchat never overwrites such a file."""
+
+
+class FileInUse(ConversationFileError):
+    """Another live process (another kernel) is writing this conversation file."""
+
+    default_hint = "Close the chat that uses it (chat.close()) or its kernel, or use another file."
 
 
 class ServerUnreachable(NbchatError):

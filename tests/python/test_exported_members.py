@@ -16,6 +16,8 @@ PUBLIC = [
     "ContextTooLong",
     "Conversation",
     "ConversationBusy",
+    "ConversationFileError",
+    "FileInUse",
     "IdleTimeout",
     "InvalidOption",
     "InvalidRequest",
@@ -72,6 +74,7 @@ def test_every_error_is_an_nbchat_error() -> None:
     errors += [nbchat.ConversationBusy, nbchat.InvalidRequest, nbchat.StreamInterrupted]
     errors += [nbchat.IdleTimeout, nbchat.BadRequest, nbchat.StepLimitReached]
     errors += [nbchat.ToolsNotSupported]
+    errors += [nbchat.FileInUse]
     for error in errors:
         assert issubclass(error, nbchat.NbchatError), error
 

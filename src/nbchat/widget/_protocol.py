@@ -112,7 +112,17 @@ class PartMsg(PartEntry):
     seq: int
 
 
-ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg | PartMsg
+class ExportedMsg(typing.TypedDict):
+    kind: typing.Literal["exported"]
+    request: int  # the number the front end's ``export`` carried
+    format: typing.Literal["markdown", "json"]
+    filename: str  # a suggested name, e.g. "talk.md"
+    text: str
+
+
+ServerMessage = (
+    StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg | PartMsg | ExportedMsg
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -137,17 +147,36 @@ class StopMsg(typing.TypedDict):
     kind: typing.Literal["stop"]
 
 
-class RegenerateMsg(typing.TypedDict):
+class _RegenerateHead(typing.TypedDict):
     kind: typing.Literal["regenerate"]
+
+
+class RegenerateMsg(_RegenerateHead, total=False):
+    id: str  # the reply to answer again (default: the last one); the earlier one is kept
 
 
 class ContinueMsg(typing.TypedDict):
     kind: typing.Literal["continue"]
 
 
-class EditMsg(typing.TypedDict):
+class _EditHead(typing.TypedDict):
     kind: typing.Literal["edit"]
-    text: str  # new text of the last user message; the reply after it is redone
+    text: str  # the question's new text; it gets a fresh reply
+
+
+class EditMsg(_EditHead, total=False):
+    id: str  # the question it replaces (default: the last one), kept as a sibling
+
+
+class SwitchMsg(typing.TypedDict):
+    kind: typing.Literal["switch"]
+    id: str  # show the branch through this message (a sibling of one on screen)
+
+
+class ExportMsg(typing.TypedDict):
+    kind: typing.Literal["export"]
+    format: typing.Literal["markdown", "json"]
+    request: int  # echoed in the answer
 
 
 class ClearMsg(typing.TypedDict):
@@ -175,6 +204,8 @@ ClientMessage = (
     | RegenerateMsg
     | ContinueMsg
     | EditMsg
+    | SwitchMsg
+    | ExportMsg
     | ClearMsg
     | ApproveMsg
 )
