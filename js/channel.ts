@@ -8,10 +8,19 @@
 //   dropped silently. A delta carries only what changed (see protocol.ts): text, reasoning, or
 //   both, and the exact token count a few times a second; in between, the count is estimated
 //   from the text's growth at the rate counted so far.
+// - `part` (a tool call's card) takes the next `seq` like a delta and updates the reply's
+//   cards (parts.ts); a snapshot carries the cards so far.
 // - `done`/`error` finish the reply; it stays live until the `messages` trait holds it, so it is
 //   never shown twice nor dropped, whichever of the trait update and `done` arrives first.
 
-import type { ClientMessage, Message, ServerMessage } from "./protocol.js";
+import { applyPart, NO_CARDS, type ToolCard } from "./parts.js";
+import {
+  type ClientMessage,
+  isPartEntry,
+  type Message,
+  type PartEntry,
+  type ServerMessage,
+} from "./protocol.js";
 
 export type ReplyPhase = "streaming" | "done" | "error";
 
@@ -26,6 +35,8 @@ export interface LiveReply {
   readonly model: string;
   readonly text: string;
   readonly reasoning: string;
+  /** Tool call cards, in the order the calls came (each at its place in `text`). */
+  readonly parts: readonly ToolCard[];
   /** Exact when the kernel last counted (`counted`), estimated in between. */
   readonly tokens: number;
   /** The kernel's last exact count, and where counting began (`start` or a snapshot). */
@@ -130,6 +141,7 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
         model: input.model ?? "",
         text: input.text ?? "",
         reasoning: input.reasoning ?? "",
+        parts: NO_CARDS,
         tokens: 0,
         seq: 0,
         startedAt: ctx.now,
@@ -177,6 +189,15 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
       };
       return { state: replace(state, next), send: [] };
     }
+    case "part": {
+      const reply = findReply(state, input.id);
+      if (state.resyncing === input.id) return same;
+      if (reply === undefined) return askResync(state, input.id);
+      if (reply.phase !== "streaming" || input.seq <= reply.seq) return same;
+      if (input.seq !== reply.seq + 1) return askResync(state, input.id);
+      const next = { ...reply, parts: applyPart(reply.parts, input), seq: input.seq };
+      return { state: replace(state, next), send: [] };
+    }
     case "done": {
       const reply = findReply(state, input.id);
       if (reply === undefined || reply.phase !== "streaming") return same;
@@ -222,6 +243,7 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
         model: input.model ?? prior?.model ?? "",
         text: input.text,
         reasoning: input.reasoning ?? "",
+        parts: cardsFrom(input.parts),
         tokens: input.tokens ?? prior?.tokens ?? 0,
         seq: input.seq,
         startedAt: prior?.startedAt ?? ctx.now,
@@ -254,7 +276,10 @@ function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Re
 
 /** What a reply carries over when it (re)opens: from a `start`, or from a `snapshot`. */
 interface Opening
-  extends Pick<LiveReply, "id" | "model" | "text" | "reasoning" | "tokens" | "seq" | "blocking"> {
+  extends Pick<
+    LiveReply,
+    "id" | "model" | "text" | "reasoning" | "parts" | "tokens" | "seq" | "blocking"
+  > {
   readonly startedAt: number;
   readonly firstTokenAt: number | null;
   readonly baseline: string | null;
@@ -385,6 +410,12 @@ function findReply(state: ChannelState, id: string): LiveReply | undefined {
 
 function replace(state: ChannelState, next: LiveReply): ChannelState {
   return { ...state, replies: state.replies.map((r) => (r.id === next.id ? next : r)) };
+}
+
+function cardsFrom(entries: readonly PartEntry[] | undefined): readonly ToolCard[] {
+  let cards = NO_CARDS;
+  for (const entry of entries ?? []) if (isPartEntry(entry)) cards = applyPart(cards, entry);
+  return cards;
 }
 
 function withNotice(state: ChannelState, text: string, hint: string): ChannelState {

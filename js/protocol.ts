@@ -22,12 +22,50 @@ export interface MessageMeta {
   hint?: string; // one-line next step for that error
 }
 
+// A message's body in order, when it holds more than text (src/nbchat/messages.py).
+export interface TextPart {
+  type: "text";
+  text: string;
+}
+export interface ToolCallPart {
+  type: "tool_call";
+  id: string;
+  name: string;
+  arguments: string; // JSON text, exactly as the model wrote it
+}
+export type ToolStatus =
+  | "waiting"
+  | "running"
+  | "done"
+  | "failed"
+  | "declined"
+  | "stopped"
+  | "invalid"
+  | "skipped";
+export interface ToolResultPart {
+  type: "tool_result";
+  call_id: string;
+  name: string;
+  content: string; // what the model was told
+  status?: ToolStatus;
+  elapsed_s?: number;
+  truncated?: boolean;
+  detail?: string; // a traceback
+  output?: string; // what the tool printed (captured)
+  figures?: string[]; // small PNG data: URLs
+}
+export interface OtherPart {
+  type: "reasoning" | "image";
+}
+export type Part = TextPart | ToolCallPart | ToolResultPart | OtherPart;
+
 export interface Message {
   id: string;
   role: Role;
   content: string;
   parent?: string | null; // the message before it on its branch (src/nbchat/messages.py)
   reasoning?: string;
+  parts?: Part[]; // the whole body in order; `content` is its text parts joined
   meta?: MessageMeta;
 }
 
@@ -103,12 +141,27 @@ export interface SnapshotMsg {
   reasoning: string;
   model: string;
   tokens: number;
+  parts?: PartEntry[]; // the reply's cards so far, in order
   blocking?: boolean; // as in `start`
 }
 
 export interface NoticeMsg {
   kind: "notice";
   text: string; // e.g. "A reply is still streaming — press Stop first."
+}
+
+/** A tool call's card as the live reply carries it: the call with its status, or its result. */
+export type LiveToolCall = ToolCallPart & { status: ToolStatus; always_ask?: boolean };
+export interface PartEntry {
+  at: number; // UTF-16 offset in the reply's text where the part sits
+  part: LiveToolCall | ToolResultPart; // a later one for the same call replaces the earlier
+}
+
+/** A tool call's card changed; the text before `at` was sent before it. */
+export interface PartMsg extends PartEntry {
+  kind: "part";
+  id: string;
+  seq: number;
 }
 
 /** The answer to an `export` command: the kernel's own Markdown or JSON (transcript.py). */
@@ -120,7 +173,14 @@ export interface ExportedMsg {
   text: string;
 }
 
-export type ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg;
+export type ServerMessage =
+  | StartMsg
+  | DeltaMsg
+  | DoneMsg
+  | ErrorMsg
+  | SnapshotMsg
+  | NoticeMsg
+  | PartMsg;
 
 // ---------------------------------------------------------------------------------------
 // Front end -> kernel.
@@ -163,6 +223,14 @@ export interface ExportMsg {
 export interface ClearMsg {
   kind: "clear";
 }
+/** The user's answer on a waiting tool call's card. */
+export interface ApproveMsg {
+  kind: "approve";
+  call_id: string;
+  allow: boolean;
+  reason?: string; // why not, sent to the model
+  always?: boolean; // "Always allow <name>" for this chat
+}
 
 export type ClientMessage =
   | HelloMsg
@@ -174,12 +242,13 @@ export type ClientMessage =
   | EditMsg
   | SwitchMsg
   | ExportMsg
-  | ClearMsg;
+  | ClearMsg
+  | ApproveMsg;
 
 // ---------------------------------------------------------------------------------------
 // Guards: custom messages arrive as untyped JSON, so check the shape before trusting it.
 
-const SERVER_KINDS = new Set(["start", "delta", "done", "error", "snapshot", "notice"]);
+const SERVER_KINDS = new Set(["start", "delta", "done", "error", "snapshot", "notice", "part"]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -215,9 +284,31 @@ export function isServerMessage(value: unknown): value is ServerMessage {
       return value.id === null || (str("id") && num("seq") && str("text"));
     case "notice":
       return str("text");
+    case "part":
+      return str("id") && num("seq") && isPartEntry(value);
     default:
       return false;
   }
+}
+
+/** A part entry whose part is a tool call (with a status) or a tool result. */
+export function isPartEntry(value: unknown): value is PartEntry {
+  if (!isRecord(value) || typeof value.at !== "number" || !isRecord(value.part)) return false;
+  const part = value.part;
+  if (part.type === "tool_call") {
+    return (
+      typeof part.id === "string" &&
+      typeof part.name === "string" &&
+      typeof part.arguments === "string" &&
+      typeof part.status === "string"
+    );
+  }
+  return (
+    part.type === "tool_result" &&
+    typeof part.call_id === "string" &&
+    typeof part.name === "string" &&
+    typeof part.content === "string"
+  );
 }
 
 /** An `exported` answer (handled by the view that asked, not by the reducer). */

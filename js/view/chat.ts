@@ -4,7 +4,8 @@
 import { blocksItsCell, streamingReply } from "../channel.js";
 import { versionsOf } from "../history.js";
 import { ensureKatexFonts } from "../markdown/index.js";
-import type { ChatTraits, ClientMessage } from "../protocol.js";
+import { awaitsApproval } from "../parts.js";
+import type { ApproveMsg, ChatTraits, ClientMessage } from "../protocol.js";
 import type { ChatModel, LiveStore } from "../store.js";
 import { createAnnouncer, replyBoundaries } from "./announce.js";
 import { createBlockingNote } from "./blocking.js";
@@ -241,6 +242,7 @@ export function mountChat(
       send({ kind: "edit", text, id });
       scroll.jumpToBottom();
     },
+    approve: (answer: ApproveMsg) => send(answer),
     // The kernel refuses a switch while a reply streams, with a notice saying why.
     switchTo: (id: string) => send({ kind: "switch", id }),
   };
@@ -379,7 +381,18 @@ export function mountChat(
     if (modelLabel.title !== modelTitle) modelLabel.title = modelTitle;
     show(demoBadge, isDemoModel(modelId));
     const status = trait("status");
-    setText(statusPill, status === "streaming" ? "streaming" : status === "error" ? "error" : "");
+    const live = streamingReply(store.state);
+    const waiting = live !== null && awaitsApproval(live.parts);
+    setText(
+      statusPill,
+      waiting
+        ? "waiting for approval"
+        : status === "streaming"
+          ? "streaming"
+          : status === "error"
+            ? "error"
+            : "",
+    );
     if (statusPill.dataset.status !== status) statusPill.dataset.status = status;
     show(statusPill, status === "streaming" || status === "error");
     if (clearButton.disabled !== isBusy) clearButton.disabled = isBusy;

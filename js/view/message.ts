@@ -1,12 +1,16 @@
 // One message: role, body (Markdown via the renderer for replies, plain text for prompts),
 // reasoning in a <details>, typing indicator, error + hint, status line and actions.
+// A reply that called tools draws its body as text segments and tool cards (segments.ts).
 
 import type { LiveReply } from "../channel.js";
 import { createPacedRenderer, type StreamingRenderer } from "../markdown/index.js";
+import { awaitsApproval, cardsOf, NO_CARDS, type ToolCard } from "../parts.js";
 import type { Message, Role } from "../protocol.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
 import { formatStats, isDemoModel, type ReplyStats } from "./format.js";
+import { SegmentedBody } from "./segments.js";
+import type { CardActions } from "./tools.js";
 import {
   createVersionSwitcher,
   sameVersions,
@@ -41,7 +45,7 @@ export interface RowPlace {
   versions: Versions | null;
 }
 
-export interface MessageActions {
+export interface MessageActions extends CardActions {
   /** Answer the question before reply `id` again; the reply stays as a sibling. */
   regenerate(id: string): void;
   resume(): void;
@@ -73,6 +77,8 @@ export class MessageView {
   private readonly editButton: HTMLButtonElement;
   private readonly versions: VersionSwitcher;
   private renderer: StreamingRenderer | null = null;
+  private segmented: SegmentedBody | null = null; // once the reply has tool cards
+  private shownCards: readonly ToolCard[] = NO_CARDS;
   private reasoningRenderer: StreamingRenderer | null = null;
   private shown = { text: "", final: false, reasoning: "", reasoningFinal: false };
   private plain = false; // body holds plain text until `upgrade()` renders it
@@ -208,7 +214,8 @@ export class MessageView {
     const hold = streaming && place.hold;
     if (!hold) this.drawReasoning(reasoning, streaming, text);
     show(this.typing, streaming && text === "" && reasoning === "");
-    if (this.editor === null && !hold) this.drawBody(text, !streaming);
+    const cards = live !== null ? live.parts : cardsOf(msg);
+    if (this.editor === null && !hold) this.drawBody(text, !streaming, cards);
 
     const meta = msg?.meta;
     const committedError = meta?.error ? { message: meta.error, hint: meta.hint ?? "" } : null;
@@ -220,7 +227,7 @@ export class MessageView {
       show(this.errorHint, error.hint !== "");
     }
 
-    this.drawFoot(row, place, now, text);
+    this.drawFoot(row, place, now, text, cards);
   }
 
   /** Render a deferred body now (it came near the viewport). */
@@ -237,16 +244,31 @@ export class MessageView {
   destroy(): void {
     this.controller.abort();
     this.renderer?.destroy();
+    this.segmented?.destroy();
     this.reasoningRenderer?.destroy();
     this.renderer = null;
     this.reasoningRenderer = null;
     this.el.remove();
   }
 
-  private drawBody(text: string, final: boolean): void {
-    if (text === this.shown.text && final === this.shown.final) return;
+  private drawBody(text: string, final: boolean, cards: readonly ToolCard[] = NO_CARDS): void {
+    if (text === this.shown.text && final === this.shown.final && cards === this.shownCards) {
+      return;
+    }
     this.shown.text = text;
     this.shown.final = final;
+    this.shownCards = cards;
+    if (this.row.role === "assistant" && (cards.length > 0 || this.segmented !== null)) {
+      if (this.segmented === null) {
+        this.renderer?.destroy();
+        this.renderer = null;
+        this.plain = false;
+        this.el.classList.remove("is-plain");
+        this.segmented = new SegmentedBody(this.body, this.actions, this.controller.signal);
+      }
+      this.segmented.update(text, cards, final);
+      return;
+    }
     if (this.row.role !== "assistant") {
       setText(this.body, text);
       return;
@@ -282,15 +304,23 @@ export class MessageView {
     this.reasoningRenderer.update(reasoning, final);
   }
 
-  private drawFoot(row: Row, place: RowPlace, now: number, text: string): void {
+  private drawFoot(
+    row: Row,
+    place: RowPlace,
+    now: number,
+    text: string,
+    cards: readonly ToolCard[],
+  ): void {
     const live = row.live;
     const meta = row.message?.meta;
     const assistant = row.role === "assistant";
     const streaming = live !== null && live.phase === "streaming";
 
     let stats = "";
-    if (assistant && live !== null) stats = formatStats(liveStats(live, now));
-    else if (assistant && meta !== undefined) {
+    if (assistant && live !== null) {
+      stats = formatStats(liveStats(live, now));
+      if (streaming && awaitsApproval(cards)) stats = `waiting for your approval · ${stats}`;
+    } else if (assistant && meta !== undefined) {
       stats = formatStats({
         model: meta.model ?? "",
         tokens: meta.tokens ?? null,

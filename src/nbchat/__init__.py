@@ -4,6 +4,7 @@
 >>> chat = nbchat.Chat("ollama:llama3.2")   # the widget
 >>> nbchat.ask("What is a closure?")          # one reply, as a string
 >>> %load_ext nbchat                          # then %chat / %%chat
+>>> nbchat.Chat("ollama:qwen3", tools=[weather])  # the model calls your functions
 
 ``Chat`` is imported on first use, so ``import nbchat`` stays light (no ipywidgets).
 """
@@ -30,8 +31,10 @@ from .errors import (
     ResponseError,
     ServerError,
     ServerUnreachable,
+    StepLimitReached,
     StreamError,
     StreamInterrupted,
+    ToolsNotSupported,
     UnknownProvider,
 )
 from .session import Conversation, Turn
@@ -63,8 +66,10 @@ __all__ = [
     "ResponseError",
     "ServerError",
     "ServerUnreachable",
+    "StepLimitReached",
     "StreamError",
     "StreamInterrupted",
+    "ToolsNotSupported",
     "Turn",
     "UnknownProvider",
     "__version__",

@@ -23,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import concurrent.futures
+import contextvars
 import os
 import queue
 import threading
@@ -30,7 +32,16 @@ import time
 import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Generator
 
-__all__ = ["CLEANUP_WAIT", "POLL", "Timers", "aiterate", "iterate", "run", "worker_loop"]
+__all__ = [
+    "CLEANUP_WAIT",
+    "POLL",
+    "Timers",
+    "aiterate",
+    "iterate",
+    "on_consumer",
+    "run",
+    "worker_loop",
+]
 
 T = typing.TypeVar("T")
 
@@ -125,11 +136,70 @@ class _End:
         self.error = error
 
 
-async def _pump(factory: Callable[[], AsyncIterator[T]], put: Callable[[T | _End], None]) -> None:
+class Interrupted(Exception):
+    """A function run by :func:`on_consumer` was interrupted (a kernel interrupt) there."""
+
+
+class _Call:
+    """A function the async side wants run on the consumer's thread, and its result."""
+
+    __slots__ = ("fn", "future")
+
+    def __init__(self, fn: Callable[[], typing.Any]) -> None:
+        self.fn = fn
+        self.future: concurrent.futures.Future[typing.Any] = concurrent.futures.Future()
+
+    def run(self) -> None:
+        if not self.future.set_running_or_notify_cancel():
+            return  # the async side stopped waiting
+        try:
+            result = self.fn()
+        except KeyboardInterrupt:
+            # Not a value for an asyncio task to raise: the async side sees Interrupted,
+            # and the interrupt goes on up in this thread (which stops the stream).
+            self.future.set_exception(Interrupted("interrupted"))
+            raise
+        except BaseException as exc:
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(result)
+
+
+#: How the async side reaches its blocking consumer's thread (set by :func:`iterate`).
+_CONSUMER: contextvars.ContextVar[Callable[[_Call], None] | None] = contextvars.ContextVar(
+    "nbchat_consumer", default=None
+)
+
+
+async def on_consumer(fn: Callable[[], T]) -> T:
+    """Run ``fn`` on the thread that consumes this stream, and return its result.
+
+    A blocking consumer (:func:`iterate`: ``chat.ask``, ``for event in turn``) runs it
+    between items, on its own thread — the kernel's main thread in a notebook, where
+    user code (a tool, ``input()``, matplotlib) expects to run. Elsewhere (an async
+    consumer on its own loop) ``fn`` runs right here.
+    """
+    put = _CONSUMER.get()
+    if put is None:
+        return fn()
+    call = _Call(fn)
+    put(call)
+    result: T = await asyncio.wrap_future(call.future)
+    return result
+
+
+async def _pump(
+    factory: Callable[[], AsyncIterator[T]],
+    put: Callable[[T | _End], None],
+    consumer: Callable[[_Call], None] | None = None,
+) -> None:
     """Drive ``factory()`` to the end, handing each item to ``put``, then an :class:`_End`.
 
     Cancellation ends the stream quietly (``_End()``): the async side has cleaned up by then.
+    With ``consumer``, :func:`on_consumer` calls made by the stream go there.
     """
+    if consumer is not None:
+        _CONSUMER.set(consumer)  # this task's own context, and the tasks it starts
     try:
         source = factory()
         try:
@@ -252,25 +322,49 @@ def iterate(
     _check_not_on_worker()
     # SimpleQueue is C: a KeyboardInterrupt while blocked in get() leaves it consistent,
     # which a threading.Event (a Condition written in Python) does not guarantee.
-    items: queue.SimpleQueue[T | _End] = queue.SimpleQueue()
+    items: queue.SimpleQueue[T | _End | _Call] = queue.SimpleQueue()
     job: _Job[None] = _Job()
+    left = False
+
+    def consumer(call: _Call) -> None:
+        if left:  # nobody will run it: do not leave the async side waiting
+            call.future.set_exception(RuntimeError("nbchat: the caller stopped iterating"))
+        else:
+            items.put(call)
+
     try:
-        job.start(_pump(factory, items.put))
+        job.start(_pump(factory, items.put, consumer))
         while True:
             try:
                 item = items.get_nowait()  # a burst costs one C call per item
             except queue.Empty:
                 item = _next(items, timers)  # nothing ready: sleep until something is
+            if isinstance(item, _Call):
+                item.run()  # user code, on this thread, between items
+                continue
             if isinstance(item, _End):
                 if item.error is not None:
                     raise item.error
                 return
             yield item
     finally:
+        left = True
+        _fail_calls(items)
         if cancel is not None and job.started and not job.finished.is_set():
             cancel()
             job.finished.wait(CLEANUP_WAIT)
         job.cancel_and_wait()
+
+
+def _fail_calls(items: queue.SimpleQueue[typing.Any]) -> None:
+    """Calls queued for a consumer that has left: fail them, so nothing waits on them."""
+    while True:
+        try:
+            item = items.get_nowait()
+        except queue.Empty:
+            return
+        if isinstance(item, _Call) and item.future.set_running_or_notify_cancel():
+            item.future.set_exception(RuntimeError("nbchat: the caller stopped iterating"))
 
 
 def _next(items: queue.SimpleQueue[T], timers: Timers | None) -> T:

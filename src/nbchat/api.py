@@ -6,6 +6,11 @@ wants a reply without keeping a conversation:
 >>> nbchat.ask("What is a closure?")
 >>> for text in nbchat.stream("Explain monads", "ollama:llama3.2", temperature=0.2):
 ...     print(text, end="")
+>>> nbchat.ask("Weather in Paris?", "ollama:qwen3", tools=[weather], approve="always")
+
+With ``tools``, the reply may take several model steps (the model calls them, they run
+if ``approve`` allows, the results go back); ``approve="ask"`` (the default) asks on
+stdin, which means no where there is none (nbclient, a script without a terminal).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from . import _worker, providers, resolve
 from .errors import InvalidRequest
 from .providers.base import TextDelta
 from .session import Conversation, Turn
+from .tools import ApprovePolicy, ToolLike
 
 __all__ = ["Prompt", "ask", "astream", "models", "stream"]
 
@@ -32,6 +38,8 @@ def _turn(
     api_key: str | None,
     system: str | None,
     options: dict[str, typing.Any],
+    tools: typing.Iterable[ToolLike] = (),
+    approve: ApprovePolicy = "ask",
 ) -> Turn:
     if isinstance(prompt, str):
         history: list[typing.Any] = []
@@ -51,7 +59,14 @@ def _turn(
         history = list(prompt[:-1])
         question = last.get("content")  # type: ignore[assignment]
     conversation = Conversation(
-        model, system=system, base_url=base_url, api_key=api_key, messages=history, **options
+        model,
+        system=system,
+        base_url=base_url,
+        api_key=api_key,
+        messages=history,
+        tools=tools,
+        approve=approve,
+        **options,
     )
     return conversation.prompt(question)
 
@@ -63,6 +78,8 @@ def stream(
     base_url: str | None = None,
     api_key: str | None = None,
     system: str | None = None,
+    tools: typing.Iterable[ToolLike] = (),
+    approve: ApprovePolicy = "ask",
     **options: object,
 ) -> Generator[str, None, None]:
     """Stream the reply's text as it arrives (blocking iterator).
@@ -70,7 +87,7 @@ def stream(
     Bad input raises here, before anything is sent; server errors raise from the
     iteration. Leaving the loop early stops the reply.
     """
-    turn = _turn(prompt_or_messages, model, base_url, api_key, system, options)
+    turn = _turn(prompt_or_messages, model, base_url, api_key, system, options, tools, approve)
     return _texts(turn)
 
 
@@ -87,13 +104,15 @@ def astream(
     base_url: str | None = None,
     api_key: str | None = None,
     system: str | None = None,
+    tools: typing.Iterable[ToolLike] = (),
+    approve: ApprovePolicy = "ask",
     **options: object,
 ) -> AsyncGenerator[str, None]:
     """Stream the reply's text as it arrives (``async for``); see :func:`stream`.
 
     Model resolution (which may probe a server) happens here, before iteration.
     """
-    turn = _turn(prompt_or_messages, model, base_url, api_key, system, options)
+    turn = _turn(prompt_or_messages, model, base_url, api_key, system, options, tools, approve)
     return _atexts(turn)
 
 
@@ -113,10 +132,14 @@ def ask(
     base_url: str | None = None,
     api_key: str | None = None,
     system: str | None = None,
+    tools: typing.Iterable[ToolLike] = (),
+    approve: ApprovePolicy = "ask",
     **options: object,
 ) -> str:
     """The whole reply as a string (blocking); raises if the reply failed."""
-    return _turn(prompt_or_messages, model, base_url, api_key, system, options).result()
+    return _turn(
+        prompt_or_messages, model, base_url, api_key, system, options, tools, approve
+    ).result()
 
 
 def models(

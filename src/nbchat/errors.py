@@ -10,6 +10,7 @@ NbchatError
 │   ├── UnknownProvider       "foo:bar" where foo is not a provider
 │   └── InvalidOption         an option the provider does not know, or of the wrong type
 ├── ConversationBusy          a turn is already streaming in this conversation
+├── StepLimitReached          the model kept calling tools past the turn's step limit
 ├── ConversationFileError     a conversation file that cannot be used (left as it is)
 │   └── FileInUse             another live process writes that file
 ├── ServerUnreachable         refused, DNS failure, unreachable host, TLS to a plain port
@@ -19,6 +20,7 @@ NbchatError
 │   ├── ContextTooLong        the prompt does not fit the model's context
 │   ├── RateLimited           429 (``retry_after`` in seconds, when the server said)
 │   ├── BadRequest            any other 4xx
+│   │   └── ToolsNotSupported the model or server refuses ``tools``
 │   └── ServerError           5xx, 503 loading/busy, and ``{"error": …}`` sent mid-stream
 └── StreamError               the reply started but did not end properly
     ├── StreamInterrupted     EOF or a dropped connection before the terminal marker
@@ -52,8 +54,10 @@ __all__ = [
     "ResponseError",
     "ServerError",
     "ServerUnreachable",
+    "StepLimitReached",
     "StreamError",
     "StreamInterrupted",
+    "ToolsNotSupported",
     "UnknownProvider",
     "excerpt",
     "redact",
@@ -167,6 +171,12 @@ class ConversationBusy(NbchatError):
     default_hint = "Wait for the reply to finish, or stop it first."
 
 
+class StepLimitReached(NbchatError):
+    """One turn took more model steps (call → result → next request) than its limit."""
+
+    default_hint = "Continue the reply to let it go on, or raise max_steps."
+
+
 class ConversationFileError(NbchatError):
     """A conversation file that cannot be read or written: corrupt, truncated, from a newer
     nbchat, not writable. nbchat never overwrites such a file."""
@@ -210,6 +220,10 @@ class RateLimited(ResponseError):
 
 class BadRequest(ResponseError):
     """Any other 4xx: the server rejected the request."""
+
+
+class ToolsNotSupported(BadRequest):
+    """The model (or the server) does not accept tools in the request."""
 
 
 class ServerError(ResponseError):

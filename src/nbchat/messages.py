@@ -111,7 +111,9 @@ class ToolResultPart(_ToolResultBase, total=False):
     status: str  # "done" | "failed" | "declined" | "stopped" | "invalid"
     elapsed_s: float
     truncated: bool  # content was capped
-    detail: str  # what the user sees beyond the model's line: a traceback, captured output
+    detail: str  # what the user sees beyond the model's line: a traceback
+    output: str  # what the tool printed, captured (a turn started from the widget)
+    figures: list[str]  # figures it drew, as small PNG data: URLs (ditto)
 
 
 class _ImageBase(typing.TypedDict):

@@ -6,6 +6,9 @@
   through :func:`inert_markdown` so that model output cannot become live HTML there.
 - :func:`to_html` is the static fallback for places without the widget's JavaScript
   (nbviewer, nbconvert, GitHub): everything escaped, no script, math left as TeX source.
+- A reply that called tools shows each call compactly where it happened, one line:
+  name, arguments, how it ended and the start of its result (:func:`tool_line`); the
+  JSON keeps everything (arguments, results, tracebacks).
 - :func:`dumps` / :func:`loads` are the JSON format, versioned, lossless for messages,
   system prompt, model, base URL and options. It has no field for a key.
 
@@ -28,7 +31,17 @@ import typing
 from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import InvalidRequest, redact_userinfo
-from .messages import SCHEMA_VERSION, Message, MessageMeta, check_parent, check_parts, linked
+from .messages import (
+    SCHEMA_VERSION,
+    Message,
+    MessageMeta,
+    Part,
+    ToolCallPart,
+    ToolResultPart,
+    check_parent,
+    check_parts,
+    linked,
+)
 
 __all__ = [
     "FORMAT",
@@ -41,6 +54,7 @@ __all__ = [
     "meta_line",
     "to_html",
     "to_markdown",
+    "tool_line",
 ]
 
 FORMAT = "nbchat.transcript"
@@ -221,7 +235,15 @@ def to_markdown(
             parts.append(
                 f"<details><summary>Reasoning</summary>\n\n{body(reasoning)}\n\n</details>"
             )
-        if message["content"]:
+        tool_parts = _with_tools(message)
+        if tool_parts is not None:
+            for kind, value in tool_parts:
+                if kind == "text":
+                    parts.append(body(value))
+                else:
+                    line = "> 🔧 " + _code_span(value)
+                    parts.append(inert_markdown(line) if inert else line)
+        elif message["content"]:
             parts.append(body(message["content"]))
         error = meta.get("error")
         if error:
@@ -230,6 +252,51 @@ def to_markdown(
             parts.append("> " + _escape_markdown(quoted, keep_bold=True).replace("\n", " "))
         blocks.append("\n\n".join(parts))
     return "\n\n".join(blocks) + "\n"
+
+
+_SUMMARY = 160  # characters of arguments and of a result in a transcript's tool line
+
+
+def tool_line(call: ToolCallPart, result: ToolResultPart | None) -> str:
+    """``weather({"city": "Paris"}) → done in 0.3 s: {"temp": 21}``, on one line."""
+    arguments = _clip(call["arguments"] or "{}")
+    head = f"{call['name']}({arguments})"
+    if result is None:
+        return f"{head} → not run"
+    status = str(result.get("status") or "done")
+    elapsed = result.get("elapsed_s")
+    if isinstance(elapsed, int | float) and status in ("done", "failed"):
+        status += f" in {elapsed:.1f} s"
+    return f"{head} → {status}: {_clip(result['content'])}"
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SUMMARY else text[: _SUMMARY - 1] + "…"
+
+
+def _with_tools(message: Message) -> list[tuple[str, str]] | None:
+    """A reply's body in order as ("text", text) and ("tool", tool line), if it called
+    tools; else ``None``."""
+    parts: list[Part] = message.get("parts") or []
+    if not any(p["type"] == "tool_call" for p in parts):
+        return None
+    results = {p["call_id"]: p for p in parts if p["type"] == "tool_result"}
+    out: list[tuple[str, str]] = []
+    for part in parts:
+        if part["type"] == "text" and part["text"]:
+            out.append(("text", part["text"]))
+        elif part["type"] == "tool_call":
+            out.append(("tool", tool_line(part, results.get(part["id"]))))
+    return out
+
+
+def _code_span(text: str) -> str:
+    """``text`` as one inline code span, whatever backticks it holds."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def meta_line(meta: MessageMeta) -> str:
@@ -385,7 +452,14 @@ def to_html(
         reasoning = message.get("reasoning")
         if reasoning:
             out.append(f"<details><summary>Reasoning</summary>{_html_body(reasoning)}</details>")
-        if message["content"]:
+        tool_parts = _with_tools(message)
+        if tool_parts is not None:
+            for kind, value in tool_parts:
+                if kind == "text":
+                    out.append(_html_body(value))
+                else:
+                    out.append(f'<p class="nbchat-tool">🔧 <code>{html.escape(value)}</code></p>')
+        elif message["content"]:
             out.append(_html_body(message["content"]))
         if meta.get("error"):
             hint = meta.get("hint")

@@ -51,6 +51,7 @@ function live(id: string, phase: LiveReply["phase"], error: LiveReply["error"] =
     model: "m",
     text: "x",
     reasoning: "",
+    parts: [],
     tokens: 1,
     counted: mark,
     countedFrom: mark,

@@ -55,6 +55,7 @@ async def test_amodels_lists_the_builtin_models() -> None:
         "code",
         "long",
         "reasoning",
+        "tools",
     ]
 
 

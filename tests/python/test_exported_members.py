@@ -29,8 +29,10 @@ PUBLIC = [
     "ResponseError",
     "ServerError",
     "ServerUnreachable",
+    "StepLimitReached",
     "StreamError",
     "StreamInterrupted",
+    "ToolsNotSupported",
     "Turn",
     "UnknownProvider",
     "__version__",
@@ -71,7 +73,9 @@ def test_every_error_is_an_nbchat_error() -> None:
     errors += [nbchat.ContextTooLong, nbchat.InvalidOption, nbchat.UnknownProvider]
     errors += [nbchat.ModelNotFound, nbchat.RateLimited, nbchat.ServerUnreachable]
     errors += [nbchat.ConversationBusy, nbchat.InvalidRequest, nbchat.StreamInterrupted]
-    errors += [nbchat.IdleTimeout, nbchat.BadRequest, nbchat.FileInUse]
+    errors += [nbchat.IdleTimeout, nbchat.BadRequest, nbchat.StepLimitReached]
+    errors += [nbchat.ToolsNotSupported]
+    errors += [nbchat.FileInUse]
     for error in errors:
         assert issubclass(error, nbchat.NbchatError), error
 

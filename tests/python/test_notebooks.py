@@ -96,6 +96,16 @@ def _offline_expectations(refused: str) -> dict[str, list[str]]:
             "demo:showcase",  # the transcripts the magics leave
             "ZeroDivisionError",  # %chat fix sent the error
         ],
+        "tools.ipynb": [
+            "'name': 'weather'",  # the schema from the signature
+            "'description': 'Current weather for a city.'",
+            '- **weather** answered: `{"city": "Paris", "temperature": 21',
+            "there is no such city",  # the policy's reason, sent to the model
+            "['Paris']",  # the function ran once
+            '🔧 `weather({"city": "Atlantis"}) → declined',  # the export
+            "- **describe** answered:",  # a notebook tool
+            '"head": "[120, 135, 160, 190]"',
+        ],
     }
 
 

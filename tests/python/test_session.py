@@ -26,7 +26,8 @@ from nbchat.errors import (
     StreamInterrupted,
 )
 from nbchat.messages import Message
-from nbchat.providers.base import Finish, ReasoningDelta, StreamEvent, TextDelta, Usage
+from nbchat.providers.base import Finish, ReasoningDelta, TextDelta, Usage
+from nbchat.session import TurnEvent
 
 KEY = "sk-test-0123456789abcdefSECRET"
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
@@ -48,7 +49,7 @@ def stop_when_stalled(script: testing.Script, turn: Turn) -> threading.Thread:
     return thread
 
 
-def texts(events: list[StreamEvent]) -> str:
+def texts(events: list[TurnEvent]) -> str:
     return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
@@ -209,7 +210,7 @@ def test_one_turn_at_a_time() -> None:
     script = testing.script(["a", testing.STALL], "b")
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
-    events: list[StreamEvent] = []
+    events: list[TurnEvent] = []
     consumer = threading.Thread(target=lambda: events.extend(turn))
     consumer.start()
     assert script.stalled.wait(5)
@@ -254,7 +255,7 @@ async def test_stop_during_async_iteration() -> None:
     script = testing.script(["a", testing.STALL])
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
-    seen: list[StreamEvent] = []
+    seen: list[TurnEvent] = []
 
     async def consume() -> None:
         async for event in turn:
@@ -273,7 +274,7 @@ def test_keyboard_interrupt_stops_the_turn_keeps_the_partial_and_propagates() ->
     script = testing.script(["one ", "two ", "three", testing.STALL])
     conversation = Conversation(script.model)
     turn = conversation.prompt("x")
-    got: list[StreamEvent] = []
+    got: list[TurnEvent] = []
     streamed_three = threading.Event()
 
     def consume() -> None:
@@ -766,7 +767,7 @@ async def test_async_stop_closes_the_http_response() -> None:
         server.enqueue(Reply(tokens=PIECES))
         conversation = Conversation("openai:gpt-4o-mini", base_url=server.base_url, api_key=KEY)
         turn = conversation.prompt("count")
-        seen: list[StreamEvent] = []
+        seen: list[TurnEvent] = []
         two = asyncio.Event()
 
         async def consume() -> None:

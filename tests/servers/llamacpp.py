@@ -58,6 +58,9 @@ class ServedModel:
     n_ctx: int = 512
     seed: int = 1234
     n_threads: int = 1  # the machine is shared; one thread is plenty for a tiny model
+    #: llama-cpp-python's chat handler ("chatml-function-calling" streams tool calls);
+    #: None: the model file's own template.
+    chat_format: str | None = None
 
 
 class LlamaCppServer:
@@ -171,6 +174,7 @@ class LlamaCppServer:
                     "n_threads": model.n_threads,
                     "n_threads_batch": model.n_threads,
                     "verbose": True,
+                    **({"chat_format": model.chat_format} if model.chat_format else {}),
                 }
                 for model in self.models
             ],

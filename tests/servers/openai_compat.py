@@ -181,20 +181,35 @@ def stream_plan(
         _mid_error(b.error_style or dialect.mid_error, raw, event, chunk, eol, leak)
         return Plan(200, headers, frames)
 
+    streams: list[list[dict[str, typing.Any]]] = []  # each call's deltas, in order
     for index, call in enumerate(reply.tool_calls):
-        arguments = json.dumps(dict(call.arguments))
+        arguments = call.text()
         if dialect.name == "ollama-v1":  # whole calls in one chunk
             fragment = {"index": index, "id": call.id, "type": "function"}
             fragment["function"] = {"name": call.name, "arguments": arguments}
-            event(chunk({"tool_calls": [fragment]}))
+            streams.append([fragment])
             continue
         head = {"index": index, "id": call.id, "type": "function"}
         head["function"] = {"name": call.name, "arguments": ""}
-        event(chunk({"tool_calls": [head]}))
-        third = max(1, len(arguments) // 3)
-        for start in range(0, len(arguments), third):
-            piece = arguments[start : start + third]
-            event(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+        size = reply.fragment or max(1, len(arguments) // 3)
+        cuts = [arguments[i : i + size] for i in range(0, len(arguments), size)]
+        if dialect.name == "llama-cpp-python":
+            # Its chatml-function-calling format repeats the id, type and whole name in
+            # every fragment (and a legacy function_call beside each), as captured from
+            # the real server in tests/python/providers/test_llamacpp_tools.py.
+            streams.append(
+                [{**head, "function": {"name": call.name, "arguments": p}} for p in cuts]
+            )
+            continue
+        streams.append([head] + [{"index": index, "function": {"arguments": p}} for p in cuts])
+    if reply.interleave:  # parallel calls' fragments mixed, as some servers send them
+        order = [
+            s[i] for i in range(max(map(len, streams), default=0)) for s in streams if i < len(s)
+        ]
+    else:
+        order = [delta for s in streams for delta in s]
+    for delta in order:
+        event(chunk({"tool_calls": [delta]}))
 
     usage = None if b.no_usage else _usage(reply, tokens)
     timings = _timings(reply, tokens) if dialect.timings and not b.no_usage else None

@@ -13,6 +13,7 @@ take percent-encoded text (``text=Hello%2C%20world``).
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import typing
 import urllib.parse
@@ -49,9 +50,16 @@ ERROR_KINDS = (
 
 @dataclasses.dataclass(frozen=True)
 class ToolCallSpec:
+    """A tool call the emulator makes. ``raw`` replaces the arguments' JSON text (OpenAI
+    dialects only: Ollama sends objects), to send arguments that are not JSON."""
+
     name: str
     arguments: Mapping[str, typing.Any]
     id: str = "call_emul0001"
+    raw: str | None = None
+
+    def text(self) -> str:
+        return self.raw if self.raw is not None else json.dumps(dict(self.arguments))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +72,10 @@ class Reply:
     reasoning_tokens: Sequence[str] | None = None
     tool_calls: Sequence[ToolCallSpec] = ()
     final_text: str = ""  # Ollama: text carried by the done:true line itself
+    #: OpenAI dialects: characters per arguments fragment (0: thirds), and whether the
+    #: fragments of parallel calls interleave (by index) instead of following each other.
+    fragment: int = 0
+    interleave: bool = False
     finish_reason: str = "stop"
     prompt_tokens: int = 12
     tokens_per_second: float = 50.0  # what the server claims in its timings
@@ -115,6 +127,7 @@ class Behaviour:
     no_done: bool = False  # SSE: no [DONE]; NDJSON: no done:true line
     no_usage: bool = False  # no usage / timings
     reject_stream_options: bool = False  # 400 if the request has stream_options
+    reject_tools: bool = False  # 400 "does not support tools" if the request has tools
     overflow: bool = False  # llama-cpp-python's context overflow: empty stream, else a 400
     hang: bool = False  # after the last frame, neither end nor close: wait for the client
     leak_key: bool = False  # error texts and garbage lines repeat the Authorization header

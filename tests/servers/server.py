@@ -49,6 +49,9 @@ class RecordedRequest:
     body: bytes
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
     client_left: bool = False  # the client closed the connection before the answer ended
+    #: time.perf_counter() when the request had arrived whole, and when its answer ended
+    received_at: float = dataclasses.field(default_factory=time.perf_counter)
+    answered_at: float | None = None
 
     def json(self) -> typing.Any:
         return json.loads(self.body) if self.body else None
@@ -222,6 +225,7 @@ class EmulatorServer:
                     plan.headers.setdefault(name, value)
             await play(plan, responder, behaviour, responder.conn)
         finally:
+            record.answered_at = time.perf_counter()
             record.client_left = responder.conn.gone.is_set() and not responder.finished
             with self._changed:
                 record.done.set()
@@ -310,6 +314,8 @@ class EmulatorServer:
         leak = f" {auth}" if b.leak_key and auth else ""
         if b.overflow and not body.get("stream", dialect_name == "ollama"):
             b = dataclasses.replace(b, error="context")
+        if b.reject_tools and body.get("tools"):
+            return _tools_refused(dialect_name, name), b
         if b.error or b.status:
             plan = error_plan(
                 envelope,
@@ -349,6 +355,21 @@ class EmulatorServer:
         if key is not None:
             self._plans[key] = plan
         return plan, b
+
+
+def _tools_refused(dialect: str, model: str) -> Plan:
+    """How a server says no to ``tools`` (tests/servers/tool_samples.py has the sources)."""
+    if dialect == "ollama":
+        return whole(400, {"error": f"registry.ollama.ai/library/{model} does not support tools"})
+    if dialect == "vllm":
+        message = (
+            '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+        )
+        body = {"object": "error", "message": message, "type": "BadRequestError"}
+        return whole(400, {**body, "param": None, "code": 400})
+    message = f"Model {model} does not support tools."
+    error = {"message": message, "type": "invalid_request_error", "param": "tools", "code": None}
+    return whole(400, {"error": error})
 
 
 def _with_content(reply: Reply, b: Behaviour, body: typing.Any) -> Reply:

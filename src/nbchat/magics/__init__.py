@@ -165,6 +165,9 @@ class ChatMagics(Magics):
         session = self.session
         conversation = session.conversation_for(command)
         conversation.provider.check_options(command.options)  # fail before any output
+        # Tools and approval are the call's own: a %chat without --tools offers none.
+        conversation.tools.replace(self._tools_for(command))
+        conversation.approval.policy = command.approve or "ask"
         session.commit(command, conversation)
         start = len(conversation.messages)
         if self._use_widget(command):
@@ -230,6 +233,23 @@ class ChatMagics(Magics):
             # Every model failed: fail the cell, as a single model's failure does.
             raise NbchatError("; ".join(failed), hint="")
 
+    def _tools_for(self, command: Command) -> list[typing.Any]:
+        """The functions ``--tools`` names: the notebook's, else nbchat's notebook tools."""
+        from ..tools import notebook
+
+        found: list[typing.Any] = []
+        for name in command.tools or ():
+            function = self._shell.user_ns.get(name, getattr(notebook, name, None))
+            if name.startswith("_") or not callable(function):
+                what = "no function" if function is None else f"{type(function).__name__}"
+                raise InvalidRequest(
+                    f"--tools {name}: the notebook has {what} named {name!r}.",
+                    hint="Define the function in a cell first (def weather(city: str): …); "
+                    "built in: variables, describe, run_python.",
+                )
+            found.append(function)
+        return found
+
     def _use_widget(self, command: Command) -> bool:
         if command.format == "text" or self.output == "text":
             return False
@@ -282,6 +302,7 @@ class ChatMagics(Magics):
         self, conversation: Conversation, prompt: str, command: Command
     ) -> tuple[bool, NbchatError | None]:
         from ..providers.base import TextDelta
+        from ..session import ToolUpdate
 
         turn = conversation.prompt(prompt, **command.options)
         interrupted, error = False, None
@@ -289,7 +310,9 @@ class ChatMagics(Magics):
             for event in turn:
                 if isinstance(event, TextDelta):
                     sys.stdout.write(event.text)
-                    sys.stdout.flush()
+                elif isinstance(event, ToolUpdate) and event.result is not None:
+                    sys.stdout.write(_output.tool_line(event.call, event.result) + "\n")
+                sys.stdout.flush()
         except KeyboardInterrupt:
             interrupted = True
         except NbchatError as exc:

@@ -30,6 +30,8 @@ Options:
   -m, --model-parameters JSON      options as a JSON object, e.g. '{"num_ctx": 8192}'
   -o, --option KEY=VALUE           one more option (repeatable)
   -f, --format markdown|code|text  code: put the reply's code into the next cell
+  --tools NAMES          functions the model may call, e.g. --tools weather,describe
+  --approve ask|always   ask (on the cell's stdin) before each tool call, or never
   --new                  start a new conversation with this prompt
   --no-interpolate       send {braces} as typed ({name} is taken from the notebook)
 Start the prompt with -- if it begins with a subcommand or a dash."""
@@ -54,6 +56,8 @@ class Command:
     new: bool = False
     interpolate: bool = True
     settings: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # config k=v
+    tools: list[str] | None = None  # names in the user namespace (--tools a,b)
+    approve: typing.Literal["ask", "always"] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +101,8 @@ _FLAGS = (
     _Flag(("-m", "--model-parameters"), "model_parameters", "JSON"),
     _Flag(("-o", "--option"), "option", "KEY=VALUE"),
     _Flag(("-f", "--format"), "format", "FORMAT"),
+    _Flag(("--tools",), "tools", "NAMES"),
+    _Flag(("--approve",), "approve", "POLICY"),
     _Flag(("--new",), "new", None),
     _Flag(("--no-interpolate",), "no_interpolate", None),
     _Flag(("-h", "--help"), "help", None),
@@ -261,6 +267,22 @@ def _parse_flags(words: list[str], *, positional_is_model: bool) -> Command:
         command.format = typing.cast(Format, fmt)
     command.new = ns.new
     command.interpolate = not ns.no_interpolate
+    if ns.tools is not None:
+        names = [n.strip() for n in ns.tools.split(",") if n.strip()]
+        bad = [n for n in names if not n.isidentifier()]
+        if bad or not names:
+            raise _usage_error(
+                f"--tools expects names separated by commas, not {clip(ns.tools)!r}.",
+                hint="For example: --tools weather,describe",
+            )
+        command.tools = names
+    if ns.approve is not None:
+        if ns.approve not in ("ask", "always"):
+            raise _usage_error(
+                f"--approve is ask or always, not {clip(ns.approve)!r}.",
+                hint="--approve always runs every tool call without asking.",
+            )
+        command.approve = ns.approve
     return command
 
 

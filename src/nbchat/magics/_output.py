@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from IPython.display import DisplayHandle
 from IPython.display import display as _ipython_display
 
-from ..messages import Message
+from ..messages import Message, ToolCallPart, ToolResultPart
 
 if typing.TYPE_CHECKING:
     from ..session import Conversation
@@ -30,6 +30,7 @@ __all__ = [
     "show",
     "show_live",
     "static_bundle",
+    "tool_line",
     "update",
 ]
 
@@ -51,12 +52,24 @@ def static_bundle(exchange: Sequence[Message]) -> dict[str, str]:
         meta = transcript.meta_line(message.get("meta", {}))
         error = message.get("meta", {}).get("error")
         lines = [f"{who}: {message['content']}".rstrip()]
+        parts = message.get("parts") or []
+        results = {p["call_id"]: p for p in parts if p["type"] == "tool_result"}
+        for part in parts:
+            if part["type"] == "tool_call":
+                lines.append(tool_line(part, results.get(part["id"])))
         if meta or error:
             lines.append(f"[{' · '.join(part for part in (meta, error) if part)}]")
         plain.append("\n".join(lines))
     # Inert: JupyterLab renders this output trusted, and the text is a model's.
     markdown = transcript.to_markdown(exchange, inert=True)
     return {"text/plain": "\n\n".join(plain), "text/markdown": markdown}
+
+
+def tool_line(call: ToolCallPart, result: ToolResultPart | None) -> str:
+    """A tool call as a plain-text line: ``[tool] weather({…}) → done in 0.3 s: …``."""
+    from .. import transcript
+
+    return "[tool] " + transcript.tool_line(call, result)
 
 
 _FENCE = re.compile(

@@ -29,8 +29,10 @@ __all__ = [
     "TextDelta",
     "Timeouts",
     "ToolCall",
+    "ToolSpec",
     "Usage",
     "WireMessage",
+    "WireToolCall",
     "normalise_base_url",
     "validate_options",
 ]
@@ -88,11 +90,35 @@ StreamEvent = TextDelta | ReasoningDelta | ToolCall | Usage | Finish
 # Requests and options.
 
 
-class WireMessage(typing.TypedDict):
-    """One message as sent to a server."""
+class WireToolCall(typing.TypedDict):
+    """A tool call in an assistant message sent back to a server."""
 
-    role: typing.Literal["system", "user", "assistant"]
+    id: str
+    name: str
+    arguments: str  # JSON text, as the model wrote it
+
+
+class _WireBase(typing.TypedDict):
+    role: typing.Literal["system", "user", "assistant", "tool"]
     content: str
+
+
+class WireMessage(_WireBase, total=False):
+    """One message as sent to a server, in no protocol's shape yet: each provider writes
+    it its own way (:mod:`._tool_wire`). A model step that called tools is an assistant
+    message with ``tool_calls``, then one ``tool`` message per result."""
+
+    tool_calls: list[WireToolCall]  # assistant
+    tool_call_id: str  # tool: the call it answers
+    tool_name: str  # tool: the function's name
+
+
+class ToolSpec(typing.TypedDict):
+    """A tool as a request offers it, whatever the protocol."""
+
+    name: str
+    description: str
+    parameters: dict[str, typing.Any]  # a JSON schema of type "object"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +144,7 @@ class ChatRequest:
     model: str
     messages: Sequence[WireMessage]
     options: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    tools: Sequence[ToolSpec] = ()  # the functions the model may call
 
 
 # ---------------------------------------------------------------------------------------

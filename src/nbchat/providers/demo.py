@@ -10,6 +10,7 @@ possible). It never touches the network. Models:
 - ``demo:math``, ``demo:code``: math-heavy and code-heavy replies
 - ``demo:long``: a 10,000-token Markdown + math reply (for benchmarks)
 - ``demo:reasoning``: streams reasoning first, then the answer
+- ``demo:tools``: calls the tools it is given, then repeats their results
 
 Continuing a stopped demo reply (the partial sent as the last assistant message) streams
 the rest of the same reply.
@@ -29,6 +30,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from .. import testing
 from ..errors import ModelNotFound, NbchatError, StreamInterrupted
 from . import register
+from ._demo_tools import tools_reply
 from .base import (
     COMMON_OPTIONS,
     ChatRequest,
@@ -243,7 +245,7 @@ def _builtin_reply(model: str, prompt: str) -> tuple[str, str]:
 
 
 #: The built-in demo models, as ``amodels()`` lists them.
-MODELS = ("showcase", "echo", "math", "code", "long", "reasoning")
+MODELS = ("showcase", "echo", "math", "code", "long", "reasoning", "tools")
 
 
 def _last(messages: Sequence[WireMessage], role: str) -> str:
@@ -297,6 +299,12 @@ class DemoProvider(Provider):
                 provider=self.name,
                 model=request.model,
             )
+        if request.model == "tools":
+            pace = request.options.get("tokens_per_second", DEFAULT_TOKENS_PER_SECOND)
+            reply_items = typing.cast(list[testing.ReplyItem], tools_reply(request, tokenize))
+            async for event in _play(reply_items, _pace(pace), None):
+                yield event
+            return
         messages = list(request.messages)
         partial = (
             messages.pop()["content"] if messages and messages[-1]["role"] == "assistant" else ""

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from ..errors import ModelNotFound, NbchatError, ProtocolError, StreamInterrupted, redact_userinfo
 from . import _http, register
 from ._ndjson import NDJSONFramer, Record
+from ._tool_wire import ollama_messages, tool_definitions, tools_refused
 from ._urls import split_base_url
 from .base import (
     COMMON_OPTIONS,
@@ -139,7 +140,7 @@ class OllamaProvider(Provider):
         """The JSON body of ``POST /api/chat`` for ``request`` (options validated here)."""
         body: dict[str, typing.Any] = {
             "model": request.model,
-            "messages": [dict(m) for m in request.messages],
+            "messages": ollama_messages(request.messages),
             "stream": True,
         }
         model_options: dict[str, typing.Any] = {}
@@ -154,6 +155,8 @@ class OllamaProvider(Provider):
                 model_options[key] = value
         if model_options:
             body["options"] = model_options
+        if request.tools:
+            body["tools"] = tool_definitions(request.tools)
         return body
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -198,8 +201,11 @@ class OllamaProvider(Provider):
                         "Ollama's reply ended before it was complete (no final line)."
                     )
         except NbchatError as exc:
-            self.adopt_error(exc, model=request.model, partial=reply.text)
-            raise
+            refused = tools_refused(exc, request, ollama=True)
+            self.adopt_error(refused, model=request.model, partial=reply.text)
+            if refused is exc:
+                raise
+            raise refused  # noqa: B904 - chained to the server's error in tools_refused
 
     async def amodels(self) -> list[str]:
         return await _http.model_names(

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from . import _http, register
 from ._ndjson import json_object
+from ._tool_wire import openai_messages, tool_definitions, tools_refused
 from .base import (
     COMMON_OPTIONS,
     ChatRequest,
@@ -54,6 +55,13 @@ OPENAI_OPTIONS: Mapping[str, Option] = {
         choices=("none", "minimal", "low", "medium", "high", "xhigh"),
         example="'low'",
     ),
+    "tool_choice": Option(
+        "whether the model must call a tool: 'auto', 'none', 'required', or "
+        "{'type': 'function', 'function': {'name': …}} for one",
+        (str, dict),
+        choices=("auto", "none", "required"),
+        example="'required'",
+    ),
 }
 
 _JSON_TYPES = frozenset({"application/json", "text/json"})
@@ -77,11 +85,13 @@ class OpenAIProvider(Provider):
         """The JSON body of ``POST /chat/completions`` (options validated here)."""
         body: dict[str, typing.Any] = {
             "model": request.model,
-            "messages": [dict(m) for m in request.messages],
+            "messages": openai_messages(request.messages),
             "stream": True,
             # Without this most servers send no token counts in a stream.
             "stream_options": {"include_usage": True},
         }
+        if request.tools:
+            body["tools"] = tool_definitions(request.tools)
         body.update(self.check_options(request.options))
         return body
 
@@ -143,8 +153,11 @@ class OpenAIProvider(Provider):
             for event in reply.finish():
                 yield event
         except NbchatError as exc:
-            self.adopt_error(exc, model=request.model, partial=reply.text)
-            raise
+            refused = tools_refused(exc, request, ollama=False)
+            self.adopt_error(refused, model=request.model, partial=reply.text)
+            if refused is exc:
+                raise
+            raise refused  # noqa: B904 - chained to the server's error in tools_refused
 
     async def _empty_stream(
         self, endpoint: _http.Endpoint, body: dict[str, typing.Any]
@@ -275,7 +288,11 @@ class _ChatCompletionReply:
             )
             parts.id = parts.id or fragment.get("id")
             function = fragment.get("function") or {}
-            parts.name += function.get("name") or ""
+            name = function.get("name") or ""
+            # OpenAI names the function in a call's first fragment only; llama-cpp-python's
+            # server repeats the whole name (and id) in every fragment: not more name.
+            if name != parts.name:
+                parts.name += name
             arguments = function.get("arguments")
             if isinstance(arguments, str):
                 parts.arguments.append(arguments)

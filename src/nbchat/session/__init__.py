@@ -22,6 +22,12 @@ Semantics:
 - Leaving the iteration early (``break``, an exception in the loop body) stops the turn. A
   ``KeyboardInterrupt`` (kernel interrupt) during sync iteration stops the turn, records the
   partial reply as stopped, and then propagates so the cell still ends.
+- Tools (``Conversation(tools=…, approve=…, max_steps=8)``): one reply may take several
+  model steps — the model calls tools, they run if approved, their results go back in
+  the next request — until it answers in text. The loop is ``session/_loop.py``; the
+  reply stays one assistant message whose ``parts`` hold every step in order, and is
+  sent back on later turns as the steps it took (``session/_history.py``). A turn
+  streams :class:`ToolUpdate` events as a call's card changes.
 - A turn's life is one state machine (``session/turn.py``: ``_State`` and its table of
   moves); ``status`` is what callers see of it.
 - ``Turn.stop()`` is thread-safe and closes the HTTP response (the server stops). A turn
@@ -59,7 +65,16 @@ Semantics:
 
 from __future__ import annotations
 
+from ._loop import ToolStatus, ToolUpdate
 from .conversation import Conversation
-from .turn import Turn, TurnAction, TurnStatus
+from .turn import Turn, TurnAction, TurnEvent, TurnStatus
 
-__all__ = ["Conversation", "Turn", "TurnAction", "TurnStatus"]
+__all__ = [
+    "Conversation",
+    "ToolStatus",
+    "ToolUpdate",
+    "Turn",
+    "TurnAction",
+    "TurnEvent",
+    "TurnStatus",
+]

@@ -21,6 +21,9 @@ class Tally:
         self.started: float | None = None
         self.first: float | None = None  # first delta
         self.last: float | None = None  # last delta (or the finish)
+        # Earlier model steps of the same reply (a reply that called tools takes several).
+        self.folded_tokens = 0
+        self.folded_deltas = 0
 
     def start(self) -> None:
         self.started = time.monotonic()
@@ -42,6 +45,17 @@ class Tally:
                 self.first = now
             self.last = now
 
+    def next_step(self) -> None:
+        """The model step so far is over; the reply goes on with another request."""
+        usage = self.usage
+        if usage is not None and usage.completion_tokens is not None:
+            self.folded_tokens += usage.completion_tokens
+        else:
+            self.folded_tokens += self.deltas - self.folded_deltas
+        self.folded_deltas = self.deltas
+        if usage is not None:  # the prompt count and rate stand until the next step's
+            self.usage = Usage(usage.prompt_tokens, None, usage.tokens_per_second, None)
+
     def meta(self, *, ended: bool) -> MessageMeta:
         """``prompt_tokens``, ``tokens``, ``tokens_per_s``, ``elapsed_s``, ``ttft_s`` so far."""
         old = self.earlier
@@ -51,10 +65,10 @@ class Tally:
             meta["prompt_tokens"] = usage.prompt_tokens
         elif "prompt_tokens" in old:
             meta["prompt_tokens"] = old["prompt_tokens"]
-        counted = self.deltas
+        counted = self.deltas - self.folded_deltas
         if usage is not None and usage.completion_tokens is not None:
             counted = usage.completion_tokens
-        meta["tokens"] = old.get("tokens", 0) + counted
+        meta["tokens"] = old.get("tokens", 0) + self.folded_tokens + counted
         rate = self._rate()
         if rate is not None:
             meta["tokens_per_s"] = round(rate, 2)

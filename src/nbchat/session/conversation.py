@@ -13,9 +13,12 @@ from .. import resolve, settings, transcript
 from ..errors import ConversationBusy, ConversationFileError, InvalidRequest
 from ..messages import Message, new_id
 from ..providers.base import Provider, Timeouts, WireMessage
+from ..tools import Approval, ApprovePolicy, ToolLike, Tools
 from . import autosave
+from ._history import has_tool_parts, wire_messages
 from ._imagestore import ImageStore, MemoryImageStore
 from ._input import check_messages, check_text
+from ._loop import DEFAULT_MAX_STEPS
 from ._saved import server_notice
 from .autosave import Autosave
 from .tree import Tree, TreeView
@@ -34,6 +37,10 @@ class Conversation:
     >>> for event in conversation.prompt("What is a closure?"): ...
     >>> conversation.messages[-1]["content"]
 
+    ``tools`` are functions the model may call (:mod:`nbchat.tools`), each run only if
+    ``approve`` allows: ``"ask"`` (the user answers: on stdin for a blocking call),
+    ``"always"``, or ``approve(name, arguments) -> bool | (bool, reason)``. One reply may
+    take up to ``max_steps`` model requests (call → result → next request).
     The history is a tree (:mod:`nbchat.session.tree`): regenerating a reply or editing a
     question adds a sibling and keeps the earlier version. ``messages`` is the branch on
     screen — what the model is sent — and ``tree`` the whole of it; :meth:`select`
@@ -45,6 +52,9 @@ class Conversation:
     resolution: Resolution  # what was chosen and why
     system: str | None
     options: dict[str, object]
+    tools: Tools  # add or remove at any time: each request reads them anew
+    approval: Approval  # the policy, and the names "Always allow"ed (never saved)
+    max_steps: int
     images: ImageStore  # full image bytes by id (issue 11 brings the real store)
     _tree: Tree
     _lock: threading.Lock
@@ -63,6 +73,9 @@ class Conversation:
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         messages: Iterable[Message] | None = None,
+        tools: Iterable[ToolLike] = (),
+        approve: ApprovePolicy = "ask",
+        max_steps: int = DEFAULT_MAX_STEPS,
         file: str | os.PathLike[str] | None = None,
         **options: object,
     ) -> None:
@@ -80,6 +93,9 @@ class Conversation:
                 options=options,
                 saved=restored.transcript if restored is not None else None,
                 source=writer.path.name if writer is not None else "",
+                tools=tools,
+                approve=approve,
+                max_steps=max_steps,
             )
             if writer is not None:
                 missing = writer.load_images(self.images, self._tree)
@@ -108,6 +124,9 @@ class Conversation:
         options: Mapping[str, object],
         saved: transcript.Transcript | None,
         source: str,
+        tools: Iterable[ToolLike] = (),
+        approve: ApprovePolicy = "ask",
+        max_steps: int = DEFAULT_MAX_STEPS,
     ) -> None:
         self._lock = threading.Lock()
         self._notices = []
@@ -135,6 +154,14 @@ class Conversation:
         self.provider = self.resolution.create_provider(headers=headers, timeouts=timeouts)
         self.model = self.resolution.spec
         self.options = self.provider.check_options(options)
+        self.tools = tools if isinstance(tools, Tools) else Tools(tools)
+        self.approval = Approval(approve)
+        if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1:
+            raise InvalidRequest(
+                f"max_steps must be a whole number from 1, not {max_steps!r}.",
+                hint="It is how many model requests one reply may take (default 8).",
+            )
+        self.max_steps = max_steps
         loaded, loaded_system = check_messages(messages or ())
         given = system if system is not None else loaded_system
         if given is None:
@@ -237,16 +264,16 @@ class Conversation:
         if self.system:
             wire.append({"role": "system", "content": self.system})
         for index, message in enumerate(history):
-            if message["role"] == "assistant" and not message["content"]:
+            if message["role"] == "assistant" and _said_nothing(message):
                 continue  # nothing the model said; drop its question too (below)
             if (
                 message["role"] == "user"
                 and index + 1 < len(history)
                 and history[index + 1]["role"] == "assistant"
-                and not history[index + 1]["content"]
+                and _said_nothing(history[index + 1])
             ):
                 continue
-            wire.append({"role": message["role"], "content": message["content"]})
+            wire.extend(wire_messages(message))  # a reply that called tools: its steps
         return wire
 
     # -- turns --------------------------------------------------------------------------
@@ -315,7 +342,8 @@ class Conversation:
         whatever is at ``at`` now, which stays as a sibling (``resume`` alone replaces the
         message it continues). With ``ask``, the turn asks it as a new user message;
         without, it answers the question already there — and ``resume`` sends the reply
-        it continues as the last message.
+        it continues (its steps, when it called tools) as the last
+        messages (the turn adds them).
         """
         with self._lock:
             self._check_idle()
@@ -334,8 +362,6 @@ class Conversation:
                 _check_has_question(wire)
             if action == "resume":
                 base = copy.deepcopy(history[at])
-                if base["content"]:
-                    wire.append({"role": "assistant", "content": base["content"]})
             return Turn(
                 self,
                 action=action,
@@ -427,6 +453,10 @@ class Conversation:
         options = {**kwargs.pop("options", {})}
         known = ("model", "system", "base_url", "api_key", "headers", "timeouts")
         given = {name: kwargs.pop(name, None) for name in known}
+        # Tools are the caller's functions, never saved: given again on each load.
+        tools = kwargs.pop("tools", ())
+        approve = kwargs.pop("approve", "ask")
+        max_steps = kwargs.pop("max_steps", DEFAULT_MAX_STEPS)
         if kwargs.pop("messages", None) is not None:
             raise InvalidRequest("Restoring takes the saved messages; pass no messages=.")
         conversation._setup(
@@ -440,6 +470,9 @@ class Conversation:
             options={**options, **kwargs},
             saved=saved,
             source=source,
+            tools=tools,
+            approve=approve,
+            max_steps=max_steps,
         )
         return conversation
 
@@ -503,6 +536,10 @@ def _place(history: list[Message], message_id: str, role: str, action: str) -> i
         f"Message {message_id!r} is not on the branch on screen.",
         hint="Select its branch first: conversation.select(id).",
     )
+
+
+def _said_nothing(message: Message) -> bool:
+    return not message["content"] and not has_tool_parts(message)
 
 
 def _check_has_question(wire: list[WireMessage]) -> None:

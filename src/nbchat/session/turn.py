@@ -11,7 +11,7 @@ import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 
 from .. import _worker
-from ..errors import InvalidRequest, NbchatError, StreamInterrupted, redact_error
+from ..errors import InvalidRequest, NbchatError, redact_error
 from ..messages import Message, MessageMeta, new_id
 from ..providers.base import (
     ChatRequest,
@@ -23,15 +23,20 @@ from ..providers.base import (
     Usage,
     WireMessage,
 )
+from ..tools import Asker
+from ._body import ReplyBody
+from ._loop import ToolLoop, ToolUpdate
 from ._tally import Tally
 
 if typing.TYPE_CHECKING:
     from .conversation import Conversation
 
-__all__ = ["Turn", "TurnAction", "TurnStatus"]
+__all__ = ["Turn", "TurnAction", "TurnEvent", "TurnStatus"]
 
 TurnStatus = typing.Literal["pending", "streaming", "done", "stopped", "error"]
 TurnAction = typing.Literal["prompt", "regenerate", "resume", "edit"]
+#: What a turn streams: the provider's events, and a tool call's card changing.
+TurnEvent = StreamEvent | ToolUpdate
 
 
 class _State(enum.Enum):
@@ -89,7 +94,13 @@ class Turn:
     model: str  # "provider:name"
     finish_reason: str | None
     error: NbchatError | None
-    tool_calls: list[ToolCall]  # carried, not executed
+    tool_calls: list[ToolCall]  # as the model asked for them (run only with tools registered)
+    #: Who answers "may this tool run?" when the policy asks the user (the widget sets
+    #: its cards); ``None``: the cell's stdin where there is one, else nobody (a no).
+    asker: Asker | None
+    #: Keep what tools print and draw for their cards (a turn started from the widget
+    #: has no cell for it to go to).
+    capture: bool
 
     def __init__(
         self,
@@ -114,21 +125,26 @@ class Turn:
         self.finish_reason = None
         self.error = None
         self.tool_calls = []
+        self.asker = None
+        self.capture = False
         self._conversation = conversation
         self._provider = conversation.provider
         self._label = conversation.resolution.label
+        self._wire = wire  # the history before this reply, as the model reads it
         self._request = ChatRequest(
-            model=conversation.resolution.model, messages=wire, options=options
+            model=conversation.resolution.model,
+            messages=[*wire, *(ReplyBody(base).wire() if base is not None else [])],
+            options=options,
+            tools=conversation.tools.specs(),
         )
         self._user_message = user_message
         self._parent = parent  # the id of the message the reply follows
         self._tally = Tally(
             copy.deepcopy(base.get("meta", MessageMeta())) if base else MessageMeta()
         )
-        self._parts: list[str] = [base["content"]] if base is not None else []
-        self._reasoning_parts: list[str] = [base.get("reasoning", "")] if base is not None else []
+        self._body = ReplyBody(base)
         self._version = conversation._version
-        self._events: list[StreamEvent] = []
+        self._events: list[TurnEvent] = []
         self._lock = threading.Lock()  # guards _state and the moves out of it
         self._state = _State.PENDING
         self._owner: object | None = None  # the iteration that claimed the turn
@@ -159,12 +175,12 @@ class Turn:
     @property
     def text(self) -> str:
         """The reply so far (a resumed reply includes its earlier part)."""
-        return _joined(self._parts)
+        return self._body.text
 
     @property
     def reasoning(self) -> str:
         """The model's reasoning so far, apart from the text."""
-        return _joined(self._reasoning_parts)
+        return self._body.reasoning
 
     @property
     def user_message(self) -> Message | None:
@@ -173,7 +189,8 @@ class Turn:
 
     @property
     def request(self) -> ChatRequest:
-        """What is (or will be) sent: model name, wire messages, validated options."""
+        """What is (or will be) sent: model name, wire messages, validated options, tools
+        (the last request, after the first step of a reply that called tools)."""
         return self._request
 
     @property
@@ -187,6 +204,9 @@ class Turn:
         }
         if self.reasoning:
             message["reasoning"] = self.reasoning
+        parts = self._body.parts()
+        if parts is not None:
+            message["parts"] = parts
         message["meta"] = self._meta()
         return message
 
@@ -253,7 +273,7 @@ class Turn:
 
     # -- iteration ----------------------------------------------------------------------
 
-    def __iter__(self) -> Iterator[StreamEvent]:
+    def __iter__(self) -> Iterator[TurnEvent]:
         owner = object()
         try:
             if self._claim(owner):
@@ -265,10 +285,10 @@ class Turn:
             if self._owner is owner:
                 self._finish_if_unfinished()
 
-    def __aiter__(self) -> AsyncGenerator[StreamEvent, None]:
+    def __aiter__(self) -> AsyncGenerator[TurnEvent, None]:
         return self._aiterate()
 
-    async def _aiterate(self) -> AsyncGenerator[StreamEvent, None]:
+    async def _aiterate(self) -> AsyncGenerator[TurnEvent, None]:
         if not self._claim(object()):
             for event in self._replay():
                 yield event
@@ -282,7 +302,7 @@ class Turn:
         finally:
             self._finish_if_unfinished()
 
-    def _replay(self) -> Iterator[StreamEvent]:
+    def _replay(self) -> Iterator[TurnEvent]:
         yield from self._events
         if self.error is not None:
             raise self.error
@@ -299,7 +319,7 @@ class Turn:
             pass
         return self.text
 
-    async def _run(self) -> AsyncIterator[StreamEvent]:
+    async def _run(self) -> AsyncIterator[TurnEvent]:
         task = asyncio.current_task()
         with self._lock:
             self._task = task
@@ -310,21 +330,17 @@ class Turn:
                 self._move(_State.STREAMING)
         status: TurnStatus = "done"
         error: NbchatError | None = None
-        stream: AsyncIterator[StreamEvent] | None = None
+        steps: AsyncGenerator[TurnEvent, None] | None = None
         self._tally.start()
         try:
             if stop_first:
                 raise asyncio.CancelledError
-            stream = self._provider.astream(self._request)
-            async for event in stream:
-                self._absorb(event)
+            # The model's steps, and the tools it calls between them (session/_loop.py).
+            steps = ToolLoop(self).run()
+            async for event in steps:
+                if isinstance(event, ToolUpdate):
+                    self._events.append(event)
                 yield event
-            if self.finish_reason is None:
-                raise StreamInterrupted(
-                    "The reply ended without the server saying it was complete.",
-                    provider=self._provider.name,
-                    model=self._request.model,
-                )
         except asyncio.CancelledError:
             status = "stopped"
             uncancel = getattr(task, "uncancel", None)  # Python 3.11+
@@ -340,9 +356,8 @@ class Turn:
             with self._lock:
                 self._move(_State.CLOSING)
             try:
-                aclose = getattr(stream, "aclose", None)
-                if aclose is not None:
-                    await aclose()  # closes the HTTP response: the server stops
+                if steps is not None:
+                    await steps.aclose()  # closes the HTTP response: the server stops
             finally:
                 self._tally.end()
                 if error is not None:
@@ -355,9 +370,9 @@ class Turn:
         self._events.append(event)
         self._tally.count(event)
         if isinstance(event, TextDelta):
-            self._parts.append(event.text)
+            self._body.add_text(event.text)
         elif isinstance(event, ReasoningDelta):
-            self._reasoning_parts.append(event.text)
+            self._body.add_reasoning(event.text)
         elif isinstance(event, Finish):
             self.finish_reason = event.reason
         elif isinstance(event, ToolCall):
@@ -381,10 +396,3 @@ class Turn:
 
     def __repr__(self) -> str:
         return f"<Turn {self.action} {self.model} {self.status}: {len(self.text)} chars>"
-
-
-def _joined(parts: list[str]) -> str:
-    # Appending a piece per token is O(1); joining happens only when someone reads.
-    if len(parts) > 1:
-        parts[:] = ["".join(parts)]
-    return parts[0] if parts else ""

@@ -27,6 +27,7 @@ from .._ipython import one_line, stopped
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..messages import Message
 from ..session import Conversation, Turn
+from ..tools import ApprovePolicy, Decision, ToolLike, Tools
 from ..transcript import count
 from . import _display, _runtime
 from ._channel import idle_snapshot as _idle_snapshot
@@ -57,6 +58,12 @@ class Chat(anywidget.AnyWidget):
     ``Chat()`` for whatever is configured (else the offline demo), or
     ``Chat(conversation=existing)``. Extra keyword arguments are model options
     (``temperature=0.2``…). The API key stays in the kernel: no trait holds it.
+
+    ``tools=[fn, …]`` lets the model call those functions; each call shows as a card in
+    the reply and runs only if ``approve`` allows: ``"ask"`` (the card's Allow / Deny /
+    Always allow; ``chat.ask`` asks on the cell's stdin), ``"always"``, or a function
+    ``approve(name, arguments) -> bool | (bool, reason)``. ``chat.tools`` adds and
+    removes them at any time; ``max_steps`` bounds the model requests of one reply.
     """
 
     # A small loader: the view's code and CSS come once per kernel from the runtime model
@@ -113,15 +120,37 @@ class Chat(anywidget.AnyWidget):
         compact: bool = False,
         placeholder: str | None = None,
         conversation: Conversation | None = None,
+        tools: typing.Iterable[ToolLike] = (),
+        approve: ApprovePolicy = "ask",
+        max_steps: int | None = None,
         file: str | os.PathLike[str] | None = None,
         **options: typing.Any,
     ) -> None:
         owned = conversation is None
         if conversation is None:
+            if max_steps is not None:
+                options["max_steps"] = max_steps
             conversation = Conversation(
-                model, system=system, base_url=base_url, api_key=api_key, file=file, **options
+                model,
+                system=system,
+                base_url=base_url,
+                api_key=api_key,
+                file=file,
+                tools=tools,
+                approve=approve,
+                **options,
             )
-        elif model is not None or base_url or api_key or system or options or file:
+        elif (
+            model is not None
+            or base_url
+            or api_key
+            or system
+            or options
+            or tools
+            or approve != "ask"
+            or max_steps is not None
+            or file
+        ):
             raise InvalidRequest(
                 "Pass either conversation= or model settings, not both.",
                 hint="Chat(conversation=c) shows c; Chat('provider:model', …) starts anew.",
@@ -178,6 +207,11 @@ class Chat(anywidget.AnyWidget):
     def conversation(self) -> Conversation:
         """The history and model this widget shows (shared, not copied)."""
         return self._conversation
+
+    @property
+    def tools(self) -> Tools:
+        """The functions the model may call: ``chat.tools.add(fn)``, ``.remove("name")``."""
+        return self._conversation.tools
 
     def ask(self, text: str, **options: object) -> str:
         """Send ``text``, stream the reply into the widget while waiting, and return it.
@@ -384,7 +418,10 @@ class Chat(anywidget.AnyWidget):
         kind = msg.get("kind")
         try:
             if kind in ("hello", "resync"):
+                self._turns.front_end = True
                 self._answer_hello()
+            elif kind == "approve":
+                self._approve(content)
             elif kind == "stop":
                 self.stop()
             elif kind == "submit":
@@ -416,6 +453,17 @@ class Chat(anywidget.AnyWidget):
         except Exception:  # a bug: log it for us, show one line to the user
             _log.exception("nbchat: front-end command %r failed", kind)
             self._refuse(NbchatError("Something went wrong in nbchat.", hint=BUG_HINT))
+
+    def _approve(self, content: dict[str, object]) -> None:
+        call_id, reason = content.get("call_id"), content.get("reason")
+        if not isinstance(call_id, str):
+            return
+        decision = Decision(
+            allow=content.get("allow") is True,
+            reason=reason.strip()[:500] if isinstance(reason, str) else "",
+            always=content.get("always") is True,
+        )
+        self._turns.approve(call_id, decision)
 
     def _send_notices(self) -> None:
         """What the conversation wants the user to read (a file it could not save, a saved

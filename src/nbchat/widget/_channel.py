@@ -14,6 +14,10 @@ depends on what is waiting (see :meth:`Channel._due`):
 A timer sends what is pending when its time comes (the trailing flush), so nothing waits
 for the next token.
 
+A tool call's card is a ``part`` message: the text before it is flushed first, so the
+part's ``at`` (its place in the text) is within what the front end holds. Parts are few
+and each is news, so they are not coalesced; a snapshot carries the cards so far.
+
 Each delta says where its text starts (``offset``, in UTF-16 units as JavaScript counts)
 and numbers itself (``seq``), so a front end that missed one notices and asks for a
 ``snapshot``; a view that (re)connects says ``hello`` and gets one too. Bytes sent stay
@@ -38,6 +42,8 @@ from ._protocol import (
     DeltaMsg,
     DoneMsg,
     ErrorMsg,
+    PartEntry,
+    PartMsg,
     ServerMessage,
     SnapshotMsg,
     StartMsg,
@@ -142,6 +148,7 @@ class _LiveReply:
         "blocking",
         "id",
         "model",
+        "parts",
         "pending_reasoning",
         "pending_text",
         "pending_units",
@@ -174,6 +181,7 @@ class _LiveReply:
         self.pending_text: list[str] = []
         self.pending_reasoning: list[str] = []
         self.pending_units = 0
+        self.parts: dict[str, PartEntry] = {}  # by "<type>:<call id>", in order
 
     def take_pending(self) -> tuple[str, str]:
         """The pending text and reasoning, now counted as sent."""
@@ -259,6 +267,20 @@ class Channel:
     def add_reasoning(self, text: str) -> None:
         """Append a piece of the model's reasoning."""
         self._add(text, reasoning=True)
+
+    def add_part(self, at: int, part: dict[str, typing.Any]) -> None:
+        """A tool call's card changed: send it now, after the text before it."""
+        reply = self._reply
+        if reply is None:
+            raise RuntimeError("no reply in flight")
+        self._cancel_timer()
+        self._flush()
+        entry = PartEntry(at=at, part=part)
+        kind = part.get("type")
+        call = part.get("id") if kind == "tool_call" else part.get("call_id")
+        reply.parts[f"{kind}:{call}"] = entry
+        reply.seq += 1
+        self._emit(PartMsg(kind="part", id=reply.id, seq=reply.seq, at=at, part=part))
 
     def request_snapshot(self) -> None:
         """A view (re)connected or lost a delta: send the whole reply so far, soon."""
@@ -369,18 +391,19 @@ class Channel:
         reply.text, reply.reasoning = [full_text], [full_reasoning]
         reply.seq += 1
         reply.tokens_sent, reply.tokens_sent_at = reply.tokens, self._scheduler.time()
-        self._emit(
-            SnapshotMsg(
-                kind="snapshot",
-                id=reply.id,
-                seq=reply.seq,
-                text=full_text,
-                reasoning=full_reasoning,
-                model=reply.model,
-                tokens=reply.tokens,
-                blocking=reply.blocking,
-            )
+        snapshot = SnapshotMsg(
+            kind="snapshot",
+            id=reply.id,
+            seq=reply.seq,
+            text=full_text,
+            reasoning=full_reasoning,
+            model=reply.model,
+            tokens=reply.tokens,
+            blocking=reply.blocking,
         )
+        if reply.parts:
+            snapshot["parts"] = list(reply.parts.values())
+        self._emit(snapshot)
 
     def _end(self) -> _LiveReply | None:
         self._cancel_timer()

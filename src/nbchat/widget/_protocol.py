@@ -73,7 +73,17 @@ class ErrorMsg(typing.TypedDict):
     hint: str
 
 
-class SnapshotMsg(typing.TypedDict):
+class PartEntry(typing.TypedDict):
+    """A part of the reply in flight and where it sits in its text."""
+
+    at: int  # UTF-16 offset in the reply's text where the part sits
+    #: A ``tool_call`` part (:mod:`nbchat.messages`) plus ``status`` ("waiting", "running",
+    #: "done", "failed", "declined", "stopped", "invalid", "skipped") and ``always_ask``;
+    #: or a ``tool_result`` part. A later entry for the same call replaces the earlier.
+    part: dict[str, typing.Any]
+
+
+class _SnapshotHead(typing.TypedDict):
     kind: typing.Literal["snapshot"]
     id: str | None  # None: nothing in flight
     seq: int
@@ -84,9 +94,22 @@ class SnapshotMsg(typing.TypedDict):
     blocking: bool  # as in ``start``
 
 
+class SnapshotMsg(_SnapshotHead, total=False):
+    parts: list[PartEntry]  # the reply's cards so far, in order (absent: none)
+
+
 class NoticeMsg(typing.TypedDict):
     kind: typing.Literal["notice"]
     text: str  # e.g. "A reply is still streaming — press Stop first."
+
+
+class PartMsg(PartEntry):
+    """A tool call's card changed in the reply in flight. The text before ``at`` has
+    been sent (in deltas) before this message."""
+
+    kind: typing.Literal["part"]
+    id: str  # the reply
+    seq: int
 
 
 class ExportedMsg(typing.TypedDict):
@@ -97,7 +120,9 @@ class ExportedMsg(typing.TypedDict):
     text: str
 
 
-ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg | ExportedMsg
+ServerMessage = (
+    StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg | PartMsg | ExportedMsg
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -158,6 +183,19 @@ class ClearMsg(typing.TypedDict):
     kind: typing.Literal["clear"]
 
 
+class _ApproveHead(typing.TypedDict):
+    kind: typing.Literal["approve"]
+    call_id: str
+    allow: bool
+
+
+class ApproveMsg(_ApproveHead, total=False):
+    """The user's answer on a waiting tool call's card."""
+
+    reason: str  # why not (a denial), sent to the model
+    always: bool  # "Always allow <name>" for this chat
+
+
 ClientMessage = (
     HelloMsg
     | ResyncMsg
@@ -169,4 +207,5 @@ ClientMessage = (
     | SwitchMsg
     | ExportMsg
     | ClearMsg
+    | ApproveMsg
 )

@@ -18,8 +18,7 @@ from collections.abc import AsyncIterator, Callable
 
 from .. import _worker
 from ..errors import NbchatError
-from ..providers.base import StreamEvent
-from ..session import Turn
+from ..session import Turn, TurnEvent
 from ._channel import Channel, PollingScheduler
 from ._turns import feed, unexpected
 
@@ -39,7 +38,7 @@ class Job:
 
 
 # (column, event) while a turn streams; (column, None, error or None) once it has ended.
-_Item = tuple[int, StreamEvent | None, NbchatError | None]
+_Item = tuple[int, TurnEvent | None, NbchatError | None]
 
 
 async def _merged(turns: list[Turn]) -> AsyncIterator[_Item]:

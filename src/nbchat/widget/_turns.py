@@ -11,6 +11,10 @@ Two ways a turn runs:
   and the kernel delivers no widget message until the cell ends, so its ``start`` says
   ``blocking``: the view offers no Stop then, only how to interrupt the kernel.
 
+Tool calls show as cards (``part`` messages). Who approves them: the cards for a UI turn
+and for ``ask_async`` once a front end has said hello (:mod:`._approvals`); the cell's
+stdin for a blocking ``ask`` (the kernel delivers no widget messages while its cell runs).
+
 Either way a turn starts the same way (the history as the turn sees it and ``streaming``
 in one update, then ``start``) and ends the same way: the tail of the text, then the
 committed messages and ``status`` in one update, then ``done`` (or ``error``). Each update
@@ -29,8 +33,10 @@ from collections.abc import Callable
 from .. import _worker
 from ..errors import ConversationBusy, NbchatError
 from ..messages import Message
-from ..providers.base import ReasoningDelta, StreamEvent, TextDelta
-from ..session import Conversation, Turn
+from ..providers.base import ReasoningDelta, TextDelta
+from ..session import Conversation, ToolUpdate, Turn, TurnEvent
+from ..tools import Decision
+from ._approvals import CardAsker
 from ._channel import MIN_INTERVAL, Channel, PollingScheduler, Scheduler
 
 if typing.TYPE_CHECKING:
@@ -55,6 +61,9 @@ class Turns:
         # raises it N-fold, so its N chats together send no more than one chat does.
         self.interval = MIN_INTERVAL
 
+        self.cards = CardAsker()  # answers from the tool cards
+        self.front_end = False  # a view has said hello: someone can answer a card
+
     def claim(self, make_turn: Callable[[], Turn]) -> Turn:
         """Create the turn (the conversation validates input here), one at a time."""
         if self.current is not None:
@@ -68,6 +77,10 @@ class Turns:
         if self.current is not None:
             self.current.stop()
 
+    def approve(self, call_id: str, decision: Decision) -> bool:
+        """A card's answer; ``False`` if no call waits for it."""
+        return self.cards.answer(call_id, decision)
+
     # -- the two ways a turn runs ------------------------------------------------------
 
     def start_from_ui(self, make_turn: Callable[[], Turn], prompt: str | None = None) -> None:
@@ -80,6 +93,8 @@ class Turns:
         if loop is None:  # no event loop (not a kernel): run it here, to the end
             self.run_blocking(turn, prompt=prompt)
             return
+        turn.asker = self.cards
+        turn.capture = True  # no cell to print into
         # Shown as started at once; the stream itself runs in a task on the kernel's loop.
         channel = self.open(turn, loop, prompt)
         self._task = loop.create_task(self._run_async(turn, channel))
@@ -87,6 +102,8 @@ class Turns:
 
     async def run_here(self, turn: Turn, prompt: str | None) -> NbchatError | None:
         """Stream ``turn`` on the running loop (``ask_async``); its error, if it failed."""
+        if self.front_end:  # the kernel delivers card answers while a cell awaits
+            turn.asker = self.cards
         channel = self.open(turn, asyncio.get_running_loop(), prompt)
         return await self._run_async(turn, channel)
 
@@ -167,12 +184,17 @@ class Turns:
         chat._send_notices()  # e.g. the file could not be saved
 
 
-def feed(channel: Channel, event: StreamEvent) -> None:
+def feed(channel: Channel, event: TurnEvent) -> None:
     """Pass one stream event on to the reply's delta channel."""
     if isinstance(event, TextDelta):
         channel.add_text(event.text)
     elif isinstance(event, ReasoningDelta):
         channel.add_reasoning(event.text)
+    elif isinstance(event, ToolUpdate):
+        call = {**event.call, "status": event.status, "always_ask": event.always_ask}
+        channel.add_part(event.at, call)
+        if event.result is not None:
+            channel.add_part(event.at, dict(event.result))
 
 
 def unexpected(exc: Exception) -> NbchatError:

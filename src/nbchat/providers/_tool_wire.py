@@ -1,0 +1,170 @@
+"""Messages, tools and tool calls in each protocol's own shape; refusals of ``tools``.
+
+The session hands providers neutral :class:`~.base.WireMessage`\\ s: a model step that
+called tools is an assistant message with ``tool_calls``, then one ``tool`` message per
+result, in call order. Each protocol writes them its way (from its own docs):
+
+- Ollama ``/api/chat`` (docs/capabilities/tool-calling.mdx): the assistant message's
+  ``tool_calls`` are ``{"type": "function", "function": {"index", "name", "arguments"}}``
+  with the arguments as a JSON **object**; a result is ``{"role": "tool", "tool_name",
+  "content"}``, matched to its call by order.
+- OpenAI Chat Completions: ``tool_calls`` are ``{"id", "type": "function", "function":
+  {"name", "arguments"}}`` with the arguments as JSON **text**, and ``"content": ""`` when
+  the step said nothing. OpenAI's guide writes null there, but llama-cpp-python's server
+  answers null with a 500 validation error and a missing key with an empty stream (its
+  chatml-function-calling template reads ``message.content``); OpenAI takes ``""`` (the
+  Vercel AI SDK sends it). A result is ``{"role": "tool", "tool_call_id", "content"}``.
+
+Wire samples: ``tests/servers/tool_samples.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import typing
+from collections.abc import Sequence
+
+from ..errors import BadRequest, NbchatError, ToolsNotSupported, excerpt
+from .base import ChatRequest, ToolSpec, WireMessage
+
+__all__ = [
+    "ollama_messages",
+    "openai_messages",
+    "tool_definitions",
+    "tools_refused",
+]
+
+Json = dict[str, typing.Any]
+
+
+def tool_definitions(tools: Sequence[ToolSpec]) -> list[Json]:
+    """The ``tools`` field, the same in both protocols."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": t["name"],
+                "description": t["description"],
+                "parameters": t["parameters"],
+            },
+        }
+        for t in tools
+    ]
+
+
+def _arguments_object(text: str) -> Json:
+    try:
+        value = json.loads(text) if text.strip() else {}
+    except ValueError:
+        value = None
+    # A call whose arguments were not a JSON object got an error as its result; Ollama
+    # takes only objects, so it goes back as an empty one.
+    return value if isinstance(value, dict) else {}
+
+
+def ollama_messages(messages: Sequence[WireMessage]) -> list[Json]:
+    out: list[Json] = []
+    for message in messages:
+        role = message["role"]
+        if role == "tool":
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_name": message.get("tool_name", ""),
+                    "content": message["content"],
+                }
+            )
+            continue
+        one: Json = {
+            k: v for k, v in message.items() if k not in ("tool_calls", "tool_call_id", "tool_name")
+        }
+        calls = message.get("tool_calls")
+        if calls:
+            if not one.get("content"):
+                del one["content"]  # as Ollama's docs write a step that only calls tools
+            one["tool_calls"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "index": index,
+                        "name": call["name"],
+                        "arguments": _arguments_object(call["arguments"]),
+                    },
+                }
+                for index, call in enumerate(calls)
+            ]
+        out.append(one)
+    return out
+
+
+def openai_messages(messages: Sequence[WireMessage]) -> list[Json]:
+    out: list[Json] = []
+    for message in messages:
+        role = message["role"]
+        if role == "tool":
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": message.get("tool_call_id", ""),
+                    "content": message["content"],
+                }
+            )
+            continue
+        one: Json = {
+            k: v for k, v in message.items() if k not in ("tool_calls", "tool_call_id", "tool_name")
+        }
+        calls = message.get("tool_calls")
+        if calls:
+            one["content"] = message["content"] or ""  # not null: see the docstring
+            one["tool_calls"] = [
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": call["arguments"] or "{}"},
+                }
+                for call in calls
+            ]
+        out.append(one)
+    return out
+
+
+_OLLAMA_REFUSAL = re.compile(r"does not support tools", re.IGNORECASE)
+_TOOL_WORD = re.compile(r"\btool", re.IGNORECASE)
+
+
+def tools_refused(error: NbchatError, request: ChatRequest, *, ollama: bool) -> NbchatError:
+    """``error`` as :class:`~nbchat.errors.ToolsNotSupported` when it is the server saying
+    no to the request's tools (else ``error`` itself): one line, and what to do."""
+    if (
+        not request.tools
+        or not isinstance(error, BadRequest)
+        or isinstance(error, ToolsNotSupported)
+    ):
+        return error
+    said = error.message
+    if ollama and _OLLAMA_REFUSAL.search(said):
+        message = f"The model {request.model} does not support tools (Ollama said so)."
+        hint = (
+            "Pick a tool-capable model (ollama.com/search?c=tools: qwen3, llama3.1, "
+            "mistral…), or chat without tools."
+        )
+    elif not ollama and _TOOL_WORD.search(said):
+        message = f"The server refused the tools: {excerpt(said, 200)}"
+        hint = (
+            "Pick a model and server that call tools (llama.cpp's server needs --jinja; "
+            "vLLM --enable-auto-tool-choice and a --tool-call-parser), or chat without tools."
+        )
+    else:
+        return error
+    refused = ToolsNotSupported(
+        message,
+        hint=hint,
+        provider=error.provider,
+        base_url=error.base_url,
+        model=error.model,
+        status=error.status,
+        partial=error.partial,
+    )
+    refused.__cause__ = error
+    return refused

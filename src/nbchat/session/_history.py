@@ -1,0 +1,81 @@
+"""One recorded message → the neutral wire messages a model reads.
+
+A reply that called tools is one message whose ``parts`` hold every step in order
+(``[text, tool_call, tool_call, tool_result, tool_result, text]``). A model reads it as
+the steps it took: an assistant message with the step's text and its calls, then one
+``tool`` message per result (in call order), then the next step. Providers write those
+in their protocol's shape (:mod:`nbchat.providers._tool_wire`).
+
+A call without a result (a file saved by hand, a reply cut at the wrong moment) gets
+one saying it was not run: both protocols reject a call left unanswered.
+"""
+
+from __future__ import annotations
+
+from ..messages import Message, Part, ToolCallPart, ToolResultPart
+from ..providers.base import WireMessage, WireToolCall
+
+__all__ = ["NOT_RUN", "has_tool_parts", "wire_messages"]
+
+NOT_RUN = "The call was not run."
+
+
+def has_tool_parts(message: Message) -> bool:
+    return any(p["type"] in ("tool_call", "tool_result") for p in message.get("parts", ()))
+
+
+def wire_messages(message: Message) -> list[WireMessage]:
+    """What the model reads of ``message``: itself, or its steps when it called tools."""
+    if message["role"] != "assistant" or not has_tool_parts(message):
+        return [{"role": message["role"], "content": message["content"]}]
+    return steps(message.get("parts", []))
+
+
+def steps(parts: list[Part]) -> list[WireMessage]:
+    """The wire messages of a reply's ``parts``: text and calls, then results, per step."""
+    out: list[WireMessage] = []
+    text: list[str] = []
+    calls: list[ToolCallPart] = []
+    results: dict[str, ToolResultPart] = {}
+    for part in parts:
+        if part["type"] == "tool_result":
+            results[part["call_id"]] = part
+
+    def close_step() -> None:
+        if not text and not calls:
+            return
+        message: WireMessage = {"role": "assistant", "content": "".join(text)}
+        if calls:
+            message["tool_calls"] = [
+                WireToolCall(id=c["id"], name=c["name"], arguments=c["arguments"]) for c in calls
+            ]
+        out.append(message)
+        for call in calls:
+            result = results.get(call["id"])
+            out.append(
+                {
+                    "role": "tool",
+                    "content": result["content"] if result is not None else NOT_RUN,
+                    "tool_call_id": call["id"],
+                    "tool_name": call["name"],
+                }
+            )
+        text.clear()
+        calls.clear()
+
+    answered = False  # a result of this step's calls came: the step's calls are all in
+    for part in parts:
+        if part["type"] == "text":
+            if calls:  # text after calls belongs to the next step
+                close_step()
+            text.append(part["text"])
+        elif part["type"] == "tool_call":
+            if answered:
+                close_step()
+                answered = False
+            calls.append(part)
+        elif part["type"] == "tool_result":
+            answered = answered or any(c["id"] == part["call_id"] for c in calls)
+        # results go after their step's calls; reasoning and images are not sent back
+    close_step()
+    return out
