@@ -9,6 +9,7 @@ import { createAnnouncer, replyBoundaries } from "./announce.js";
 import { createBlockingNote } from "./blocking.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
+import { createFind } from "./find.js";
 import { isDemoModel, modelName, providerOf } from "./format.js";
 import { cellFor, insertCell, interruptKernel, NO_HOST, probeHost } from "./host.js";
 import { createInput } from "./input.js";
@@ -80,12 +81,26 @@ export function mountChat(
     },
     signal,
   );
+  // The chat's own find (find.ts): the browser's cannot see messages scrolled out of the DOM.
+  const find = createFind(
+    {
+      reveal: (key) => {
+        scroll.release();
+        if (!virtual.scrollTo(key)) liveViews.get(key)?.el.scrollIntoView({ block: "nearest" });
+        schedule();
+      },
+      elementOf: (key) => (virtual.viewOf(key) ?? liveViews.get(key))?.el,
+      fallbackFocus: () => scroller,
+    },
+    signal,
+  );
   const toolbar = h("div", "nbc-toolbar", {}, [
     h("span", "nbc-brand", { "aria-hidden": "true" }, ["◆"]),
     modelLabel,
     demoBadge,
     statusPill,
     h("span", "nbc-spacer"),
+    find.toggle,
     clearButton,
   ]);
 
@@ -150,6 +165,7 @@ export function mountChat(
   const root = h("div", "nbc-root", { "data-lm-suppress-shortcuts": "true" }, [
     toolbar,
     notice,
+    find.el,
     stage,
     blockingNote.el,
     input.el,
@@ -159,6 +175,7 @@ export function mountChat(
   for (const type of ["keydown", "keyup", "keypress"]) {
     root.addEventListener(type, (event) => event.stopPropagation(), { signal });
   }
+  find.listen(root);
   el.append(root);
   signal.addEventListener("abort", () => root.remove(), { once: true });
   const theme = applyTheme(root, () => trait("theme"), signal);
@@ -337,6 +354,7 @@ export function mountChat(
     frameTime = t;
     for (const row of rows) liveViews.get(row.key)?.update(row, placeOf(row), t);
     virtual.draw();
+    find.sync(rows);
     show(empty, rows.length === 0);
 
     // Tick the live status line (elapsed time) while a reply streams.
