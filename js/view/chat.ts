@@ -100,8 +100,8 @@ export function mountChat(
     demoBadge,
     statusPill,
     h("span", "nbc-spacer"),
-    find.toggle,
     clearButton,
+    find.toggle,
   ]);
 
   // ---- notice --------------------------------------------------------------------------
