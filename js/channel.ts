@@ -66,6 +66,8 @@ export interface Pending {
   readonly hides: readonly string[];
   /** The reply the kernel started for it, once `start` arrives. */
   readonly replyId: string | null;
+  /** The question an edit replaces (shown with the new text until the reply settles). */
+  readonly target: string | null;
 }
 
 export interface ChannelState {
@@ -309,16 +311,29 @@ function pendingFor(message: ClientMessage, messages: readonly Message[]): Pendi
   const userCount = messages.filter((m) => m.role === "user").length;
   switch (message.kind) {
     case "submit":
-      return { action: "submit", text: message.text, userCount, hides: [], replyId: null };
+      return {
+        action: "submit",
+        text: message.text,
+        userCount,
+        hides: [],
+        replyId: null,
+        target: null,
+      };
     case "edit": {
-      const lastUser = messages.map((m) => m.role).lastIndexOf("user");
-      const hides = lastUser < 0 ? [] : messages.slice(lastUser + 1).map((m) => m.id);
-      return { action: "edit", text: message.text, userCount, hides, replyId: null };
+      // The question edited (by id, else the last one) and everything after it make way.
+      const at = message.id === undefined ? -1 : messages.findIndex((m) => m.id === message.id);
+      const index = at >= 0 ? at : messages.map((m) => m.role).lastIndexOf("user");
+      const hides = index < 0 ? [] : messages.slice(index + 1).map((m) => m.id);
+      const target = index < 0 ? null : (messages[index]?.id ?? null);
+      return { action: "edit", text: message.text, userCount, hides, replyId: null, target };
     }
     case "regenerate": {
-      const last = messages[messages.length - 1];
-      const hides = last !== undefined && last.role === "assistant" ? [last.id] : [];
-      return { action: "regenerate", text: "", userCount, hides, replyId: null };
+      // The reply answered again (by id, else the last one) and what followed it.
+      const at = message.id === undefined ? -1 : messages.findIndex((m) => m.id === message.id);
+      const last = messages.length - 1;
+      const index = at >= 0 ? at : messages[last]?.role === "assistant" ? last : -1;
+      const hides = index < 0 ? [] : messages.slice(index).map((m) => m.id);
+      return { action: "regenerate", text: "", userCount, hides, replyId: null, target: null };
     }
     default:
       return null;

@@ -35,6 +35,20 @@ export function childrenOf(model: StateReader, id: string | null): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/**
+ * The versions of `message`: it and its siblings (the children of its parent), in order,
+ * when there are several — what a ‹ 2/3 › switcher steps through. null: only one.
+ */
+export function versionsOf(
+  model: StateReader,
+  message: Message,
+): { ids: string[]; index: number } | null {
+  const parent = typeof message.parent === "string" ? message.parent : null;
+  const ids = childrenOf(model, parent);
+  const index = ids.indexOf(message.id);
+  return ids.length > 1 && index >= 0 ? { ids, index } : null;
+}
+
 /** The branch on screen, oldest first. */
 export function readBranch(model: StateReader): Message[] {
   const leaf = model.get("leaf");

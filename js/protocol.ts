@@ -111,6 +111,15 @@ export interface NoticeMsg {
   text: string; // e.g. "A reply is still streaming — press Stop first."
 }
 
+/** The answer to an `export` command: the kernel's own Markdown or JSON (transcript.py). */
+export interface ExportedMsg {
+  kind: "exported";
+  request: number; // the number the `export` carried
+  format: "markdown" | "json";
+  filename: string; // a suggested name, e.g. "talk.md"
+  text: string;
+}
+
 export type ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg;
 
 // ---------------------------------------------------------------------------------------
@@ -132,13 +141,24 @@ export interface StopMsg {
 }
 export interface RegenerateMsg {
   kind: "regenerate";
+  id?: string; // the reply to answer again (default: the last); the earlier one stays a sibling
 }
 export interface ContinueMsg {
   kind: "continue";
 }
 export interface EditMsg {
   kind: "edit";
-  text: string; // new text of the last user message; the reply after it is redone
+  text: string; // the question's new text; it gets a fresh reply
+  id?: string; // the question it replaces (default: the last), kept as a sibling
+}
+export interface SwitchMsg {
+  kind: "switch";
+  id: string; // show the branch through this message (a sibling of one on screen)
+}
+export interface ExportMsg {
+  kind: "export";
+  format: "markdown" | "json";
+  request: number; // echoed in the answer
 }
 export interface ClearMsg {
   kind: "clear";
@@ -152,6 +172,8 @@ export type ClientMessage =
   | RegenerateMsg
   | ContinueMsg
   | EditMsg
+  | SwitchMsg
+  | ExportMsg
   | ClearMsg;
 
 // ---------------------------------------------------------------------------------------
@@ -196,6 +218,18 @@ export function isServerMessage(value: unknown): value is ServerMessage {
     default:
       return false;
   }
+}
+
+/** An `exported` answer (handled by the view that asked, not by the reducer). */
+export function isExported(value: unknown): value is ExportedMsg {
+  return (
+    isRecord(value) &&
+    value.kind === "exported" &&
+    typeof value.request === "number" &&
+    (value.format === "markdown" || value.format === "json") &&
+    typeof value.filename === "string" &&
+    typeof value.text === "string"
+  );
 }
 
 /** A saved `messages` list, keeping only entries with the fields the view relies on. */

@@ -2,6 +2,7 @@
 // `signal`, so aborting it (the view's cleanup) leaves nothing behind.
 
 import { blocksItsCell, streamingReply } from "../channel.js";
+import { versionsOf } from "../history.js";
 import { ensureKatexFonts } from "../markdown/index.js";
 import type { ChatTraits, ClientMessage } from "../protocol.js";
 import type { ChatModel, LiveStore } from "../store.js";
@@ -9,6 +10,7 @@ import { createAnnouncer, replyBoundaries } from "./announce.js";
 import { createBlockingNote } from "./blocking.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
+import { createExportMenu } from "./export.js";
 import { createFind } from "./find.js";
 import { isDemoModel, modelName, providerOf } from "./format.js";
 import { cellFor, insertCell, interruptKernel, NO_HOST, probeHost } from "./host.js";
@@ -94,6 +96,13 @@ export function mountChat(
     },
     signal,
   );
+  const exportMenu = createExportMenu(
+    model,
+    send,
+    () => store.messages(),
+    (text) => announcer.say(text),
+    signal,
+  );
   const toolbar = h("div", "nbc-toolbar", {}, [
     h("span", "nbc-brand", { "aria-hidden": "true" }, ["◆"]),
     modelLabel,
@@ -102,6 +111,7 @@ export function mountChat(
     h("span", "nbc-spacer"),
     clearButton,
     find.toggle,
+    exportMenu.el,
   ]);
 
   // ---- notice --------------------------------------------------------------------------
@@ -229,18 +239,20 @@ export function mountChat(
 
   // ---- messages ------------------------------------------------------------------------
   const actions = {
-    regenerate: () => {
-      send({ kind: "regenerate" });
+    regenerate: (id: string) => {
+      send({ kind: "regenerate", id });
       scroll.jumpToBottom();
     },
     resume: () => {
       send({ kind: "continue" });
       scroll.jumpToBottom();
     },
-    edit: (text: string) => {
-      send({ kind: "edit", text });
+    edit: (text: string, id: string) => {
+      send({ kind: "edit", text, id });
       scroll.jumpToBottom();
     },
+    // The kernel refuses a switch while a reply streams, with a notice saying why.
+    switchTo: (id: string) => send({ kind: "switch", id }),
   };
   // Where each row sits (which actions it offers) and the time, for this frame's updates.
   let placeOf: (row: Row) => RowPlace = () => ({
@@ -248,6 +260,7 @@ export function mountChat(
     lastUser: false,
     busy: false,
     hold: false,
+    versions: null,
   });
   let frameTime = 0;
   const virtual = new VirtualList(
@@ -350,6 +363,7 @@ export function mountChat(
       lastUser: row.key === lastUser,
       busy: isBusy,
       hold,
+      versions: row.message === null ? null : versionsOf(model, row.message),
     });
     frameTime = t;
     for (const row of rows) liveViews.get(row.key)?.update(row, placeOf(row), t);

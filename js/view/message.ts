@@ -7,6 +7,12 @@ import type { Message, Role } from "../protocol.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
 import { formatStats, isDemoModel, type ReplyStats } from "./format.js";
+import {
+  createVersionSwitcher,
+  sameVersions,
+  type VersionSwitcher,
+  type Versions,
+} from "./versions.js";
 
 export const DEMO_TOOLTIP = "offline demo provider — no model server configured";
 
@@ -31,12 +37,18 @@ export interface RowPlace {
   busy: boolean;
   /** Keep the streaming text as drawn this frame (the live render rate is capped). */
   hold: boolean;
+  /** The versions of this message (it and its siblings, in order), when there are several. */
+  versions: Versions | null;
 }
 
 export interface MessageActions {
-  regenerate(): void;
+  /** Answer the question before reply `id` again; the reply stays as a sibling. */
+  regenerate(id: string): void;
   resume(): void;
-  edit(text: string): void;
+  /** Ask question `id` again with `text`; the question stays as a sibling. */
+  edit(text: string, id: string): void;
+  /** Show the branch through message `id` (another version of one on screen). */
+  switchTo(id: string): void;
 }
 
 export class MessageView {
@@ -59,6 +71,7 @@ export class MessageView {
   private readonly regenerateButton: HTMLButtonElement;
   private readonly resumeButton: HTMLButtonElement;
   private readonly editButton: HTMLButtonElement;
+  private readonly versions: VersionSwitcher;
   private renderer: StreamingRenderer | null = null;
   private reasoningRenderer: StreamingRenderer | null = null;
   private shown = { text: "", final: false, reasoning: "", reasoningFinal: false };
@@ -78,10 +91,12 @@ export class MessageView {
     const signal = this.controller.signal;
     const assistant = row.role === "assistant";
     this.demoBadge = h("span", "nbc-badge nbc-badge-demo", { title: DEMO_TOOLTIP }, ["demo"]);
+    this.versions = createVersionSwitcher(row.role, (id) => this.actions.switchTo(id), signal);
     this.head = h("div", "nbc-msg-head", {}, [
       h("span", "nbc-role", {}, [roleLabel(row.role)]),
       this.demoBadge,
     ]);
+
     this.reasoningSummary = h("summary", "nbc-reasoning-summary", {}, ["Reasoning"]);
     this.reasoningBody = h("div", "nbc-reasoning-body nbc-md");
     this.reasoning = h("details", "nbc-reasoning", {}, [this.reasoningSummary, this.reasoningBody]);
@@ -111,7 +126,7 @@ export class MessageView {
       "nbc-act",
       "Regenerate this reply",
       "Regenerate",
-      () => this.actions.regenerate(),
+      () => this.actions.regenerate(this.row.key),
       signal,
     );
     this.resumeButton = button(
@@ -132,6 +147,9 @@ export class MessageView {
         this.resumeButton,
       ]),
     ]);
+    // A question's head is for screen readers only: its switcher goes in its foot.
+    if (assistant) this.head.append(this.versions.el);
+    else this.foot.prepend(this.versions.el);
     this.el = h("article", `nbc-msg nbc-msg-${row.role}`, { "aria-label": ariaLabel(row.role) }, [
       this.head,
       this.reasoning,
@@ -159,7 +177,8 @@ export class MessageView {
       row.unconfirmed === prev.unconfirmed &&
       place.busy === last.busy &&
       place.lastAssistant === last.lastAssistant &&
-      place.lastUser === last.lastUser
+      place.lastUser === last.lastUser &&
+      sameVersions(place.versions, last.versions)
     ) {
       return;
     }
@@ -299,10 +318,15 @@ export class MessageView {
 
     const idle = !place.busy && live === null && !row.pending;
     show(this.copyButton, text !== "" && !streaming);
-    show(this.regenerateButton, assistant && place.lastAssistant && idle);
+    // Any committed reply can be answered again and any question edited: the earlier
+    // version stays, as a sibling (‹ 1/2 ›). Continue extends the reply that ends the chat.
+    const committed = idle && row.message !== null;
+    show(this.regenerateButton, assistant && committed);
     show(this.resumeButton, assistant && place.lastAssistant && idle && canResume(row.message));
-    show(this.editButton, row.role === "user" && place.lastUser && idle && this.editor === null);
-    show(this.foot, stats !== "" || tags.length > 0 || !this.copyButton.hidden);
+    show(this.editButton, row.role === "user" && committed && this.editor === null);
+    this.versions.draw(place.versions, idle);
+    const switcher = !this.versions.el.hidden;
+    show(this.foot, stats !== "" || tags.length > 0 || !this.copyButton.hidden || switcher);
   }
 
   private async copy(): Promise<void> {
@@ -327,7 +351,7 @@ export class MessageView {
       const text = area.value;
       if (text.trim() === "") return;
       close();
-      this.actions.edit(text);
+      this.actions.edit(text, this.row.key);
     };
     area.addEventListener(
       "keydown",

@@ -13,14 +13,15 @@ export function displayRows(messages: readonly Message[], state: ChannelState): 
   const pending = state.pending;
   const hidden = new Set(pending?.hides ?? []);
   const lastUser = messages.map((m) => m.role).lastIndexOf("user");
+  const editTarget = pending?.target ?? messages[lastUser]?.id;
   const unconfirmed = pending !== null && pending.replyId === null;
   const rows: Row[] = [];
 
-  messages.forEach((message, index) => {
-    if (message.role === "system") return;
+  for (const message of messages) {
+    if (message.role === "system") continue;
     const reply = live.get(message.id) ?? null;
-    if (reply === null && hidden.has(message.id)) return;
-    const edited = pending?.action === "edit" && index === lastUser;
+    if (reply === null && hidden.has(message.id)) continue;
+    const edited = pending?.action === "edit" && message.id === editTarget;
     rows.push({
       key: message.id,
       role: message.role,
@@ -31,7 +32,7 @@ export function displayRows(messages: readonly Message[], state: ChannelState): 
       text: edited && pending !== null ? pending.text : message.content,
     });
     live.delete(message.id);
-  });
+  }
 
   // The prompt we submitted, until the history shows one more user message.
   if (pending?.action === "submit") {

@@ -10,6 +10,8 @@ NbchatError
 │   ├── UnknownProvider       "foo:bar" where foo is not a provider
 │   └── InvalidOption         an option the provider does not know, or of the wrong type
 ├── ConversationBusy          a turn is already streaming in this conversation
+├── ConversationFileError     a conversation file that cannot be used (left as it is)
+│   └── FileInUse             another live process writes that file
 ├── ServerUnreachable         refused, DNS failure, unreachable host, TLS to a plain port
 ├── ResponseError             the server answered with an error status (``status`` is set)
 │   ├── AuthenticationFailed  401 / 403 — the key is never repeated
@@ -38,6 +40,8 @@ __all__ = [
     "BadRequest",
     "ContextTooLong",
     "ConversationBusy",
+    "ConversationFileError",
+    "FileInUse",
     "IdleTimeout",
     "InvalidOption",
     "InvalidRequest",
@@ -161,6 +165,17 @@ class ConversationBusy(NbchatError):
     """A turn is already streaming; one turn at a time per conversation."""
 
     default_hint = "Wait for the reply to finish, or stop it first."
+
+
+class ConversationFileError(NbchatError):
+    """A conversation file that cannot be read or written: corrupt, truncated, from a newer
+    nbchat, not writable. nbchat never overwrites such a file."""
+
+
+class FileInUse(ConversationFileError):
+    """Another live process (another kernel) is writing this conversation file."""
+
+    default_hint = "Close the chat that uses it (chat.close()) or its kernel, or use another file."
 
 
 class ServerUnreachable(NbchatError):

@@ -7,9 +7,15 @@
 - :func:`to_html` is the static fallback for places without the widget's JavaScript
   (nbviewer, nbconvert, GitHub): everything escaped, no script, math left as TeX source.
 - :func:`dumps` / :func:`loads` are the JSON format, versioned, lossless for messages,
-  system prompt, model, base URL and options. It has no field for a key. Its version is
-  the message schema's (:data:`nbchat.messages.SCHEMA_VERSION`); a version-1 file (no
-  ``parent``) reads as one branch, each message's parent the one before it.
+  system prompt, model, base URL and options. It has no field for a key.
+
+  Versions: 1 (nbchat 0.1: one list, no ``parent``) reads as one branch, each message's
+  parent the one before it; 2 added the message schema's ``parent`` and ``parts``
+  (:data:`nbchat.messages.SCHEMA_VERSION`); 3 holds a whole tree: every message of every
+  branch in the order they were made, ``leaf`` (the last message on screen) and
+  ``active`` (which child each fork shows), plus what an autosaved file's journal needs
+  (``journal``: see :mod:`nbchat.session.autosave`). A version-2 file reads as a tree
+  whose visible branch ends at its last message.
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ __all__ = [
 ]
 
 FORMAT = "nbchat.transcript"
-VERSION = SCHEMA_VERSION
+#: The version written: the message schema's fields (:data:`SCHEMA_VERSION`) in a tree.
+VERSION = 3
+assert SCHEMA_VERSION <= VERSION
 
 _ROLE_TITLES = {"system": "System", "user": "User", "assistant": "Assistant"}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -57,6 +65,9 @@ class Transcript:
     system: str | None = None
     options: dict[str, object] = dataclasses.field(default_factory=dict)
     base_url: str | None = None
+    leaf: str | None = None  # the last message on screen (None: the last message)
+    active: dict[str, str] = dataclasses.field(default_factory=dict)  # fork -> child shown
+    extra: dict[str, object] = dataclasses.field(default_factory=dict)  # e.g. "journal"
 
 
 def dumps(
@@ -66,19 +77,30 @@ def dumps(
     system: str | None = None,
     options: Mapping[str, object] | None = None,
     base_url: str | None = None,
+    leaf: str | None = None,
+    active: Mapping[str, str] | None = None,
+    extra: Mapping[str, object] | None = None,
+    indent: int | None = 1,
 ) -> str:
-    """The JSON text of a conversation (there is no field for a key)."""
-    data = {
+    """The JSON text of a conversation (there is no field for a key).
+
+    ``messages`` in the order they were made (each after its parent); ``leaf`` and
+    ``active`` say which branch is on screen; ``extra`` adds top-level fields.
+    """
+    data: dict[str, object] = {
         "format": FORMAT,
         "version": VERSION,
         "model": model,
         "base_url": _public_url(base_url),
         "system": system,
         "options": dict(options or {}),
+        "leaf": leaf,
+        "active": dict(active or {}),
+        **(extra or {}),
         "messages": list(messages),
     }
     try:
-        return json.dumps(data, ensure_ascii=False, indent=1)
+        return json.dumps(data, ensure_ascii=False, indent=indent)
     except (TypeError, ValueError) as exc:
         raise InvalidRequest(
             f"The conversation cannot be saved as JSON: {exc}.",
@@ -114,12 +136,21 @@ def loads(text: str | bytes) -> Transcript:
     options = data.get("options") or {}
     if not isinstance(options, dict):
         raise InvalidRequest("The transcript's 'options' is not an object.")
+    active = data.get("active") or {}
+    if not isinstance(active, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in active.items()
+    ):
+        raise InvalidRequest("The transcript's 'active' is not an object of message ids.")
+    known = {"format", "version", "model", "base_url", "system", "options", "leaf", "active"}
     return Transcript(
         messages=messages,
         model=_optional_str(data, "model"),
         system=_optional_str(data, "system"),
         options=options,
         base_url=_optional_str(data, "base_url"),
+        leaf=_optional_str(data, "leaf"),
+        active=active,
+        extra={k: v for k, v in data.items() if k not in known and k != "messages"},
     )
 
 

@@ -242,7 +242,7 @@ describe("the message", () => {
     expect(toolbarBadge.hidden).toBe(true);
   });
 
-  it("offers Regenerate on the reply that ends the chat only, and sends it", () => {
+  it("offers Regenerate on every settled reply and sends which one", () => {
     const model = new FakeModel(
       traits({
         messages: [
@@ -259,10 +259,11 @@ describe("the message", () => {
         (b) => b.textContent === "Regenerate",
       )!;
     const [first, last] = replies(view);
-    expect(regenerate(first!).hidden).toBe(true);
+    // The earlier reply is kept as a sibling (‹ 1/2 ›), so any reply may be answered again.
+    expect(regenerate(first!).hidden).toBe(false);
     expect(regenerate(last!).hidden).toBe(false);
     regenerate(last!).click();
-    expect(model.sentOf("regenerate")).toHaveLength(1);
+    expect(model.sentOf("regenerate")).toEqual([{ kind: "regenerate", id: "r2" }]);
     frames.flush();
     expect(bodies(view)).toEqual(["q1", "a1", "q2"]); // the reply being replaced is hidden
   });
@@ -278,7 +279,7 @@ describe("the message", () => {
     expect(area.value).toBe("old");
     area.value = "new question";
     press(area, "Enter");
-    expect(model.sentOf("edit")).toEqual([{ kind: "edit", text: "new question" }]);
+    expect(model.sentOf("edit")).toEqual([{ kind: "edit", text: "new question", id: "u1" }]);
     frames.flush();
     expect(bodies(view)).toEqual(["new question"]); // the reply being redone is hidden
   });

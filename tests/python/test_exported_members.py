@@ -16,6 +16,8 @@ PUBLIC = [
     "ContextTooLong",
     "Conversation",
     "ConversationBusy",
+    "ConversationFileError",
+    "FileInUse",
     "IdleTimeout",
     "InvalidOption",
     "InvalidRequest",
@@ -68,7 +70,7 @@ def test_every_error_is_an_nbchat_error() -> None:
     errors += [nbchat.ContextTooLong, nbchat.InvalidOption, nbchat.UnknownProvider]
     errors += [nbchat.ModelNotFound, nbchat.RateLimited, nbchat.ServerUnreachable]
     errors += [nbchat.ConversationBusy, nbchat.InvalidRequest, nbchat.StreamInterrupted]
-    errors += [nbchat.IdleTimeout, nbchat.BadRequest]
+    errors += [nbchat.IdleTimeout, nbchat.BadRequest, nbchat.FileInUse]
     for error in errors:
         assert issubclass(error, nbchat.NbchatError), error
 

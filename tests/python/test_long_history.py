@@ -99,7 +99,7 @@ async def test_the_whole_conversation_is_in_every_full_state_a_late_view_reads()
     assert branch(answer) == chat.messages
 
 
-async def test_regenerate_at_depth_sends_the_keys_of_the_reply_it_replaces() -> None:
+async def test_regenerate_at_depth_sends_only_the_new_reply_and_its_siblings() -> None:
     script = testing.script("first", "again")
     chat = Chat(conversation=Conversation(script.model, messages=history(200)))
     for command in ({"kind": "submit", "text": "q"}, {"kind": "regenerate"}):
@@ -107,6 +107,12 @@ async def test_regenerate_at_depth_sends_the_keys_of_the_reply_it_replaces() -> 
         from_ui(chat, **command)
         await until(lambda: len(custom(chat, "done")) > ends and chat.status == "idle")  # noqa: B023
     last = [s.data["state"] for s in wire(chat).log if s.data.get("method") == "update"][-1]
-    assert sum(1 for k in last if k.startswith("m:")) == 2  # the new reply, the old one gone
+    # The new reply, and the list of the question's replies: the earlier one stays (#12).
+    question = chat.messages[-1]["parent"]
+    assert sorted(k for k in last if k.startswith(("m:", "c:"))) == [
+        f"c:{question}",
+        f"m:{chat.messages[-1]['id']}",
+    ]
+    assert len(last[f"c:{question}"]) == 2
     assert branch(synced(chat)) == chat.messages
     assert chat.messages[-1]["content"] == "again"

@@ -59,6 +59,7 @@ def _offline_expectations(refused: str) -> dict[str, list[str]]:
             "'finish_reason': 'stop'",  # chat.messages[-1]["meta"]
             "### Assistant",  # to_markdown()
             "<Chat demo:showcase · 2 messages · idle>",  # the chat loaded from its file
+            "version(s) of the last reply",  # the tree of a chat with file=
             "Name three prime numbers.",  # nbchat.stream() from plain Python
             "api_key   not set",  # nbchat.configure()
         ],
@@ -189,6 +190,8 @@ def test_the_notebook_runs_top_to_bottom_with_no_server(
     if path.name == "quickstart.ipynb":
         saved = json.loads((tmp_path / "quickstart-chat.json").read_text(encoding="utf-8"))
         assert [m["role"] for m in saved["messages"]] == ["user", "assistant"]
+        # The chat made with file= put its turn on disk as it ended.
+        assert (tmp_path / "quickstart-kept.json").exists()
 
 
 # ---------------------------------------------------------------------------------------

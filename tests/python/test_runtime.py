@@ -83,3 +83,29 @@ def test_each_thread_has_its_runtime() -> None:
     thread.join()
     assert there[0] is not here
     assert _runtime.shared() is here
+
+
+# The budget the view's bundle must fit in, tool, image and compare views included (issue 15:
+# 891 KB JS + 41 KB CSS when it was set; 933 KB + 40 KB with the virtual list). Within it, the
+# runtime's saved state (the code JSON-escaped, ~1.08x) plus five chats stays under 1.2 MB.
+BUNDLE_JS_BUDGET = 980_000
+BUNDLE_CSS_BUDGET = 48_000
+FIVE_CHATS_BUDGET = 1_200_000
+FURTHER_CHAT_BUDGET = 20_000  # bytes a chat adds to a saved notebook beyond its conversation
+
+
+def test_the_view_bundle_fits_its_budget() -> None:
+    assert (_runtime._STATIC / "widget.js").stat().st_size <= BUNDLE_JS_BUDGET
+    assert (_runtime._STATIC / "widget.css").stat().st_size <= BUNDLE_CSS_BUDGET
+    assert (_runtime._STATIC / "loader.js").stat().st_size <= LOADER_BUDGET
+
+
+def test_a_notebook_of_five_chats_saved_by_nbclient_stays_light() -> None:
+    # A real kernel runs five chats, each asked once; nbclient saves every model's state.
+    from benchmarks import weight
+
+    figures = weight.measure(5, None)
+    assert figures["file_bytes"] <= FIVE_CHATS_BUDGET, figures
+    assert figures["last_chat_adds_beyond_conversation"] <= FURTHER_CHAT_BUDGET, figures
+    assert figures["chat_esm_bytes"] <= LOADER_BUDGET, figures
+    assert figures["runtime_state_bytes"] > BUNDLE_JS_BUDGET // 2  # the code, saved once

@@ -563,7 +563,7 @@ def test_the_messages_of_a_notebook_saved_before_parents_load_as_one_branch() ->
     ("given", "words"),
     [
         ({"parent": 3}, r"messages\[1\] has a 'parent' that is not a message id"),
-        ({"parent": "u1"}, r"messages\[1\] has parent 'u1', not the message before it"),
+        ({"parent": "u1"}, r"messages\[1\] has parent 'u1', which does not come before it"),
         ({"parts": "text"}, r"messages\[1\] has 'parts' that is not a list"),
         ({"parts": [{"type": "sound"}]}, r"messages\[1\].parts\[0\] has type 'sound'"),
         ({"parts": [{"type": "image", "id": "x"}]}, r"\('image'\) needs str 'mime'"),

@@ -133,8 +133,8 @@ def test_json_round_trip_is_lossless() -> None:
         base_url="http://user:pass@localhost:11434",
     )
     data = json.loads(text)
-    assert (data["format"], data["version"]) == ("nbchat.transcript", 2)
-    assert transcript.VERSION == SCHEMA_VERSION == 2
+    assert (data["format"], data["version"]) == ("nbchat.transcript", 3)
+    assert (transcript.VERSION, SCHEMA_VERSION) == (3, 2)
     assert [m["parent"] for m in data["messages"]] == [None, "u1", "a1", "u2"]
     assert data["base_url"] == "http://localhost:11434"  # no credentials saved
     assert "api_key" not in data
@@ -169,9 +169,9 @@ def test_a_version_1_file_reads_as_one_branch() -> None:
         "Be brief.",
         {"temperature": 0.2},
     )
-    # Saved again, it is a version-2 file with the same messages and their parents.
+    # Saved again, it is a version-3 file with the same messages and their parents.
     again = json.loads(transcript.dumps(loaded.messages, model=loaded.model))
-    assert again["version"] == 2
+    assert again["version"] == 3
     assert again["messages"] == loaded.messages
 
 
@@ -242,7 +242,7 @@ def test_json_keeps_unicode_readable() -> None:
             ' [{"id": "1", "role": "user", "content": "", "parts": [{"type": "text"}]}]}',
             "\\('text'\\) needs str 'text'",
         ),
-        ('{"format": "nbchat.transcript", "version": 3, "messages": []}', "version 3"),
+        ('{"format": "nbchat.transcript", "version": 4, "messages": []}', "version 4"),
     ],
 )
 def test_loading_something_else_is_a_clear_error(text: str, words: str) -> None:

@@ -206,7 +206,7 @@ async def test_a_stop_before_the_turn_task_first_runs_keeps_the_prompt() -> None
     assert branch(synced(chat, upto=1))[0] == chat.messages[0]
 
 
-async def test_edit_replaces_the_last_prompt_and_redoes_its_reply() -> None:
+async def test_edit_forks_the_last_prompt_and_redoes_its_reply() -> None:
     script = testing.script("First answer", "Second answer")
     chat = Chat(script.model)
     await ui_turn(chat, kind="submit", text="What is 2+2?")
@@ -218,13 +218,15 @@ async def test_edit_replaces_the_last_prompt_and_redoes_its_reply() -> None:
     last_start = max(i for i, u in enumerate(updates) if u.get("status") == "streaming")
     during = branch(synced(chat, upto=last_start + 1))
     assert [(m["role"], m["content"]) for m in during] == [("user", "What is 3+3?")]
-    # The edited prompt and its reply left the conversation: their keys say so.
+    # The earlier prompt and its reply stay, as a sibling branch (#12): the roots list both.
     state = synced(chat)
     assert branch(state) == chat.messages
-    assert sum(1 for k, v in state.items() if k.startswith("m:") and v is not None) == 2
+    assert sum(1 for k, v in state.items() if k.startswith("m:") and v is not None) == 4
+    assert state["c:"] == chat.conversation.tree.children()
+    assert len(state["c:"]) == 2
 
 
-async def test_regenerate_replaces_the_last_reply() -> None:
+async def test_regenerate_shows_the_new_reply() -> None:
     script = testing.script("Answer one", "Answer two")
     chat = Chat(script.model)
     await ui_turn(chat, kind="submit", text="Pick a number")

@@ -28,10 +28,19 @@ Semantics:
   stopped before its first step sends nothing; iterated anyway, it ends at once and is
   recorded like any stopped turn (the prompt, an empty reply marked stopped), so a Stop
   racing a Send never loses what the user typed.
-- ``regenerate()`` replaces the last assistant reply (retrying a failed one); ``resume()``
-  continues the last assistant reply (stopped or cut off) by resending it as the final
-  assistant message so the model carries on, appending to the same message; ``edit(text)``
-  replaces the last user message and redoes the reply after it.
+- The history is a tree (:mod:`nbchat.session.tree`): ``regenerate()`` answers again
+  beside the last reply (or beside ``regenerate(id)``, any reply on screen), keeping the
+  earlier one as a sibling — a failed one too; ``edit(text)`` asks ``text`` beside the
+  last question (``edit(text, id)``: any question on screen) with a fresh reply, keeping
+  the earlier question and everything after it. ``messages`` is the branch on screen,
+  which is exactly what the model is sent; ``tree`` has every message
+  (``tree.siblings(id)``, ``tree.children(id)``, ``tree.leaf``); ``select(id)`` shows the
+  branch through a message, and each fork remembers which version it showed last, so
+  switching back shows a branch's whole continuation. Switching is refused while a
+  reply streams (:class:`~nbchat.errors.ConversationBusy`), and a turn made before a
+  switch is refused when it starts. ``resume()`` continues the last reply on screen (stopped or
+  cut off) by resending it as the final assistant message so the model carries on,
+  appending to the same message.
 
   How servers treat a trailing assistant message: Ollama's native ``/api/chat`` continues
   it (its templates leave the last assistant turn open). OpenAI-compatible servers vary:

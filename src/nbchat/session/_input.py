@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import typing
 from collections.abc import Iterable, Mapping
 
 from ..errors import InvalidRequest
-from ..messages import Message, check_parent, check_parts, linked, new_id
+from ..messages import Message, check_parent, check_parts, new_id
 
 __all__ = ["check_messages", "check_text"]
 
@@ -33,16 +34,17 @@ def check_text(what: str, text: object, *, allow_empty: bool = False) -> str:
 def check_messages(messages: Iterable[Message]) -> tuple[list[Message], str | None]:
     """Validated copies of given messages; a system message becomes the system prompt.
 
-    The messages are one branch, in order: each one's ``parent`` becomes the message
-    before it (a history from before parents, or a slice of one, gets that chain). A
-    parent naming another message of the list is a branch, which a conversation cannot
-    hold: refused.
+    The messages are in the order they were made. A message without a ``parent`` follows
+    the one before it in the list (a history from before parents gets that chain), and so
+    does one whose parent is not in the list (a slice of a longer history). A parent
+    named in the list is kept — a branch — and must come before the message; ``None``
+    given as the parent makes a first message (another version of the first question).
     """
     checked: list[Message] = []
     system: str | None = None
     given_all = list(messages)
     taken = {str(m.get("id")) for m in given_all if isinstance(m, Mapping) and m.get("id")}
-    parents: dict[int, tuple[str, str]] = {}  # index in ``checked`` -> (parent given, where)
+    parents: dict[int, tuple[str | None, str]] = {}  # index in checked -> (parent, where)
     for index, given in enumerate(given_all):
         where = f"messages[{index}]"
         if not isinstance(given, Mapping):
@@ -65,9 +67,8 @@ def check_messages(messages: Iterable[Message]) -> tuple[list[Message], str | No
             "content": content,
         }
         taken.add(message["id"])
-        parent = check_parent(where, given.get("parent"))
-        if parent is not None:
-            parents[len(checked)] = (parent, where)
+        if "parent" in given:
+            parents[len(checked)] = (check_parent(where, given.get("parent")), where)
         reasoning = given.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
             message["reasoning"] = reasoning
@@ -77,17 +78,35 @@ def check_messages(messages: Iterable[Message]) -> tuple[list[Message], str | No
         if isinstance(meta, Mapping):
             message["meta"] = copy.deepcopy(dict(meta))  # type: ignore[typeddict-item]
         checked.append(message)
-    _check_one_branch(checked, parents)
-    return linked(checked), system
+    return _linked(checked, parents), system
 
 
-def _check_one_branch(checked: list[Message], parents: dict[int, tuple[str, str]]) -> None:
-    # A parent outside the list is fine (a slice of a longer history): the chain replaces it.
-    ids = [m["id"] for m in checked]
-    for index, (parent, where) in parents.items():
-        before = ids[index - 1] if index else None
-        if parent != before and parent in ids:
+def _linked(checked: list[Message], parents: dict[int, tuple[str | None, str]]) -> list[Message]:
+    """``checked`` with every ``parent`` set (copies, in the schema's key order)."""
+    ids: dict[str, int] = {}
+    for index, message in enumerate(checked):
+        if message["id"] in ids:
             raise InvalidRequest(
-                f"{where} has parent {parent!r}, not the message before it.",
-                hint="A conversation holds one branch: list its messages in order.",
+                f"Two messages have the id {message['id']!r}.", hint="Ids must be unique."
             )
+        ids[message["id"]] = index
+    out: list[Message] = []
+    for index, message in enumerate(checked):
+        previous = checked[index - 1]["id"] if index else None
+        parent, where = parents.get(index, (previous, ""))
+        if parent is not None and parent not in ids:
+            parent = previous  # a slice of a longer history: the chain replaces it
+        elif parent is not None and ids[parent] >= index:
+            raise InvalidRequest(
+                f"{where} has parent {parent!r}, which does not come before it.",
+                hint="List messages in the order they were made: each after its parent.",
+            )
+        one: dict[str, object] = {
+            "id": message["id"],
+            "role": message["role"],
+            "content": message["content"],
+            "parent": parent,
+        }
+        one.update((key, value) for key, value in message.items() if key not in one)
+        out.append(typing.cast(Message, one))
+    return out

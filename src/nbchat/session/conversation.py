@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import copy
+import os
 import threading
 import typing
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 
 from .. import resolve, settings, transcript
-from ..errors import ConversationBusy, InvalidRequest
+from ..errors import ConversationBusy, ConversationFileError, InvalidRequest
 from ..messages import Message, new_id
 from ..providers.base import Provider, Timeouts, WireMessage
+from . import autosave
+from ._imagestore import ImageStore, MemoryImageStore
 from ._input import check_messages, check_text
+from ._saved import server_notice
+from .autosave import Autosave
+from .tree import Tree, TreeView
 from .turn import Turn, TurnAction
 
 if typing.TYPE_CHECKING:
@@ -26,6 +33,11 @@ class Conversation:
     >>> conversation = Conversation("ollama:llama3.2", system="Be brief.")
     >>> for event in conversation.prompt("What is a closure?"): ...
     >>> conversation.messages[-1]["content"]
+
+    The history is a tree (:mod:`nbchat.session.tree`): regenerating a reply or editing a
+    question adds a sibling and keeps the earlier version. ``messages`` is the branch on
+    screen — what the model is sent — and ``tree`` the whole of it; :meth:`select`
+    switches branches.
     """
 
     model: str  # resolved "provider:name", e.g. "ollama:llama3.2", "demo:showcase"
@@ -33,6 +45,13 @@ class Conversation:
     resolution: Resolution  # what was chosen and why
     system: str | None
     options: dict[str, object]
+    images: ImageStore  # full image bytes by id (issue 11 brings the real store)
+    _tree: Tree
+    _lock: threading.Lock
+    _current: Turn | None
+    _version: int
+    _autosave: Autosave | None
+    _notices: list[str]
 
     def __init__(
         self,
@@ -44,9 +63,75 @@ class Conversation:
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         messages: Iterable[Message] | None = None,
+        file: str | os.PathLike[str] | None = None,
         **options: object,
     ) -> None:
+        writer = Autosave.open(file) if file is not None else None
+        try:
+            restored = writer.restored if writer is not None else None
+            self._setup(
+                model,
+                system=system,
+                base_url=base_url,
+                api_key=api_key,
+                headers=headers,
+                timeouts=timeouts,
+                messages=messages,
+                options=options,
+                saved=restored.transcript if restored is not None else None,
+                source=writer.path.name if writer is not None else "",
+            )
+            if writer is not None:
+                missing = writer.load_images(self.images, self._tree)
+                if missing:
+                    self._notify(
+                        f"{len(missing)} image(s) of {writer.path.name} are missing "
+                        f"from {writer.path.name}.images; their thumbnails are kept."
+                    )
+                writer.start(self._snapshot, self.images)
+                self._autosave = writer
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            raise
+
+    def _setup(
+        self,
+        model: str | None,
+        *,
+        system: str | None,
+        base_url: str | None,
+        api_key: str | None,
+        headers: Mapping[str, str] | None,
+        timeouts: Timeouts | None,
+        messages: Iterable[Message] | None,
+        options: Mapping[str, object],
+        saved: transcript.Transcript | None,
+        source: str,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._notices = []
+        self._autosave = None
+        self.images = MemoryImageStore()
+        active: Mapping[str, str] = {}
+        leaf: str | None = None
+        saved_url: str | None = None
+        if saved is not None:
+            if messages is not None:
+                raise InvalidRequest(
+                    f"Pass either messages= or a file= to restore, not both: {source} exists.",
+                    hint="Leave messages= out to restore the file, or use another file=.",
+                )
+            if model is None:
+                model = saved.model
+            saved_url = None if base_url is not None else saved.base_url
+            system = saved.system if system is None else system
+            options = {**saved.options, **options}
+            messages, active, leaf = saved.messages, saved.active, saved.leaf
         self.resolution = resolve.resolve(model, base_url, api_key)
+        notice = server_notice(source, saved_url, self.resolution.base_url)
+        if notice:
+            self._notify(notice, warn=True)
         self.provider = self.resolution.create_provider(headers=headers, timeouts=timeouts)
         self.model = self.resolution.spec
         self.options = self.provider.check_options(options)
@@ -55,18 +140,92 @@ class Conversation:
         if given is None:
             given = settings.settings().system
         self.system = check_text("system prompt", given, allow_empty=True) if given else None
-        self._messages: list[Message] = loaded
-        self._lock = threading.Lock()
-        self._current: Turn | None = None
+        last = loaded[-1]["id"] if loaded else None
+        self._tree = Tree.of(loaded, active=active, leaf=leaf or last)
+        self._current = None
         self._version = 0
+
+    # -- the file -----------------------------------------------------------------------
+
+    @property
+    def file(self) -> str | None:
+        """The file this conversation saves itself to as it goes (``None``: none, or not any
+        more — closed, or taken over by a newer conversation of this process)."""
+        saver = self._autosave
+        return str(saver.path) if saver is not None and saver.writing else None
+
+    def close(self) -> None:
+        """Stop saving to ``file`` and release it (for another kernel, say). The
+        conversation itself goes on working."""
+        saver, self._autosave = self._autosave, None
+        if saver is not None:
+            saver.close()
+
+    def _snapshot(self) -> dict[str, object]:
+        # Called by the autosave under this conversation's lock (or before any turn).
+        return {
+            "messages": list(self._tree),
+            "model": self.model,
+            "system": self.system,
+            "options": self.options,
+            "base_url": self.resolution.base_url,
+            "leaf": self._tree.leaf,
+            "active": self._tree.active_map(),
+        }
+
+    def _save(self, write: Callable[[Autosave], None]) -> None:
+        """Put a change on disk now (the caller holds the lock); a failure is a notice,
+        never a lost turn."""
+        saver = self._autosave
+        if saver is None:
+            return
+        if not saver.writing:
+            if saver.handed_over:
+                self._autosave = None
+                self._notify(
+                    f"This chat no longer saves to {saver.path.name}: a newer chat in this "
+                    "kernel took the file over."
+                )
+            return
+        try:
+            write(saver)
+        except ConversationFileError as exc:
+            self._notify(str(exc), warn=True)
+
+    def _notify(self, text: str, *, warn: bool = False) -> None:
+        """Something the user should read: kept for the widget (:meth:`_take_notices`),
+        and with ``warn``, a warning line for code and notebooks too."""
+        self._notices.append(text)
+        if warn:
+            warnings.warn(text, UserWarning, stacklevel=4)
+
+    def _take_notices(self) -> list[str]:
+        notices, self._notices = self._notices, []
+        return notices
 
     # -- history ------------------------------------------------------------------------
 
     @property
     def messages(self) -> list[Message]:
-        """The committed history (a copy), oldest first; no system message."""
+        """The branch on screen (a copy), oldest first; no system message."""
         with self._lock:
-            return copy.deepcopy(self._messages)
+            return copy.deepcopy(self._tree.branch())
+
+    @property
+    def tree(self) -> TreeView:
+        """Every message, every branch: ``tree.siblings(id)``, ``tree.children(id)``…"""
+        return TreeView(self._tree, self._lock)
+
+    def select(self, message_id: str) -> None:
+        """Show the branch through ``message_id`` (a sibling of one on screen, say), with
+        what followed it when it was last shown. Refused while a reply streams."""
+        with self._lock:
+            self._check_idle("switch branches")
+            if message_id not in self._tree:
+                raise InvalidRequest(f"No message {message_id!r} in this conversation.")
+            self._tree.select(message_id)
+            self._version += 1
+            self._save(lambda saver: saver.select(message_id))
 
     @property
     def current(self) -> Turn | None:
@@ -93,17 +252,21 @@ class Conversation:
     # -- turns --------------------------------------------------------------------------
 
     def prompt(self, text: str, **options: object) -> Turn:
-        """Ask ``text``; returns a lazy :class:`Turn` (iterate it to stream)."""
+        """Ask ``text`` after the last message on screen; returns a lazy :class:`Turn`."""
         return self._new_turn("prompt", options, cut=len, ask=check_text("message", text))
 
-    def regenerate(self, **options: object) -> Turn:
-        """Redo the last reply (it is replaced when the new one ends)."""
+    def regenerate(self, message_id: str | None = None, **options: object) -> Turn:
+        """Answer again: a new version of the reply ``message_id`` (default: the last
+        one; a question left unanswered at the end gets its first). The earlier reply is
+        kept as a sibling; the new one is shown from the moment it ends."""
 
         def cut(history: list[Message]) -> int:
             if not history:
                 raise InvalidRequest(
                     "There is no reply to regenerate.", hint="Ask something first."
                 )
+            if message_id is not None:
+                return _place(history, message_id, "assistant", "regenerate")
             return len(history) - 1 if history[-1]["role"] == "assistant" else len(history)
 
         return self._new_turn("regenerate", options, cut=cut)
@@ -120,11 +283,15 @@ class Conversation:
 
         return self._new_turn("resume", options, cut=cut)
 
-    def edit(self, text: str, **options: object) -> Turn:
-        """Replace the last user message with ``text`` and redo the reply after it."""
+    def edit(self, text: str, message_id: str | None = None, **options: object) -> Turn:
+        """Ask ``text`` in place of the question ``message_id`` (default: the last one),
+        with a fresh reply. The earlier question and all that followed it are kept as a
+        sibling branch."""
         content = check_text("message", text)
 
         def cut(history: list[Message]) -> int:
+            if message_id is not None:
+                return _place(history, message_id, "user", "edit")
             users = [i for i, m in enumerate(history) if m["role"] == "user"]
             if not users:
                 raise InvalidRequest("There is no message to edit.", hint="Ask something first.")
@@ -142,21 +309,24 @@ class Conversation:
     ) -> Turn:
         """The one way a turn is made, while the conversation is idle.
 
-        ``cut(history)`` says where the turn's messages will go (it raises if the action
-        makes no sense here); the messages before it are what the model reads. With
-        ``ask``, the turn asks it as a new user message; without, it answers the question
-        already there — and ``resume`` sends the reply it continues as the last message.
+        ``cut(history)`` says where on the branch on screen the turn's messages will go
+        (it raises if the action makes no sense here); the messages before it are what
+        the model reads, and the turn's first message follows the last of them — beside
+        whatever is at ``at`` now, which stays as a sibling (``resume`` alone replaces the
+        message it continues). With ``ask``, the turn asks it as a new user message;
+        without, it answers the question already there — and ``resume`` sends the reply
+        it continues as the last message.
         """
         with self._lock:
             self._check_idle()
-            history = self._messages
+            history = self._tree.branch()
             at = cut(history)
             parent = history[at - 1]["id"] if at else None  # what the turn follows
             wire = self._wire(history[:at])
             user: Message | None = None
             base: Message | None = None
             if ask is not None:
-                taken = {m["id"] for m in history}
+                taken = self._tree.ids()
                 user = {"id": new_id(taken), "role": "user", "content": ask, "parent": parent}
                 parent = user["id"]
                 wire.append({"role": "user", "content": ask})
@@ -171,7 +341,6 @@ class Conversation:
                 action=action,
                 wire=wire,
                 options=self._turn_options(options),
-                replace_from=at,
                 user_message=user,
                 parent=parent,
                 base=base,
@@ -181,13 +350,16 @@ class Conversation:
         """Forget every message (not allowed while a turn streams)."""
         with self._lock:
             self._check_idle()
-            self._messages = []
+            self._tree.clear()
             self._version += 1
+            self._save(Autosave.clear)
 
-    def _check_idle(self) -> None:
+    def _check_idle(self, doing: str | None = None) -> None:
         if self._current is not None:
             raise ConversationBusy(
-                "A reply is still streaming.",
+                f"A reply is still streaming: cannot {doing} now."
+                if doing
+                else "A reply is still streaming.",
                 hint="Wait for it to finish, or stop it first: conversation.current.stop().",
             )
 
@@ -206,35 +378,70 @@ class Conversation:
 
     def _commit(self, turn: Turn) -> None:
         with self._lock:
-            new: list[Message] = [] if turn._user_message is None else [turn._user_message]
-            new.append(turn.message)
-            self._messages[turn._replace_from :] = copy.deepcopy(new)
+            new: list[Message] = []
+            if turn._user_message is not None:
+                new.append(copy.deepcopy(turn._user_message))
+                self._tree.add(new[-1])
+            new.append(copy.deepcopy(turn.message))
+            if new[-1]["id"] in self._tree:
+                self._tree.replace(new[-1])  # a continued reply
+            else:
+                self._tree.add(new[-1])
+            self._tree.select(new[-1]["id"])
             self._version += 1
+            self._save(lambda saver: saver.put(new))
             if self._current is turn:
                 self._current = None
 
     # -- transcripts --------------------------------------------------------------------
 
     def to_json(self) -> str:
-        """The conversation as JSON: messages, system, model, options — never the key."""
+        """The conversation as JSON: every message of every branch, which branch is on
+        screen, system, model, options — never the key."""
+        with self._lock:
+            messages = copy.deepcopy(list(self._tree))
+            active = self._tree.active_map()
+            leaf = self._tree.leaf
         return transcript.dumps(
-            self.messages,
+            messages,
             model=self.model,
             system=self.system,
             options=self.options,
             base_url=self.resolution.base_url,
+            leaf=leaf,
+            active=active,
         )
 
     @classmethod
     def from_json(cls, text: str, **kwargs: typing.Any) -> Conversation:
-        """Restore a conversation saved with :meth:`to_json`; ``kwargs`` override what was saved."""
-        saved = transcript.loads(text)
-        if "model" not in kwargs:
-            kwargs["model"] = saved.model
-            kwargs.setdefault("base_url", saved.base_url)  # it belongs to that model
-        kwargs.setdefault("system", saved.system)
-        options = {**saved.options, **kwargs.pop("options", {})}
-        return cls(messages=saved.messages, **{**options, **kwargs})
+        """Restore a conversation saved with :meth:`to_json`; ``kwargs`` override what was
+        saved. The saved server is used only if it is the one configured, or passed as
+        ``base_url=`` (a file must not send your key elsewhere): else a warning says so."""
+        return cls._restore(transcript.loads(text), "The saved conversation", kwargs)
+
+    @classmethod
+    def _restore(
+        cls, saved: transcript.Transcript, source: str, kwargs: dict[str, typing.Any]
+    ) -> Conversation:
+        conversation = cls.__new__(cls)
+        options = {**kwargs.pop("options", {})}
+        known = ("model", "system", "base_url", "api_key", "headers", "timeouts")
+        given = {name: kwargs.pop(name, None) for name in known}
+        if kwargs.pop("messages", None) is not None:
+            raise InvalidRequest("Restoring takes the saved messages; pass no messages=.")
+        conversation._setup(
+            given["model"],
+            system=given["system"],
+            base_url=given["base_url"],
+            api_key=given["api_key"],
+            headers=given["headers"],
+            timeouts=given["timeouts"],
+            messages=None,
+            options={**options, **kwargs},
+            saved=saved,
+            source=source,
+        )
+        return conversation
 
     def to_markdown(self) -> str:
         """A Markdown transcript, readable on GitHub (math and code intact)."""
@@ -246,6 +453,15 @@ class Conversation:
 
     def save(self, path: str) -> None:
         """Write the conversation to ``path``: ``.md`` Markdown, ``.html`` HTML, else JSON."""
+        saver = self._autosave
+        if (
+            saver is not None
+            and saver.writing
+            and os.path.realpath(path) == os.path.realpath(saver.path)
+        ):
+            with self._lock:
+                saver.compact()  # its own file: rewritten the crash-safe way, journal folded in
+            return
         lowered = str(path).lower()
         if lowered.endswith((".md", ".markdown")):
             data = self.to_markdown()
@@ -258,12 +474,35 @@ class Conversation:
 
     @classmethod
     def load(cls, path: str, **kwargs: typing.Any) -> Conversation:
-        """Read a JSON conversation written by :meth:`save`."""
-        with open(path, encoding="utf-8") as file:
-            return cls.from_json(file.read(), **kwargs)
+        """Read a JSON conversation written by :meth:`save` (or autosaved: its journal is
+        read too); ``kwargs`` as for :meth:`from_json`. To go on saving into the file,
+        use ``Conversation(file=path)`` instead."""
+        restored = autosave.read(path)
+        if restored is None:
+            raise ConversationFileError(f"There is no conversation file {path}.")
+        return cls._restore(restored.transcript, os.path.basename(path), kwargs)
 
     def __repr__(self) -> str:
-        return f"<Conversation {self.model}: {len(self._messages)} messages>"
+        with self._lock:
+            shown, stored = len(self._tree.branch()), len(self._tree)
+        more = f" ({stored} in all branches)" if stored > shown else ""
+        return f"<Conversation {self.model}: {shown} messages{more}>"
+
+
+def _place(history: list[Message], message_id: str, role: str, action: str) -> int:
+    """Where ``message_id`` is on the branch on screen; it must have ``role``."""
+    for index, message in enumerate(history):
+        if message["id"] == message_id:
+            if message["role"] != role:
+                raise InvalidRequest(
+                    f"Message {message_id!r} is a {message['role']} message: "
+                    f"only a{'n' if role[0] == 'a' else ''} {role} message can {action}.",
+                )
+            return index
+    raise InvalidRequest(
+        f"Message {message_id!r} is not on the branch on screen.",
+        hint="Select its branch first: conversation.select(id).",
+    )
 
 
 def _check_has_question(wire: list[WireMessage]) -> None:

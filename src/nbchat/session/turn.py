@@ -98,7 +98,6 @@ class Turn:
         action: TurnAction,
         wire: list[WireMessage],
         options: dict[str, object],
-        replace_from: int,
         user_message: Message | None,
         parent: str | None,
         base: Message | None = None,
@@ -106,7 +105,7 @@ class Turn:
         if base is not None:
             self.id = base["id"]
         else:
-            taken = {m["id"] for m in conversation._messages}
+            taken = set(conversation._tree.ids())
             if user_message is not None:
                 taken.add(user_message["id"])
             self.id = new_id(taken)
@@ -121,7 +120,6 @@ class Turn:
         self._request = ChatRequest(
             model=conversation.resolution.model, messages=wire, options=options
         )
-        self._replace_from = replace_from
         self._user_message = user_message
         self._parent = parent  # the id of the message the reply follows
         self._tally = Tally(

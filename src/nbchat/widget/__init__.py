@@ -12,6 +12,7 @@ every chat, is :mod:`._runtime`.
 from __future__ import annotations
 
 import logging
+import os
 import pathlib
 import re
 import typing
@@ -28,13 +29,14 @@ from ..session import Conversation
 from ..transcript import count
 from . import _display, _runtime
 from ._channel import idle_snapshot as _idle_snapshot
+from ._export import exported
 from ._history import History, is_history_key
 from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage
 from ._runtime import Runtime
 from ._static import StaticTranscript
 from ._turns import BUG_HINT, Turns
 
-__all__ = ["BUSY_NOTICE", "Chat"]
+__all__ = ["BUSY_NOTICE", "SWITCH_BUSY", "Chat"]
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 _log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ _log = logging.getLogger(__name__)
 _log.addHandler(logging.NullHandler())
 
 BUSY_NOTICE = "A reply is still streaming — press Stop first."
+SWITCH_BUSY = "A reply is still streaming — switch versions once it has ended, or press Stop."
 _CSS_LENGTH = re.compile(r"^(auto|none|\d+(\.\d+)?(px|em|rem|vh|%))$")
 
 
@@ -109,23 +112,28 @@ class Chat(anywidget.AnyWidget):
         compact: bool = False,
         placeholder: str | None = None,
         conversation: Conversation | None = None,
+        file: str | os.PathLike[str] | None = None,
         **options: typing.Any,
     ) -> None:
+        owned = conversation is None
         if conversation is None:
             conversation = Conversation(
-                model, system=system, base_url=base_url, api_key=api_key, **options
+                model, system=system, base_url=base_url, api_key=api_key, file=file, **options
             )
-        elif model is not None or base_url or api_key or system or options:
+        elif model is not None or base_url or api_key or system or options or file:
             raise InvalidRequest(
                 "Pass either conversation= or model settings, not both.",
                 hint="Chat(conversation=c) shows c; Chat('provider:model', …) starts anew.",
             )
         # Set before the traits: their defaults (sent when the comm opens) read it.
         self._conversation = conversation
+        self._owns_conversation = owned  # closing the chat releases its file
         self._turns = Turns(self)
         self._static: StaticTranscript | None = None
         self._history = History()
-        self._history.sync(self._shown(conversation.messages))
+        tree, leaf = self._committed()
+        self._history.sync(self._shown(tree))
+        self._initial_leaf = leaf
         if isinstance(height, int) and not isinstance(height, bool):
             height = f"{height}px"  # height=400 means 400 pixels
         view: dict[str, object] = {"theme": theme, "height": height, "compact": compact}
@@ -136,8 +144,7 @@ class Chat(anywidget.AnyWidget):
 
     @traitlets.default("leaf")
     def _default_leaf(self) -> str:
-        shown = self._shown(self._conversation.messages)
-        return shown[-1]["id"] if shown else ""
+        return self._initial_leaf
 
     @traitlets.default("runtime")
     def _default_runtime(self) -> Runtime:
@@ -206,12 +213,33 @@ class Chat(anywidget.AnyWidget):
         if turns is not None:
             turns.stop()
 
+    def select(self, message_id: str) -> None:
+        """Show the branch through ``message_id`` — another version of a reply or a
+        question (``chat.conversation.tree.siblings(id)`` lists them) — with what followed
+        it when it was last shown. Refused while a reply streams
+        (:class:`~nbchat.errors.ConversationBusy`)."""
+        if self._turns.current is not None:
+            raise ConversationBusy(SWITCH_BUSY, hint="Press Stop first, or wait for it.")
+        self._conversation.select(message_id)
+        self._publish_committed()
+        self._refresh_static()
+        self._send_notices()
+
     def to_markdown(self) -> str:
-        """The conversation as Markdown."""
+        """The branch on screen as Markdown: role headings, a model · tokens line under each
+        reply, text verbatim (math as TeX, code fenced)."""
         return self._conversation.to_markdown()
 
+    def to_html(self) -> str:
+        """The branch on screen as a static HTML fragment: every text escaped, code in
+        ``<pre>``, no script — and no typesetting: math stays TeX source (``$x^2$``) and
+        Markdown is not rendered. For a standalone page with typeset math, use the
+        widget's **Export → HTML**, which builds it in the browser."""
+        return self._conversation.to_html()
+
     def save(self, path: str) -> None:
-        """Write the conversation to ``path`` as JSON (no key, no secret header)."""
+        """Write the conversation (every branch) to ``path`` as JSON — no key, no secret
+        header. To keep a file up to date as you chat, use ``Chat(..., file=path)``."""
         self._conversation.save(path)
 
     @classmethod
@@ -237,8 +265,11 @@ class Chat(anywidget.AnyWidget):
         )
 
     def close(self) -> None:
-        """Stop the reply in flight (kept, marked stopped) and close the widget."""
+        """Stop the reply in flight (kept, marked stopped) and close the widget; a chat
+        made with ``file=`` stops saving and releases the file."""
         self.stop()
+        if getattr(self, "_owns_conversation", False):
+            self._conversation.close()
         super().close()
 
     def __repr__(self) -> str:
@@ -259,6 +290,15 @@ class Chat(anywidget.AnyWidget):
         state = super().get_state([k for k in keys if not is_history_key(k)], drop_defaults)
         state.update((k, self._history.value(k)) for k in keys if is_history_key(k))
         return state
+
+    def _committed(self) -> tuple[list[Message], str]:
+        """Every committed message (the whole tree, parents first) and the leaf on screen."""
+        tree = self._conversation.tree
+        return list(tree), tree.leaf or ""
+
+    def _publish_committed(self, status: str | None = None) -> None:
+        tree, leaf = self._committed()
+        self._publish(tree, leaf, status=status)
 
     def _shown(self, messages: list[Message]) -> list[Message]:
         """Which of ``messages`` this view shows (a subclass may show fewer)."""
@@ -323,12 +363,22 @@ class Chat(anywidget.AnyWidget):
                 text = _text_field(content)
                 self._turns.start_from_ui(lambda: self._conversation.prompt(text), prompt=text)
             elif kind == "regenerate":
-                self._turns.start_from_ui(self._conversation.regenerate)
+                reply = _id_field(content)
+                self._turns.start_from_ui(lambda: self._conversation.regenerate(reply))
             elif kind == "continue":
                 self._turns.start_from_ui(self._conversation.resume)
             elif kind == "edit":
-                text = _text_field(content)
-                self._turns.start_from_ui(lambda: self._conversation.edit(text), prompt=text)
+                text, question = _text_field(content), _id_field(content)
+                self._turns.start_from_ui(
+                    lambda: self._conversation.edit(text, question), prompt=text
+                )
+            elif kind == "switch":
+                target = _id_field(content)
+                if target is None:
+                    raise InvalidRequest("Switch to which message?")
+                self.select(target)
+            elif kind == "export":
+                self._send_custom(exported(self._conversation, content))
             elif kind == "clear":
                 self._clear()
             else:
@@ -339,7 +389,15 @@ class Chat(anywidget.AnyWidget):
             _log.exception("nbchat: front-end command %r failed", kind)
             self._refuse(NbchatError("Something went wrong in nbchat.", hint=BUG_HINT))
 
+    def _send_notices(self) -> None:
+        """What the conversation wants the user to read (a file it could not save, a saved
+        server it did not use): one notice each."""
+        for text in self._conversation._take_notices():
+            self._send_custom(NoticeMsg(kind="notice", text=text))
+
     def _answer_hello(self) -> None:
+        # Notices kept since the chat was made are shown to the first view that greets.
+        self._send_notices()
         channel = self._turns.channel
         if channel is not None:
             channel.request_snapshot()
@@ -350,12 +408,14 @@ class Chat(anywidget.AnyWidget):
         if self._turns.current is not None:
             raise ConversationBusy("A reply is still streaming.", hint="Press Stop first.")
         self._conversation.clear()
-        self._publish(self._conversation.messages, status="idle")
+        self._publish_committed(status="idle")
         self._refresh_static()
+        self._send_notices()
 
     def _refuse(self, exc: NbchatError) -> None:
         if isinstance(exc, ConversationBusy):
-            self._send_custom(NoticeMsg(kind="notice", text=BUSY_NOTICE))
+            busy = exc.message if exc.message == SWITCH_BUSY else BUSY_NOTICE
+            self._send_custom(NoticeMsg(kind="notice", text=busy))
         else:
             message, hint = self._redacted(exc)
             self._send_custom(ErrorMsg(kind="error", id=None, message=message, hint=hint))
@@ -369,6 +429,11 @@ class Chat(anywidget.AnyWidget):
         # Providers keep keys out of their errors; this is the second lock on that door.
         redact_error(exc, getattr(self._conversation.provider, "_api_key", None))
         return exc.message, exc.hint
+
+
+def _id_field(content: dict[str, object]) -> str | None:
+    value = content.get("id")
+    return value if isinstance(value, str) and value else None
 
 
 def _text_field(content: dict[str, object]) -> str:

@@ -89,7 +89,15 @@ class NoticeMsg(typing.TypedDict):
     text: str  # e.g. "A reply is still streaming — press Stop first."
 
 
-ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg
+class ExportedMsg(typing.TypedDict):
+    kind: typing.Literal["exported"]
+    request: int  # the number the front end's ``export`` carried
+    format: typing.Literal["markdown", "json"]
+    filename: str  # a suggested name, e.g. "talk.md"
+    text: str
+
+
+ServerMessage = StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg | ExportedMsg
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,17 +122,36 @@ class StopMsg(typing.TypedDict):
     kind: typing.Literal["stop"]
 
 
-class RegenerateMsg(typing.TypedDict):
+class _RegenerateHead(typing.TypedDict):
     kind: typing.Literal["regenerate"]
+
+
+class RegenerateMsg(_RegenerateHead, total=False):
+    id: str  # the reply to answer again (default: the last one); the earlier one is kept
 
 
 class ContinueMsg(typing.TypedDict):
     kind: typing.Literal["continue"]
 
 
-class EditMsg(typing.TypedDict):
+class _EditHead(typing.TypedDict):
     kind: typing.Literal["edit"]
-    text: str  # new text of the last user message; the reply after it is redone
+    text: str  # the question's new text; it gets a fresh reply
+
+
+class EditMsg(_EditHead, total=False):
+    id: str  # the question it replaces (default: the last one), kept as a sibling
+
+
+class SwitchMsg(typing.TypedDict):
+    kind: typing.Literal["switch"]
+    id: str  # show the branch through this message (a sibling of one on screen)
+
+
+class ExportMsg(typing.TypedDict):
+    kind: typing.Literal["export"]
+    format: typing.Literal["markdown", "json"]
+    request: int  # echoed in the answer
 
 
 class ClearMsg(typing.TypedDict):
@@ -132,5 +159,14 @@ class ClearMsg(typing.TypedDict):
 
 
 ClientMessage = (
-    HelloMsg | ResyncMsg | SubmitMsg | StopMsg | RegenerateMsg | ContinueMsg | EditMsg | ClearMsg
+    HelloMsg
+    | ResyncMsg
+    | SubmitMsg
+    | StopMsg
+    | RegenerateMsg
+    | ContinueMsg
+    | EditMsg
+    | SwitchMsg
+    | ExportMsg
+    | ClearMsg
 )

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import typing
 from collections.abc import Callable
@@ -31,13 +30,13 @@ from .. import _worker
 from ..errors import ConversationBusy, NbchatError
 from ..messages import Message
 from ..providers.base import ReasoningDelta, StreamEvent, TextDelta
-from ..session import Turn
+from ..session import Conversation, Turn
 from ._channel import Channel, PollingScheduler, Scheduler
 
 if typing.TYPE_CHECKING:
     from . import Chat
 
-__all__ = ["BUG_HINT", "Turns", "history_during", "tree_during"]
+__all__ = ["BUG_HINT", "Turns", "tree_during"]
 
 _log = logging.getLogger(__name__)  # nbchat.widget holds its NullHandler
 
@@ -131,7 +130,7 @@ class Turns:
     ) -> Channel:
         chat = self._chat
         try:
-            tree, leaf = tree_during(chat.conversation.messages, turn, prompt)
+            tree, leaf = tree_during(chat.conversation, turn)
             chat._publish(tree, leaf, status="streaming")
             channel = Channel(chat._send_custom, scheduler)
             channel.start(
@@ -146,7 +145,7 @@ class Turns:
             self.current = None
             turn.stop()
             with contextlib.suppress(Exception):
-                chat._publish(chat.conversation.messages, status="idle")
+                chat._publish_committed(status="idle")
             raise
         self.channel = channel
         return channel
@@ -156,12 +155,13 @@ class Turns:
         channel.flush()
         self.channel = None
         self.current = None
-        chat._publish(chat.conversation.messages, status="idle" if error is None else "error")
+        chat._publish_committed(status="idle" if error is None else "error")
         if error is None:
             channel.done()
         else:
             channel.fail(*chat._redacted(error))
         chat._refresh_static()
+        chat._send_notices()  # e.g. the file could not be saved
 
 
 def _feed(channel: Channel, event: StreamEvent) -> None:
@@ -181,47 +181,15 @@ def _log_task_failure(task: asyncio.Task[NbchatError | None]) -> None:
         _log.error("nbchat: a turn task failed", exc_info=task.exception())
 
 
-def history_during(history: list[Message], turn: Turn, prompt: str | None) -> list[Message]:
-    """What ``messages`` shows while ``turn`` streams: the history as the turn sees it.
-
-    The reply being produced is drawn live, so a reply being regenerated or continued
-    leaves the list; an edited prompt replaces the last one; a new prompt is added (with
-    the id it will keep, so the view does not redraw it when the turn ends).
-    """
-    shown = [m for m in history if m["id"] != turn.id]
-    if turn.action in ("regenerate", "resume") and shown and shown[-1]["role"] == "assistant":
-        if len(shown) == len(history):  # the turn has a new id: drop the reply it redoes
-            shown = shown[:-1]
-    elif turn.action == "edit":
-        users = [i for i, m in enumerate(shown) if m["role"] == "user"]
-        if users:
-            shown = shown[: users[-1]]
-    if turn.action in ("prompt", "edit"):
-        user = turn.user_message
-        if user is None and prompt is not None:
-            user = Message(id=f"pending-{next(_pending_ids)}", role="user", content=prompt)
-        if user is not None:
-            shown.append(user)
-    return shown
-
-
-def tree_during(
-    history: list[Message], turn: Turn, prompt: str | None
-) -> tuple[list[Message], str]:
+def tree_during(conversation: Conversation, turn: Turn) -> tuple[list[Message], str]:
     """The messages the widget holds while ``turn`` streams, and the leaf of the branch on
-    screen: the committed history plus the turn's new prompt (an edited prompt is a sibling
-    of the one it replaces, until the turn ends); the branch is :func:`history_during`."""
-    shown = history_during(history, turn, prompt)
-    known = {m["id"] for m in history}
-    tree = list(history)
-    previous: str | None = None
-    for message in shown:
-        if message["id"] not in known:
-            new = Message(**message)  # a copy; a made-up prompt gets its place in the branch
-            new.setdefault("parent", previous)
-            tree.append(new)
-        previous = message["id"]
-    return tree, shown[-1]["id"] if shown else ""
-
-
-_pending_ids = itertools.count(1)
+    screen: every committed message (the whole tree), plus the turn's new prompt, and the
+    branch ending where the turn's reply will go — after its prompt (a new question, or an
+    edited one beside the question it replaces), or after the question a regenerated or
+    continued reply answers. The reply itself is drawn live until it ends."""
+    tree = list(conversation.tree)
+    user = turn.user_message
+    if user is not None:
+        tree.append(user)
+        return tree, user["id"]
+    return tree, turn.message.get("parent") or ""
