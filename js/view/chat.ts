@@ -12,6 +12,7 @@ import { createBlockingNote } from "./blocking.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
 import { createExportMenu } from "./export.js";
+import { createFind } from "./find.js";
 import { isDemoModel, modelName, providerOf } from "./format.js";
 import { cellFor, insertCell, interruptKernel, NO_HOST, probeHost } from "./host.js";
 import { createInput } from "./input.js";
@@ -90,6 +91,19 @@ export function mountChat(
     },
     signal,
   );
+  // The chat's own find (find.ts): the browser's cannot see messages scrolled out of the DOM.
+  const find = createFind(
+    {
+      reveal: (key) => {
+        scroll.release();
+        if (!virtual.scrollTo(key)) liveViews.get(key)?.el.scrollIntoView({ block: "nearest" });
+        schedule();
+      },
+      elementOf: (key) => (virtual.viewOf(key) ?? liveViews.get(key))?.el,
+      fallbackFocus: () => scroller,
+    },
+    signal,
+  );
   const exportMenu = createExportMenu(
     model,
     send,
@@ -104,6 +118,7 @@ export function mountChat(
     statusPill,
     h("span", "nbc-spacer"),
     clearButton,
+    find.toggle,
     exportMenu.el,
   ]);
 
@@ -168,6 +183,7 @@ export function mountChat(
   const root = h("div", "nbc-root", { "data-lm-suppress-shortcuts": "true" }, [
     toolbar,
     notice,
+    find.el,
     stage,
     blockingNote.el,
     input.el,
@@ -177,6 +193,7 @@ export function mountChat(
   for (const type of ["keydown", "keyup", "keypress"]) {
     root.addEventListener(type, (event) => event.stopPropagation(), { signal });
   }
+  find.listen(root);
   el.append(root);
   signal.addEventListener("abort", () => root.remove(), { once: true });
   const theme = applyTheme(root, () => trait("theme"), signal);
@@ -360,6 +377,7 @@ export function mountChat(
     frameTime = t;
     for (const row of rows) liveViews.get(row.key)?.update(row, placeOf(row), t);
     virtual.draw();
+    find.sync(rows);
     show(empty, rows.length === 0);
 
     // Tick the live status line (elapsed time) while a reply streams.

@@ -23,6 +23,8 @@ export interface StickToBottom {
   contentChanged(): void;
   /** Scroll to the bottom and follow it again. */
   jumpToBottom(): void;
+  /** Stop following the bottom: the chat scrolls somewhere on purpose (find). */
+  release(): void;
 }
 
 export function stickToBottom(
@@ -136,6 +138,9 @@ export function stickToBottom(
       pointerHeld = false;
       setStuck(true);
       toBottom();
+    },
+    release() {
+      setStuck(false);
     },
   };
 }

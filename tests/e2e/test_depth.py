@@ -1,6 +1,7 @@
 """A long conversation in a real JupyterLab: the list keeps only what is on screen in the DOM,
-opens at the newest message, "jump to latest" brings it back, and a default save (no widget
-state) holds the whole conversation, read back with nbconvert."""
+opens at the newest message, the chat's own find (Ctrl+F) reaches a message out of the DOM,
+"jump to latest" brings it back, and a default save (no widget state) holds the whole
+conversation, read back with nbconvert."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ chat = nbchat.Chat(conversation=Conversation(s.model, messages=history))
 chat"""
 
 
-def test_a_deep_chat_stays_small_follows_jumps_and_saves_whole(lab: Jupyter) -> None:
+def test_a_deep_chat_stays_small_finds_follows_jumps_and_saves_whole(lab: Jupyter) -> None:
     lab.open_notebook(CODE, name="deep.ipynb")
     lab.run_all()
     widget = lab.widget()
@@ -43,6 +44,33 @@ def test_a_deep_chat_stays_small_follows_jumps_and_saves_whole(lab: Jupyter) -> 
     # Opens at the newest message, with a bounded number of messages in the DOM.
     assert scroller.evaluate(gap) <= 70
     assert widget.locator(".nbc-msg").count() <= 40
+
+    # The chat's own find (the browser's cannot see messages out of the DOM): Ctrl+F inside
+    # the chat finds the first of 300 turns, scrolls to it and highlights it; Escape returns.
+    prompt = widget.locator("textarea.nbc-input")
+    prompt.click()
+    assert widget.locator(".nbc-msg", has_text="Question 0?").count() == 0
+    lab.page.keyboard.press("Control+f")
+    find = widget.get_by_role("textbox", name="Find in chat")
+    find.wait_for(state="visible")
+    assert find.evaluate("el => el === document.activeElement")
+    find.press_sequentially("question 0?", delay=5)
+    count = widget.locator(".nbc-find-count")
+    lab.page.wait_for_function("(el) => el.textContent === '1 of 1'", arg=count.element_handle())
+    first = widget.locator(".nbc-msg", has_text="Question 0?")
+    first.wait_for()
+    lab.page.wait_for_function(
+        """([s, m]) => {
+            const a = s.getBoundingClientRect(), b = m.getBoundingClientRect();
+            return b.top >= a.top - 1 && b.bottom <= a.bottom + 1
+                && CSS.highlights.get('nbc-find-current')?.size === 1;
+        }""",
+        arg=[scroller.element_handle(), first.element_handle()],
+    )
+    assert lab.page.locator(".jp-DocumentSearch-overlay:visible").count() == 0  # not Lab's
+    find.press("Escape")
+    find.wait_for(state="hidden")
+    assert prompt.evaluate("el => el === document.activeElement")
 
     # Scrolled away to the top: the oldest messages mount, the newest leave, Jump shows.
     scroller.evaluate("s => { s.scrollTop = 0; }")
