@@ -24,7 +24,8 @@ export interface ImageSource {
 export async function imageId(bytes: ArrayBuffer): Promise<string | null> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) return null; // not a secure context: ask the kernel instead
-  const digest = new Uint8Array(await subtle.digest("SHA-256", bytes));
+  // A copy: the digest wants a buffer of this realm, and the caller's may be about to go.
+  const digest = new Uint8Array(await subtle.digest("SHA-256", new Uint8Array(bytes).slice()));
   return [...digest.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -64,7 +65,8 @@ export function createImageSource(
   return {
     async keep(bytes) {
       const blob = shownBlob(new Uint8Array(bytes));
-      const id = blob === null ? null : await imageId(bytes);
+      // Best effort: without the id, the larger view asks the kernel instead.
+      const id = blob === null ? null : await imageId(bytes).catch(() => null);
       if (blob === null || id === null) return;
       kept.delete(id);
       kept.set(id, blob);

@@ -76,14 +76,14 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
     },
     signal,
   );
-  // A real, labelled control opens the picker: the file input itself stays out of sight
-  // and out of the tab order.
+  // A real, labelled button opens the picker: the file input itself is hidden (a hidden
+  // file input still opens its dialog when clicked).
   const picker = h("input", "nbc-file", {
     type: "file",
     accept: ACCEPTED_TYPES,
     multiple: true,
-    tabindex: "-1",
-    "aria-hidden": "true",
+    hidden: true,
+    "aria-label": "Images to attach",
   });
   picker.addEventListener(
     "change",

@@ -45,6 +45,8 @@ export function historyKeys(messages: readonly Message[]): Partial<ChatTraits> {
 /** The anywidget model surface (get/set/on/off/send/save_changes) plus kernel-side helpers. */
 export class FakeModel {
   readonly sent: unknown[] = [];
+  /** The binary buffers of each sent message (same index as `sent`; empty: none). */
+  readonly sentBuffers: unknown[][] = [];
   private readonly handlers = new Map<string, Set<Handler>>();
   widget_manager = { get_model: async () => this as unknown as ChatModel };
 
@@ -77,17 +79,18 @@ export class FakeModel {
     }
   }
 
-  send(content: unknown): void {
+  send(content: unknown, _callbacks?: unknown, buffers?: unknown[]): void {
     this.sent.push(content);
+    this.sentBuffers.push(buffers ?? []);
   }
 
   save_changes(): void {}
 
   // ---- kernel side ----
 
-  /** The kernel sends a custom message. */
-  push(message: ServerMessage | Record<string, unknown>): void {
-    this.emit("msg:custom", message, []);
+  /** The kernel sends a custom message (with binary `buffers`, as DataViews arrive). */
+  push(message: ServerMessage | Record<string, unknown>, buffers: DataView[] = []): void {
+    this.emit("msg:custom", message, buffers);
   }
 
   /** The kernel changes a trait. */
@@ -141,7 +144,8 @@ export class FakeModel {
       set: (key: keyof ChatTraits, value: never) => this.set(key, value),
       on: (event: string, handler: Handler) => this.on(event, handler),
       off: (event?: string | null, handler?: Handler | null) => this.off(event, handler),
-      send: (content: unknown) => this.send(content),
+      send: (content: unknown, callbacks?: unknown, buffers?: unknown[]) =>
+        this.send(content, callbacks, buffers),
       save_changes: () => this.save_changes(),
       widget_manager: this.widget_manager,
     } as unknown as ChatModel;
