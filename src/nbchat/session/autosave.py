@@ -50,9 +50,9 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .. import transcript
-from ..errors import ConversationFileError, FileInUse, NbchatError
+from ..errors import ConversationFileError, FileInUse, InvalidImage, NbchatError
+from ..images import ImageStore
 from ..messages import ImagePart, Message
-from ._imagestore import ImageStore
 from .tree import Tree
 
 __all__ = ["COMPACT_AT", "Autosave", "Restored", "read"]
@@ -450,8 +450,11 @@ class Autosave:
         for part in _image_parts(list(messages)):
             target = folder / f"{part['id']}.{_EXTENSIONS.get(part['mime'], 'bin')}"
             try:
-                store.put(target.read_bytes(), part["mime"])
-            except OSError:
+                kept = store.put(target.read_bytes(), part["mime"])
+            except (OSError, InvalidImage):
+                missing.append(part["id"])
+                continue
+            if kept["id"] != part["id"]:  # the file was changed: not the image the part names
                 missing.append(part["id"])
         return missing
 
