@@ -149,6 +149,11 @@ class ChatRequest:
     options: Mapping[str, object] = dataclasses.field(default_factory=dict)
     tools: Sequence[ToolSpec] = ()  # the functions the model may call
 
+    @property
+    def images(self) -> list[Image]:
+        """Every image the request sends, in order."""
+        return [image for m in self.messages for image in m.get("images", ())]
+
 
 # ---------------------------------------------------------------------------------------
 # The provider.

@@ -565,12 +565,14 @@ class Conversation:
         return conversation
 
     def to_markdown(self) -> str:
-        """A Markdown transcript, readable on GitHub (math and code intact)."""
-        return transcript.to_markdown(self.messages, system=self.system)
+        """A Markdown transcript, readable on GitHub (math and code intact; images as
+        their embedded thumbnails)."""
+        return transcript.to_markdown(self.messages, system=self.system, thumbnails=True)
 
     def to_html(self) -> str:
-        """A self-contained static HTML transcript (escaped, no script)."""
-        return transcript.to_html(self.messages, system=self.system)
+        """A self-contained static HTML transcript (escaped, no script; images as their
+        embedded thumbnails)."""
+        return transcript.to_html(self.messages, system=self.system, thumbnails=True)
 
     def save(self, path: str) -> None:
         """Write the conversation to ``path``: ``.md`` Markdown, ``.html`` HTML, else JSON."""
