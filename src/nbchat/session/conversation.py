@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import pathlib
 import threading
 import typing
 import warnings
@@ -50,6 +51,8 @@ class Conversation:
     arrays, ``data:`` URLs — see :func:`nbchat.images.to_image`), each scaled to at most
     ``max_image_side`` pixels on its longest side. Later turns send them again;
     ``max_history_images`` (``None``: all) limits how many of the past ones are.
+    ``image_store`` shares another conversation's images: pass it with that
+    conversation's ``messages`` to go on with another model, images included.
     """
 
     model: str  # resolved "provider:name", e.g. "ollama:llama3.2", "demo:showcase"
@@ -85,6 +88,7 @@ class Conversation:
         max_steps: int = DEFAULT_MAX_STEPS,
         max_image_side: int = MAX_SIDE,
         max_history_images: int | None = None,
+        image_store: MemoryImageStore | None = None,
         file: str | os.PathLike[str] | None = None,
         **options: object,
     ) -> None:
@@ -107,6 +111,7 @@ class Conversation:
                 max_steps=max_steps,
                 max_image_side=max_image_side,
                 max_history_images=max_history_images,
+                image_store=image_store,
             )
             if writer is not None:
                 missing = writer.load_images(self.images, self._tree)
@@ -140,11 +145,12 @@ class Conversation:
         max_steps: int = DEFAULT_MAX_STEPS,
         max_image_side: int = MAX_SIDE,
         max_history_images: int | None = None,
+        image_store: MemoryImageStore | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._notices = []
         self._autosave = None
-        self.images = MemoryImageStore()
+        self.images = MemoryImageStore() if image_store is None else image_store
         active: Mapping[str, str] = {}
         leaf: str | None = None
         saved_url: str | None = None
@@ -543,6 +549,7 @@ class Conversation:
         max_steps = kwargs.pop("max_steps", DEFAULT_MAX_STEPS)
         max_image_side = kwargs.pop("max_image_side", MAX_SIDE)
         max_history_images = kwargs.pop("max_history_images", None)
+        image_store = kwargs.pop("image_store", None)
         if kwargs.pop("messages", None) is not None:
             raise InvalidRequest("Restoring takes the saved messages; pass no messages=.")
         conversation._setup(
@@ -561,6 +568,7 @@ class Conversation:
             max_steps=max_steps,
             max_image_side=max_image_side,
             max_history_images=max_history_images,
+            image_store=image_store,
         )
         return conversation
 
@@ -575,7 +583,8 @@ class Conversation:
         return transcript.to_html(self.messages, system=self.system, thumbnails=True)
 
     def save(self, path: str) -> None:
-        """Write the conversation to ``path``: ``.md`` Markdown, ``.html`` HTML, else JSON."""
+        """Write the conversation to ``path``: ``.md`` Markdown, ``.html`` HTML, else JSON
+        — with the images' bytes beside it, unchanged (``talk.json.images/<id>.png``)."""
         saver = self._autosave
         if (
             saver is not None
@@ -592,6 +601,9 @@ class Conversation:
             data = self.to_html()
         else:
             data = self.to_json()
+            with self._lock:
+                messages = list(self._tree)
+            autosave.write_images(pathlib.Path(path), _image_parts_of(messages), self.images)
         with open(path, "w", encoding="utf-8") as file:
             file.write(data)
 
@@ -603,7 +615,16 @@ class Conversation:
         restored = autosave.read(path)
         if restored is None:
             raise ConversationFileError(f"There is no conversation file {path}.")
-        return cls._restore(restored.transcript, os.path.basename(path), kwargs)
+        conversation = cls._restore(restored.transcript, os.path.basename(path), kwargs)
+        where = pathlib.Path(path)
+        missing = autosave.read_images(where, restored.transcript.messages, conversation.images)
+        if missing:
+            conversation._notify(
+                f"{len(missing)} image(s) of {where.name} are missing from "
+                f"{where.name}.images; their thumbnails are kept.",
+                warn=True,
+            )
+        return conversation
 
     def __repr__(self) -> str:
         with self._lock:
@@ -635,6 +656,10 @@ def _listed(images: object) -> list[object]:
     if isinstance(images, (str, bytes, bytearray, os.PathLike)) or not isinstance(images, Sequence):
         return [images]
     return list(images)
+
+
+def _image_parts_of(messages: Iterable[Message]) -> list[ImagePart]:
+    return [part for message in messages for part in image_parts(message)]
 
 
 def _whole(value: object) -> bool:
