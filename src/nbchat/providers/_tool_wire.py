@@ -1,4 +1,4 @@
-"""Messages, tools and tool calls in each protocol's own shape; refusals of ``tools``.
+"""Messages, tools, tool calls and images in each protocol's own shape; refusals of ``tools``.
 
 The session hands providers neutral :class:`~.base.WireMessage`\\ s: a model step that
 called tools is an assistant message with ``tool_calls``, then one ``tool`` message per
@@ -14,6 +14,12 @@ result, in call order. Each protocol writes them its way (from its own docs):
   answers null with a 500 validation error and a missing key with an empty stream (its
   chatml-function-calling template reads ``message.content``); OpenAI takes ``""`` (the
   Vercel AI SDK sends it). A result is ``{"role": "tool", "tool_call_id", "content"}``.
+
+A user message's images (Ollama's api.md, "Chat request (with images)"; OpenAI's vision
+guide): Ollama takes ``"images": ["<base64>"]`` beside ``content`` (raw base64, no
+``data:`` prefix); OpenAI makes ``content`` a list of parts, ``{"type": "text", "text"}``
+then one ``{"type": "image_url", "image_url": {"url": "data:image/png;base64,…"}}`` per
+image.
 
 Wire samples: ``tests/servers/tool_samples.py``.
 """
@@ -63,6 +69,9 @@ def _arguments_object(text: str) -> Json:
     return value if isinstance(value, dict) else {}
 
 
+_NOT_COPIED = frozenset({"tool_calls", "tool_call_id", "tool_name", "images"})
+
+
 def ollama_messages(messages: Sequence[WireMessage]) -> list[Json]:
     out: list[Json] = []
     for message in messages:
@@ -76,9 +85,10 @@ def ollama_messages(messages: Sequence[WireMessage]) -> list[Json]:
                 }
             )
             continue
-        one: Json = {
-            k: v for k, v in message.items() if k not in ("tool_calls", "tool_call_id", "tool_name")
-        }
+        one: Json = {k: v for k, v in message.items() if k not in _NOT_COPIED}
+        images = message.get("images")
+        if images:
+            one["images"] = [image.base64() for image in images]
         calls = message.get("tool_calls")
         if calls:
             if not one.get("content"):
@@ -111,9 +121,13 @@ def openai_messages(messages: Sequence[WireMessage]) -> list[Json]:
                 }
             )
             continue
-        one: Json = {
-            k: v for k, v in message.items() if k not in ("tool_calls", "tool_call_id", "tool_name")
-        }
+        one: Json = {k: v for k, v in message.items() if k not in _NOT_COPIED}
+        images = message.get("images")
+        if images:
+            text = [{"type": "text", "text": message["content"]}] if message["content"] else []
+            one["content"] = text + [
+                {"type": "image_url", "image_url": {"url": image.data_url()}} for image in images
+            ]
         calls = message.get("tool_calls")
         if calls:
             one["content"] = message["content"] or ""  # not null: see the docstring
