@@ -3,11 +3,13 @@
 // scaled image is the message's image from then on; the original never leaves the browser.
 //
 // Pixel work stays off the main thread where the browser allows: `createImageBitmap` decodes
-// and resizes asynchronously, and `OffscreenCanvas.convertToBlob` encodes asynchronously.
-// Where OffscreenCanvas is missing, a detached <canvas> does the encoding (on the main
-// thread, but only of the already-scaled image).
+// and resizes asynchronously — straight to the size sent, when the header says the size
+// (view/dimensions.ts) — and `OffscreenCanvas.convertToBlob` encodes asynchronously. Where
+// OffscreenCanvas is missing, a detached <canvas> does the encoding (on the main thread,
+// but only of the already-scaled image).
 
-import { type RasterMime, refusal, type SentMime, SNIFF_BYTES, sniffImage } from "./sniff.js";
+import { type Dimensions, HEADER_BYTES, readDimensions } from "./dimensions.js";
+import { type RasterMime, refusal, type SentMime, sniffImage } from "./sniff.js";
 
 /** A PNG (the original or re-encoded) larger than this goes as JPEG instead. */
 export const PNG_KEEP_BYTES = 512 * 1024;
@@ -34,8 +36,14 @@ export interface Decoded {
   close(): void;
 }
 
+/** What the header told of the image, and the longest side wanted. */
+export interface DecodeHint {
+  maxSide: number;
+  size: Dimensions | null;
+}
+
 /** Decodes a sniffed raster image; the browser's by default, a fake one in tests. */
-export type Decode = (blob: Blob, mime: RasterMime) => Promise<Decoded>;
+export type Decode = (blob: Blob, mime: RasterMime, hint: DecodeHint) => Promise<Decoded>;
 
 /** `width`×`height` scaled (never up) so its longest side is at most `maxSide`. */
 export function fitWithin(
@@ -59,7 +67,7 @@ export async function prepareImage(
   decode: Decode = decodeInBrowser,
 ): Promise<Prepared> {
   const name = file instanceof File ? file.name : "";
-  const head = new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
+  const head = new Uint8Array(await file.slice(0, HEADER_BYTES).arrayBuffer());
   const reason = refusal(head, name);
   const mime = sniffImage(head);
   if (reason !== null || mime === null) throw new ImageRefused(reason ?? "Not an image.");
@@ -67,7 +75,7 @@ export async function prepareImage(
   const source = new Blob([file], { type: mime });
   let decoded: Decoded;
   try {
-    decoded = await decode(source, mime);
+    decoded = await decode(source, mime, { maxSide, size: readDimensions(head, mime) });
   } catch {
     const what = name === "" ? "That image" : `“${name}”`;
     throw new ImageRefused(`${what} could not be decoded (damaged or unsupported).`);
@@ -94,8 +102,31 @@ export async function prepareImage(
 // The browser's decoder.
 
 /** `createImageBitmap` + `OffscreenCanvas` (or a <canvas> where that is missing). */
-export const decodeInBrowser: Decode = async (blob) => {
-  // imageOrientation "from-image" (the default): a rotated phone photo comes out upright.
+export const decodeInBrowser: Decode = async (blob, _mime, { maxSide, size }) => {
+  // A large upright image of known size is decoded straight to the size it is sent at. A
+  // rotated one (EXIF orientation 5–8) is decoded whole: imageOrientation "from-image"
+  // (the default) turns it upright, and only then are its sides known.
+  if (size !== null && size.orientation <= 4) {
+    const target = fitWithin(size.width, size.height, maxSide);
+    if (target.width !== size.width || target.height !== size.height) {
+      const scaled = await createImageBitmap(blob, {
+        resizeWidth: target.width,
+        resizeHeight: target.height,
+        resizeQuality: "high",
+      });
+      return {
+        width: size.width,
+        height: size.height,
+        async encode(width, height, mime, quality) {
+          if (width !== scaled.width || height !== scaled.height) {
+            throw new Error("the image was decoded at another size");
+          }
+          return encodeBitmap(scaled, mime, quality);
+        },
+        close: () => scaled.close(),
+      };
+    }
+  }
   const bitmap = await createImageBitmap(blob);
   return {
     width: bitmap.width,

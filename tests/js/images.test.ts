@@ -3,6 +3,7 @@
 // messages (only PNG/JPEG data: URLs) and the larger view.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { readDimensions } from "../../js/view/dimensions.js";
 import { PREPARING_REASON } from "../../js/view/input.js";
 import {
   type Decode,
@@ -31,7 +32,27 @@ const bytes = (...parts: (number[] | string)[]): Uint8Array<ArrayBuffer> =>
   new Uint8Array(
     parts.flatMap((p) => (typeof p === "string" ? [...p].map((c) => c.charCodeAt(0)) : p)),
   );
-const png = (extra = 24): Uint8Array<ArrayBuffer> => bytes(PNG_SIGNATURE, new Array(extra).fill(7));
+const be32 = (n: number): number[] => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+/** A PNG's signature and IHDR chunk (`width`×`height`), then filler. */
+const png = (extra = 24, width = 2, height = 2): Uint8Array<ArrayBuffer> =>
+  bytes(
+    PNG_SIGNATURE,
+    be32(13),
+    "IHDR",
+    be32(width),
+    be32(height),
+    [8, 2, 0, 0, 0],
+    new Array(extra).fill(7),
+  );
+/** A JPEG's SOI, an EXIF APP1 with `orientation` (big-endian TIFF), and a SOF0 frame. */
+const jpegOf = (width: number, height: number, orientation = 1): Uint8Array<ArrayBuffer> => {
+  const tiff = [0x4d, 0x4d, 0, 42, ...be32(8), 0, 1];
+  const entry = [0x01, 0x12, 0, 3, ...be32(1), 0, orientation, 0, 0];
+  const exif = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff, ...entry, ...be32(0)];
+  const app1 = [0xff, 0xe1, (exif.length + 2) >> 8, (exif.length + 2) & 255, ...exif];
+  const sof = [0xff, 0xc0, 0, 17, 8, height >> 8, height & 255, width >> 8, width & 255, 3];
+  return bytes([0xff, 0xd8], app1, sof, new Array(20).fill(0));
+};
 const jpeg = (): Uint8Array<ArrayBuffer> => bytes([0xff, 0xd8, 0xff, 0xe0], new Array(20).fill(1));
 const webp = (): Uint8Array<ArrayBuffer> => bytes("RIFF", [0, 0, 0, 0], "WEBPVP8 ", [0, 0]);
 const gif = (): Uint8Array<ArrayBuffer> => bytes("GIF89a", [1, 0, 1, 0]);
@@ -49,14 +70,14 @@ const urls = { made: new Map<string, Blob>(), revoked: new Set<string>() };
 let nextUrl = 0;
 
 /** Each fake bitmap is `size`; encodings return a PNG or JPEG header of `encodedSize` bytes. */
-const browser = { size: { width: 2, height: 2 }, encodedSize: 40, resized: [] as unknown[] };
+const browser = { size: { width: 2, height: 2 }, encodedSize: 40, decoded: [] as unknown[] };
 
 function stubBrowser(): void {
   urls.made.clear();
   urls.revoked.clear();
   browser.size = { width: 2, height: 2 };
   browser.encodedSize = 40;
-  browser.resized = [];
+  browser.decoded = [];
   vi.spyOn(URL, "createObjectURL").mockImplementation((blob: Blob | MediaSource) => {
     const url = `blob:nbc-test/${nextUrl++}`;
     urls.made.set(url, blob as Blob);
@@ -68,12 +89,11 @@ function stubBrowser(): void {
   vi.stubGlobal(
     "createImageBitmap",
     async (source: unknown, options?: { resizeWidth: number; resizeHeight: number }) => {
-      if (options !== undefined) browser.resized.push(options);
+      browser.decoded.push({ from: source instanceof Blob ? "blob" : "bitmap", ...options });
       const size =
         options === undefined
           ? browser.size
           : { width: options.resizeWidth, height: options.resizeHeight };
-      void source;
       return { ...size, close: () => {} };
     },
   );
@@ -138,6 +158,40 @@ describe("sniffing", () => {
   it("names an image with its number, size and format", () => {
     expect(describeImage(1, 1024, 768, "image/png")).toBe("Image 1, 1024×768 PNG");
     expect(describeImage(2, 0, 0, "image/jpeg")).toBe("Image 2, JPEG");
+  });
+});
+
+describe("reading an image's size from its header", () => {
+  it("reads PNG, GIF, WebP and JPEG sizes, and a JPEG's EXIF orientation", () => {
+    expect(readDimensions(png(0, 4000, 3000), "image/png")).toEqual({
+      width: 4000,
+      height: 3000,
+      orientation: 1,
+    });
+    expect(readDimensions(bytes("GIF89a", [0x40, 1, 0xf0, 0]), "image/gif")).toMatchObject({
+      width: 320,
+      height: 240,
+    });
+    const vp8x = bytes(
+      "RIFF",
+      [0, 0, 0, 0],
+      "WEBPVP8X",
+      [10, 0, 0, 0, 0, 0, 0, 0],
+      [0x9f, 0x0f, 0],
+      [0x9f, 0x0f, 0],
+    );
+    expect(readDimensions(vp8x, "image/webp")).toMatchObject({ width: 4000, height: 4000 });
+    expect(readDimensions(jpegOf(4000, 3000), "image/jpeg")).toEqual({
+      width: 4000,
+      height: 3000,
+      orientation: 1,
+    });
+    expect(readDimensions(jpegOf(4000, 3000, 6), "image/jpeg")?.orientation).toBe(6);
+  });
+
+  it("says nothing of a header cut short", () => {
+    expect(readDimensions(jpegOf(4000, 3000).subarray(0, 12), "image/jpeg")).toBeNull();
+    expect(readDimensions(png().subarray(0, 20), "image/png")).toBeNull();
   });
 });
 
@@ -353,15 +407,27 @@ describe("attaching images", () => {
     expect(document.activeElement).toBe(removeButtons(view)[0]);
   });
 
-  it("a large image is scaled to the chat's max_image_side before it is shown", async () => {
-    browser.size = { width: 4000, height: 3000 };
+  it("a large photo is decoded straight to the chat's max_image_side", async () => {
     const { view } = setup(new FakeModel(traits({ max_image_side: 1000 })));
-    paste(textarea(view), [file(jpeg(), "photo.jpg", "image/jpeg")]);
+    paste(textarea(view), [file(jpegOf(4000, 3000), "photo.jpg", "image/jpeg")]);
     await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
-    expect(browser.resized).toEqual([
-      { resizeWidth: 1000, resizeHeight: 750, resizeQuality: "high" },
+    // One decode, of the file, at the size sent: the 12 megapixels are never held whole.
+    expect(browser.decoded).toEqual([
+      { from: "blob", resizeWidth: 1000, resizeHeight: 750, resizeQuality: "high" },
     ]);
     expect(trayImages(view)[0]!.alt).toBe("Image 1, 1000×750 JPEG");
+  });
+
+  it("a rotated phone photo is decoded upright first, then scaled", async () => {
+    browser.size = { width: 3000, height: 4000 }; // what the browser makes of orientation 6
+    const { view } = setup(new FakeModel(traits({ max_image_side: 1000 })));
+    paste(textarea(view), [file(jpegOf(4000, 3000, 6), "portrait.jpg", "image/jpeg")]);
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
+    expect(browser.decoded).toEqual([
+      { from: "blob" },
+      { from: "bitmap", resizeWidth: 750, resizeHeight: 1000, resizeQuality: "high" },
+    ]);
+    expect(trayImages(view)[0]!.alt).toBe("Image 1, 750×1000 JPEG");
   });
 });
 
