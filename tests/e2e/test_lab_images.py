@@ -62,7 +62,7 @@ def _widget_state_saved(lab: Jupyter, on: bool) -> None:
 def _sent_images(body: dict[str, typing.Any]) -> list[Image.Image]:
     """The images of the request's last user message, decoded from their data: URLs."""
     user = [m for m in body["messages"] if m["role"] == "user"][-1]
-    out = []
+    out: list[Image.Image] = []
     for part in user["content"]:
         if part["type"] != "image_url":
             continue
