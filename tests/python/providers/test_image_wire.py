@@ -11,10 +11,15 @@ import pytest
 from tests.pictures import decoded, encoded, flat, from_base64, photo
 from tests.servers import EmulatorServer
 from tests.servers.fixtures import EmulatorFactory
+from tests.servers.image_samples import OLLAMA_USER_MESSAGE, OPENAI_USER_MESSAGE, RED_PIXEL_PNG
 
 import nbchat
 from nbchat.errors import BadRequest, InvalidImage, ModelCannotSee
+from nbchat.images import Image, to_image
 from nbchat.providers import _status
+from nbchat.providers.base import ChatRequest
+from nbchat.providers.ollama import OllamaProvider
+from nbchat.providers.openai import OpenAIProvider
 
 Json = dict[str, typing.Any]
 
@@ -185,3 +190,17 @@ def test_a_refused_image_sends_nothing_and_changes_nothing(
 
     assert server.chat_requests == []
     assert chat.messages == []
+
+
+def test_a_user_message_with_an_image_is_each_protocol_s_documented_shape() -> None:
+    image = Image(base64.b64decode(RED_PIXEL_PNG), "image/png", 1, 1)
+    request = ChatRequest(
+        "llava", [{"role": "user", "content": "What is in this image?", "images": [image]}]
+    )
+
+    ollama = OllamaProvider(base_url="http://127.0.0.1:1").body(request)
+    openai = OpenAIProvider(base_url="http://127.0.0.1:1/v1").body(request)
+
+    assert ollama["messages"] == [OLLAMA_USER_MESSAGE]
+    assert openai["messages"] == [OPENAI_USER_MESSAGE]
+    assert to_image(image) is image  # 1 × 1 PNG: sent exactly as given
