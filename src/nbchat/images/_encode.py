@@ -93,7 +93,11 @@ def from_pil(
         picture = ImageOps.exif_transpose(picture)
         picture = _plain_mode(picture)
         if max(picture.size) > max_side:
-            picture = picture.resize(_scaled(picture.size, max_side), PILImage.Resampling.LANCZOS)
+            # reducing_gap: a fast box reduction first, then LANCZOS over the last 3×;
+            # Pillow's docs call the result indistinguishable, at a fraction of the time.
+            picture = picture.resize(
+                _scaled(picture.size, max_side), PILImage.Resampling.LANCZOS, reducing_gap=3.0
+            )
     except InvalidImage:
         raise
     except Exception as exc:
