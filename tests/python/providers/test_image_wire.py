@@ -204,3 +204,19 @@ def test_a_user_message_with_an_image_is_each_protocol_s_documented_shape() -> N
     assert ollama["messages"] == [OLLAMA_USER_MESSAGE]
     assert openai["messages"] == [OPENAI_USER_MESSAGE]
     assert to_image(image) is image  # 1 × 1 PNG: sent exactly as given
+
+
+def test_regenerating_sends_the_question_s_images_whatever_the_history_limit(
+    ollama_server: EmulatorServer,
+) -> None:
+    chat = conversation(ollama_server, max_history_images=0)
+    chat.prompt("Old one.", images=[flat(10, 10)]).result()
+    chat.prompt("What is this?", images=[flat(20, 10)]).result()
+
+    chat.regenerate().result()
+
+    assert [[decoded(d)[1] for d in m] for m in sent_images(ollama_server)] == [
+        [],
+        [],
+        [(20, 10)],
+    ]
