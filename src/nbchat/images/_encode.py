@@ -63,6 +63,12 @@ def open_image(data: bytes, mime: str, *, what: str) -> PILImage.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
             picture = PILImage.open(io.BytesIO(data), formats=[ACCEPTED[mime]])
+    except PILImage.DecompressionBombError:
+        raise InvalidImage(
+            f"{what[:1].upper()}{what[1:]} is too large: more than {MAX_PIXELS // 1_000_000} "
+            "megapixels.",
+            hint=f"Scale it below {MAX_PIXELS // 1_000_000} megapixels first.",
+        ) from None
     except Exception as exc:  # Pillow raises many kinds on bad bytes; all mean the same here
         raise InvalidImage(f"Cannot read {what}: {_reason(exc)}.") from exc
     width, height = picture.size
@@ -87,7 +93,11 @@ def from_pil(
         picture = ImageOps.exif_transpose(picture)
         picture = _plain_mode(picture)
         if max(picture.size) > max_side:
-            picture = picture.resize(_scaled(picture.size, max_side), PILImage.Resampling.LANCZOS)
+            # reducing_gap: a fast box reduction first, then LANCZOS over the last 3×;
+            # Pillow's docs call the result indistinguishable, at a fraction of the time.
+            picture = picture.resize(
+                _scaled(picture.size, max_side), PILImage.Resampling.LANCZOS, reducing_gap=3.0
+            )
     except InvalidImage:
         raise
     except Exception as exc:

@@ -313,19 +313,30 @@ class Conversation:
         return wire
 
     def _images_to_resend(self, history: list[Message]) -> dict[str, Image]:
-        """The past images sent again, by id: the ``max_history_images`` most recent
-        (all with ``None``) whose bytes the store has (a file's missing ones are not)."""
+        """The images sent, by id: those of the question being answered (when it ends
+        ``history``), and of the past ones the ``max_history_images`` most recent (all
+        with ``None``) — those whose bytes the store has (a file's missing ones are not)."""
         send: dict[str, Image] = {}
+        past = history
+        if history and history[-1]["role"] == "user":
+            # The question this turn answers (a regenerate, a resume): not a past one.
+            for part in image_parts(history[-1]):
+                image = self._image(part)
+                if image is not None:
+                    send[part["id"]] = image
+            past = history[:-1]
         limit = self.max_history_images
-        for message in reversed(history):
+        counted = 0
+        for message in reversed(past):
             if message["role"] != "user":
                 continue
             for part in reversed(image_parts(message)):
-                if limit is not None and len(send) >= limit:
+                if limit is not None and counted >= limit:
                     return send
                 image = self._image(part)
                 if image is not None:
                     send.setdefault(part["id"], image)
+                    counted += 1
         return send
 
     def _image(self, part: ImagePart) -> Image | None:
