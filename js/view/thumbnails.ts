@@ -6,7 +6,7 @@
 
 import type { ImagePart } from "../protocol.js";
 import { h } from "./dom.js";
-import { describeImage, formatName, isSafeThumbnail } from "./sniff.js";
+import { describeImage, isSafeThumbnail } from "./sniff.js";
 
 export type OpenImage = (image: ImagePart, label: string, opener: HTMLElement) => void;
 
@@ -29,10 +29,4 @@ export function drawThumbnails(
   });
   row.replaceChildren(...buttons);
   row.hidden = images.length === 0;
-}
-
-/** "[image: 1024×768 PNG]": how plain text names an image. */
-export function imagePlaceholder(image: ImagePart): string {
-  const size = image.width > 0 && image.height > 0 ? `${image.width}×${image.height} ` : "";
-  return `[image: ${size}${formatName(image.mime)}]`;
 }
