@@ -23,10 +23,10 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..errors import BadRequest, NbchatError, ToolsNotSupported, excerpt
-from .base import ChatRequest, ToolSpec, WireMessage
+from .base import ChatRequest, ToolSpec, WireMessage, WireToolCall
 
 __all__ = [
     "ollama_messages",
@@ -64,41 +64,21 @@ def _arguments_object(text: str) -> Json:
 
 
 def ollama_messages(messages: Sequence[WireMessage]) -> list[Json]:
-    out: list[Json] = []
-    for message in messages:
-        role = message["role"]
-        if role == "tool":
-            out.append(
-                {
-                    "role": "tool",
-                    "tool_name": message.get("tool_name", ""),
-                    "content": message["content"],
-                }
-            )
-            continue
-        one: Json = {
-            k: v for k, v in message.items() if k not in ("tool_calls", "tool_call_id", "tool_name")
-        }
-        calls = message.get("tool_calls")
-        if calls:
-            if not one.get("content"):
-                del one["content"]  # as Ollama's docs write a step that only calls tools
-            one["tool_calls"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "index": index,
-                        "name": call["name"],
-                        "arguments": _arguments_object(call["arguments"]),
-                    },
-                }
-                for index, call in enumerate(calls)
-            ]
-        out.append(one)
-    return out
+    return _protocol_messages(messages, matched_by="tool_name", write_calls=_ollama_calls)
 
 
 def openai_messages(messages: Sequence[WireMessage]) -> list[Json]:
+    return _protocol_messages(messages, matched_by="tool_call_id", write_calls=_openai_calls)
+
+
+def _protocol_messages(
+    messages: Sequence[WireMessage],
+    *,
+    matched_by: typing.Literal["tool_name", "tool_call_id"],
+    write_calls: Callable[[Json, list[WireToolCall]], None],
+) -> list[Json]:
+    """``messages`` in one protocol's shape: a result keeps the key ``matched_by`` that pairs
+    it with its call; ``write_calls`` writes a step's calls into its message."""
     out: list[Json] = []
     for message in messages:
         role = message["role"]
@@ -106,7 +86,7 @@ def openai_messages(messages: Sequence[WireMessage]) -> list[Json]:
             out.append(
                 {
                     "role": "tool",
-                    "tool_call_id": message.get("tool_call_id", ""),
+                    matched_by: message.get(matched_by, ""),
                     "content": message["content"],
                 }
             )
@@ -116,17 +96,37 @@ def openai_messages(messages: Sequence[WireMessage]) -> list[Json]:
         }
         calls = message.get("tool_calls")
         if calls:
-            one["content"] = message["content"] or ""  # not null: see the docstring
-            one["tool_calls"] = [
-                {
-                    "id": call["id"],
-                    "type": "function",
-                    "function": {"name": call["name"], "arguments": call["arguments"] or "{}"},
-                }
-                for call in calls
-            ]
+            write_calls(one, calls)
         out.append(one)
     return out
+
+
+def _ollama_calls(one: Json, calls: list[WireToolCall]) -> None:
+    if not one.get("content"):
+        del one["content"]  # as Ollama's docs write a step that only calls tools
+    one["tool_calls"] = [
+        {
+            "type": "function",
+            "function": {
+                "index": index,
+                "name": call["name"],
+                "arguments": _arguments_object(call["arguments"]),
+            },
+        }
+        for index, call in enumerate(calls)
+    ]
+
+
+def _openai_calls(one: Json, calls: list[WireToolCall]) -> None:
+    one["content"] = one["content"] or ""  # not null: see the docstring
+    one["tool_calls"] = [
+        {
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["name"], "arguments": call["arguments"] or "{}"},
+        }
+        for call in calls
+    ]
 
 
 _OLLAMA_REFUSAL = re.compile(r"does not support tools", re.IGNORECASE)
