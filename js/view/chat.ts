@@ -447,7 +447,10 @@ export function mountChat(
   }
 
   // ---- wiring --------------------------------------------------------------------------
-  const unsubscribe = store.subscribe(schedule);
+  const unsubscribe = store.subscribe(() => {
+    boundaries.saw(store.state.replies);
+    schedule();
+  });
   signal.addEventListener("abort", unsubscribe, { once: true });
   const traits = ["status", "model", "height", "compact", "placeholder"] as const;
   const onTheme = (): void => theme.refresh();
