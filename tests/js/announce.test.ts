@@ -1,7 +1,7 @@
 // Screen readers: the transcript is a log that is not read out token by token; one polite
 // region announces a reply's boundaries; every control is reachable and named.
 
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { LiveReply } from "../../js/channel.js";
 import {
   COMPLETE,
@@ -17,32 +17,13 @@ import {
   assistant,
   deltas,
   FakeModel,
-  initializeModel,
   type Mounted,
-  manualFrames,
-  renderView,
+  mountEachTest,
   traits,
   user,
 } from "./helpers.js";
 
-let frames: ReturnType<typeof manualFrames>;
-const cleanups: (() => void)[] = [];
-
-beforeEach(() => {
-  frames = manualFrames();
-});
-
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  document.body.innerHTML = "";
-});
-
-function setup(model = new FakeModel()): { model: FakeModel; view: Mounted } {
-  cleanups.push(initializeModel(model));
-  const view = renderView(model);
-  cleanups.push(view.cleanup);
-  return { model, view };
-}
+const { frames, mount: setup } = mountEachTest();
 
 function live(id: string, phase: LiveReply["phase"], error: LiveReply["error"] = null): LiveReply {
   const mark = { tokens: 0, length: 0 };

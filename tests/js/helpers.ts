@@ -2,7 +2,7 @@
 // animation-frame queue, and a tracker that counts every listener, observer, frame and timer
 // still registered (to prove teardown leaves nothing behind).
 
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import { drainPaced } from "../../js/markdown/paced.js";
 import type { ChatTraits, Message, ServerMessage } from "../../js/protocol.js";
 import type { ChatModel } from "../../js/store.js";
@@ -431,6 +431,69 @@ export function renderView(model: FakeModel): Mounted {
   const root = el.querySelector<HTMLElement>(".nbc-root");
   if (root === null) throw new Error("no .nbc-root rendered");
   return { el, root, cleanup: out as () => void, signal };
+}
+
+/** What {@link mountEachTest} gives a test file. */
+export interface MountedEachTest {
+  /** The running test's manual animation frames (new for each test). */
+  readonly frames: Frames;
+  /** `initialize` a model and `render` one view of it; both are cleaned up after the test. */
+  mount(model?: FakeModel): { model: FakeModel; view: Mounted };
+  /** Run `cleanup` after the test, before what was registered earlier. */
+  defer(cleanup: () => void): void;
+  /** Clean up now what the test mounted and deferred, and empty the document. */
+  unmountAll(): void;
+}
+
+/**
+ * Register the `beforeEach`/`afterEach` of a file of widget tests: manual animation frames
+ * for each test; afterwards every mounted view and model cleaned up (the last first), the
+ * document emptied and mocks and stubbed globals restored.
+ */
+export function mountEachTest(): MountedEachTest {
+  let current: Frames | undefined;
+  const cleanups: (() => void)[] = [];
+  const active = (): Frames => {
+    if (current === undefined) throw new Error("frames exist only while a test runs");
+    return current;
+  };
+  // One object for the whole file, so tests can hold it; it acts on the running test's frames.
+  const frames: Frames = {
+    flush: (ms) => active().flush(ms),
+    pending: () => active().pending(),
+    get now() {
+      return active().now;
+    },
+    set now(ms: number) {
+      active().now = ms;
+    },
+  };
+  const unmountAll = (): void => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+    document.body.innerHTML = "";
+  };
+  beforeEach(() => {
+    current = manualFrames();
+  });
+  afterEach(() => {
+    unmountAll();
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+    current = undefined;
+  });
+  return {
+    frames,
+    mount(model = new FakeModel()) {
+      cleanups.push(initializeModel(model));
+      const view = renderView(model);
+      cleanups.push(view.cleanup);
+      return { model, view };
+    },
+    defer(cleanup) {
+      cleanups.push(cleanup);
+    },
+    unmountAll,
+  };
 }
 
 export function press(

@@ -15,12 +15,12 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Sequence
-from types import TracebackType
 
 from . import ollama_native
 from .http_errors import error_plan, json_error_plan, litellm_refusal
 from .openai_compat import DIALECTS, Dialect, models_body, nonstream_plan, stream_plan
 from .plan import Plan, play, whole
+from .process import Service
 from .script import Behaviour, Reply, parse_behaviour, split_model
 from .wire import Connection, Request, Responder, serve
 
@@ -57,7 +57,7 @@ class RecordedRequest:
         return json.loads(self.body) if self.body else None
 
 
-class EmulatorServer:
+class EmulatorServer(Service):
     """A misbehaving-on-request model server on 127.0.0.1.
 
     >>> with EmulatorServer("ollama") as srv:        # doctest: +SKIP
@@ -157,17 +157,6 @@ class EmulatorServer:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
-
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def serve_forever(self) -> None:
         """Run in the calling thread until :meth:`stop` (the CLI uses this)."""
