@@ -505,6 +505,19 @@ describe("sending images", () => {
     expect(textarea(view).value).toBe("look");
     expect(trayImages(view)).toHaveLength(1);
   });
+
+  it("a refused message of images only gives back its images", async () => {
+    const { model, view } = setup();
+    paste(textarea(view), [file(png(), "a.png", "image/png")]);
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
+    press(textarea(view), "Enter");
+    await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
+    expect(trayImages(view)).toHaveLength(0);
+    model.push({ kind: "error", id: null, message: "One turn at a time.", hint: "" });
+    frames.flush();
+    expect(textarea(view).value).toBe("");
+    expect(trayImages(view)).toHaveLength(1);
+  });
 });
 
 describe("images of sent messages", () => {
