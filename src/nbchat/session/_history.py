@@ -12,17 +12,29 @@ one saying it was not run: both protocols reject a call left unanswered.
 A user message's image parts go with its text as ``images``: the conversation says
 which ones (``image``: an image part → the image to send, or ``None`` to leave it out —
 past the history's limit, or its bytes are missing).
+
+A branch reads as its messages in order after the system prompt (:func:`wire_history`),
+less the exchanges in which the model said nothing (a server that was down): those stay
+on screen but are not sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from ..errors import InvalidRequest
 from ..images import Image
 from ..messages import ImagePart, Message, Part, ToolCallPart, ToolResultPart
 from ..providers.base import WireMessage, WireToolCall
 
-__all__ = ["NOT_RUN", "has_tool_parts", "image_parts", "wire_messages"]
+__all__ = [
+    "NOT_RUN",
+    "check_has_question",
+    "has_tool_parts",
+    "image_parts",
+    "wire_history",
+    "wire_messages",
+]
 
 NOT_RUN = "The call was not run."
 
@@ -98,3 +110,35 @@ def steps(parts: list[Part]) -> list[WireMessage]:
         # results go after their step's calls; reasoning is not sent back
     close_step()
     return out
+
+
+def wire_history(
+    system: str | None, history: list[Message], send: Mapping[str, Image]
+) -> list[WireMessage]:
+    """What the model reads of the branch ``history``: the system prompt, then each
+    message with the images of ``send`` (by id) — less the exchanges that said nothing."""
+    wire: list[WireMessage] = []
+    if system:
+        wire.append({"role": "system", "content": system})
+    for index, message in enumerate(history):
+        if message["role"] == "assistant" and _said_nothing(message):
+            continue  # nothing the model said; drop its question too (below)
+        if (
+            message["role"] == "user"
+            and index + 1 < len(history)
+            and history[index + 1]["role"] == "assistant"
+            and _said_nothing(history[index + 1])
+        ):
+            continue
+        # A reply that called tools: its steps. A question: its text and images.
+        wire.extend(wire_messages(message, lambda part: send.get(part["id"])))
+    return wire
+
+
+def check_has_question(wire: list[WireMessage]) -> None:
+    if not any(m["role"] == "user" for m in wire):
+        raise InvalidRequest("There is no question to answer.", hint="Ask something first.")
+
+
+def _said_nothing(message: Message) -> bool:
+    return not message["content"] and not has_tool_parts(message)
