@@ -26,6 +26,7 @@ from nbchat.errors import ConversationFileError, FileInUse, InvalidRequest, Serv
 from nbchat.images import MemoryImageStore, to_image
 from nbchat.messages import Message
 from nbchat.session import autosave
+from nbchat.session._journal import images_path, journal_path
 
 KEY = "sk-test-0123456789abcdefSECRET"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -73,7 +74,7 @@ def test_every_turn_is_on_disk_when_it_ends(talk: pathlib.Path) -> None:
 def test_a_turn_appends_one_line_and_leaves_the_snapshot_alone(talk: pathlib.Path) -> None:
     conversation = Conversation(testing.script("reply").model, file=talk)
     snapshot = talk.read_bytes()
-    journal = autosave.journal_path(talk)
+    journal = journal_path(talk)
     for n in range(1, 4):
         conversation.prompt(f"question {n}").result()
         lines = journal.read_bytes().splitlines()
@@ -88,7 +89,7 @@ def test_the_journal_is_folded_into_the_snapshot_once_it_outgrows_it(
 ) -> None:
     monkeypatch.setattr(autosave, "COMPACT_AT", 0)
     conversation = Conversation(testing.script("r" * 300).model, file=talk)
-    journal = autosave.journal_path(talk)
+    journal = journal_path(talk)
     sizes = []
     for n in range(12):
         conversation.prompt(f"q{n}").result()
@@ -187,7 +188,7 @@ def test_a_partial_last_record_is_ignored_and_cut_off_by_the_next_writer(
     conversation = Conversation(testing.script("r").model, file=talk)
     conversation.prompt("kept").result()
     conversation.close()
-    journal = autosave.journal_path(talk)
+    journal = journal_path(talk)
     whole = journal.read_bytes()
     journal.write_bytes(whole + b'{"of":"x","seq":9,"put":[{"id":"ab')  # killed mid-write
     assert [m["content"] for m in on_disk(talk).messages] == ["kept", "r"]
@@ -201,7 +202,7 @@ def test_a_broken_record_before_the_end_is_refused(talk: pathlib.Path) -> None:
     conversation.prompt("one").result()
     conversation.prompt("two").result()
     conversation.close()
-    journal = autosave.journal_path(talk)
+    journal = journal_path(talk)
     first, second = journal.read_bytes().splitlines(keepends=True)
     journal.write_bytes(b"#" + first[1:] + second)
     before = files(talk)
@@ -336,9 +337,9 @@ def test_images_go_beside_the_file_and_come_back(talk: pathlib.Path) -> None:
     writer.start(lambda: {"messages": messages, "leaf": None, "active": {}}, store)
     messages.append(message)
     writer.put([message])
-    side = autosave.images_path(talk) / f"{part['id']}.png"
+    side = images_path(talk) / f"{part['id']}.png"
     assert side.read_bytes() == data
-    assert data not in talk.read_bytes() + autosave.journal_path(talk).read_bytes()
+    assert data not in talk.read_bytes() + journal_path(talk).read_bytes()
     writer.close()
     again = MemoryImageStore()
     reopened = autosave.Autosave.open(talk)

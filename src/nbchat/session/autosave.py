@@ -34,222 +34,35 @@ none, since the system drops its locks.
 **Refusals.** A snapshot that is not a transcript, is truncated or corrupt, or comes from a
 newer nbchat, and a journal with a broken line before its end, are refused with a one-line
 :class:`~nbchat.errors.ConversationFileError`; nothing is written then.
+
+This module is the writer; reading the file back is :mod:`._journal`, and the lock with
+the files this process holds is :mod:`._file_lock`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import pathlib
 import secrets
 import sys
-import threading
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .. import transcript
-from ..errors import ConversationFileError, FileInUse, InvalidImage, NbchatError
+from ..errors import ConversationFileError
 from ..images import ImageStore
 from ..messages import ImagePart, Message
-from .tree import Tree
+from . import _file_lock
+from ._journal import EXTENSIONS, Restored, image_parts, images_path, read, read_images
 
 __all__ = ["COMPACT_AT", "Autosave", "Restored", "read", "read_images", "write_images"]
 
 #: The journal is folded into the snapshot once it is larger than this and than the snapshot.
 COMPACT_AT = 64 * 1024
 
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
-
 Snapshot = Callable[[], Mapping[str, typing.Any]]  # keyword arguments for transcript.dumps
-
-
-def journal_path(path: pathlib.Path) -> pathlib.Path:
-    return path.with_name(path.name + ".journal")
-
-
-def images_path(path: pathlib.Path) -> pathlib.Path:
-    return path.with_name(path.name + ".images")
-
-
-@dataclasses.dataclass
-class Restored:
-    """A file as read: the transcript (journal applied) and where its journal stands."""
-
-    transcript: transcript.Transcript
-    journal_id: str | None  # None: the snapshot is not one an autosave wrote (version 1–2)
-    seq: int  # the last record applied
-    snapshot_bytes: int
-    journal_good: int  # bytes of the journal up to its last whole record
-    journal_records: int  # records read from the journal (applied or not)
-
-
-# ---------------------------------------------------------------------------------------
-# Reading
-
-
-def read(path: str | os.PathLike[str]) -> Restored | None:
-    """The conversation in ``path`` (and its journal), or ``None`` if there is none yet.
-
-    Raises :class:`~nbchat.errors.ConversationFileError` for a file that cannot be read
-    as one; never writes anything.
-    """
-    path = pathlib.Path(path)
-    name = path.name
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        journal = _read_bytes(journal_path(path))
-        if journal.strip(b"\0\n "):
-            raise ConversationFileError(
-                f"{name}.journal has records but {name} is missing.",
-                hint=f"Restore {name}, or move {name}.journal away to start anew.",
-            ) from None
-        return None
-    except OSError as exc:
-        raise ConversationFileError(f"{name} cannot be read: {exc.strerror}.") from None
-    saved = _parse(name, data)
-    info = saved.extra.get("journal")
-    journal_id: str | None = None
-    base_seq = 0
-    if isinstance(info, dict) and isinstance(info.get("id"), str):
-        journal_id = info["id"]
-        seq_given = info.get("seq")
-        base_seq = seq_given if isinstance(seq_given, int) else 0
-    tree = _tree(name, saved.messages, saved.active, saved.leaf)
-    good, count, seq = 0, 0, base_seq
-    if journal_id is not None:
-        good, count, seq = _replay(name, journal_path(path), tree, journal_id, base_seq)
-    saved.messages = list(tree)
-    saved.active = tree.active_map()
-    saved.leaf = tree.leaf
-    return Restored(saved, journal_id, seq, len(data), good, count)
-
-
-def _parse(name: str, data: bytes) -> transcript.Transcript:
-    refuse = f"{name} was left as it is; move it away or pass another file="
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ConversationFileError(
-            f"{name} cannot be restored: it is not complete JSON (truncated or corrupt?).",
-            hint=refuse,
-        ) from None
-    version = raw.get("version") if isinstance(raw, dict) else None
-    if isinstance(version, int) and version > transcript.VERSION:
-        raise ConversationFileError(
-            f"{name} was saved by a newer nbchat (format version {version}; this one reads "
-            f"up to {transcript.VERSION}).",
-            hint="Upgrade: pip install -U jupyter-nbchat. The file was left as it is.",
-        )
-    try:
-        return transcript.loads(data)
-    except NbchatError as exc:
-        what = exc.message.rstrip(".")
-        raise ConversationFileError(
-            f"{name} cannot be restored: {what[:1].lower()}{what[1:]}.", hint=refuse
-        ) from None
-
-
-def _tree(name: str, messages: list[Message], active: Mapping[str, str], leaf: str | None) -> Tree:
-    last = messages[-1]["id"] if messages else None
-    try:
-        return Tree.of(messages, active=active, leaf=leaf or last)
-    except NbchatError as exc:
-        raise ConversationFileError(f"{name} cannot be restored: {exc.message}") from None
-
-
-def _read_bytes(path: pathlib.Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return b""
-
-
-def _replay(
-    name: str, journal: pathlib.Path, tree: Tree, journal_id: str, seq: int
-) -> tuple[int, int, int]:
-    """Apply the journal's records to ``tree``: (bytes of whole records, records, last seq)."""
-    data = _read_bytes(journal)
-    records: list[tuple[int, dict[str, typing.Any]]] = []  # (end offset, record)
-    start = 0
-    torn = False
-    while start < len(data):
-        end = data.find(b"\n", start)
-        line = data[start : len(data) if end < 0 else end]
-        record = _record(line) if end >= 0 else None
-        if record is None:
-            torn = True  # a partial last record (a crash mid-write), unless more follows
-        elif torn:
-            raise ConversationFileError(
-                f"{name}.journal has a broken record before its end (line {len(records) + 1}).",
-                hint=f"Both files were left as they are; {name} alone holds the older state.",
-            )
-        else:
-            records.append((end + 1, record))
-        start = len(data) if end < 0 else end + 1
-    good = records[-1][0] if records else 0
-    for number, (_end, record) in enumerate(records, 1):
-        if record.get("of") != journal_id or not isinstance(record.get("seq"), int):
-            continue  # another snapshot's records (left by a crash before it was emptied)
-        if record["seq"] <= seq:
-            continue
-        try:
-            _apply(tree, record)
-        except (NbchatError, KeyError, TypeError, ValueError):
-            raise ConversationFileError(
-                f"{name}.journal record {number} does not fit the conversation.",
-                hint="Both files were left as they are.",
-            ) from None
-        seq = record["seq"]
-    return good, len(records), seq
-
-
-def _record(line: bytes) -> dict[str, typing.Any] | None:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _apply(tree: Tree, record: Mapping[str, typing.Any]) -> None:
-    if "put" in record:
-        messages = transcript.loads(
-            json.dumps({"format": transcript.FORMAT, "version": 3, "messages": record["put"]})
-        ).messages
-        for message in messages:
-            if message["id"] in tree:
-                tree.replace(message)
-            else:
-                tree.add(message)
-        if messages:
-            tree.select(messages[-1]["id"])
-    elif "select" in record:
-        tree.select(record["select"])
-    elif record.get("clear") is True:
-        tree.clear()
-    else:
-        raise ValueError("unknown record")
-
-
-# ---------------------------------------------------------------------------------------
-# Writing
-
-
-class _Held:
-    """A file this process writes: its locked journal, and the conversation writing now."""
-
-    def __init__(self, key: str, fd: int) -> None:
-        self.key = key
-        self.fd = fd
-        self.lock = threading.RLock()  # one write at a time, across a handover too
-        self.owner: Autosave | None = None
-
-
-_held: dict[str, _Held] = {}
-_held_lock = threading.Lock()
 
 
 class Autosave:
@@ -260,7 +73,9 @@ class Autosave:
     :meth:`select` and :meth:`clear` record what happens, each on disk when it returns.
     """
 
-    def __init__(self, path: pathlib.Path, held: _Held, restored: Restored | None) -> None:
+    def __init__(
+        self, path: pathlib.Path, held: _file_lock.Held, restored: Restored | None
+    ) -> None:
         self.path = path
         self.restored = restored
         self._held = held
@@ -282,13 +97,13 @@ class Autosave:
         and read it. Nothing is written until :meth:`start`."""
         path = pathlib.Path(path).expanduser()
         key = os.path.realpath(path)
-        with _held_lock:
-            held = _held.get(key)
+        with _file_lock.files_lock:
+            held = _file_lock.files.get(key)
             fresh = held is None
             if held is None:
                 read(path)  # refuse a bad file before creating anything beside it
-                held = _Held(key, _lock(path))
-                _held[key] = held
+                held = _file_lock.Held(key, _file_lock.lock(path))
+                _file_lock.files[key] = held
             try:
                 with held.lock:
                     writer = cls(path, held, read(path))
@@ -301,8 +116,8 @@ class Autosave:
                     return writer
             except BaseException:
                 if fresh:
-                    del _held[key]
-                    _release(held)
+                    del _file_lock.files[key]
+                    _file_lock.release(held)
                 raise
 
     @property
@@ -331,13 +146,13 @@ class Autosave:
             if restored is not None and restored.journal_id and not restored.journal_records:
                 self._dirty = False  # a clean snapshot: nothing to rewrite
             if self._dirty:  # a new file may start with messages (and their images)
-                self._write_images(_image_parts(list(snapshot()["messages"])))
+                self._write_images(image_parts(list(snapshot()["messages"])))
             self._write_pending()
 
     def put(self, messages: Iterable[Message]) -> None:
         """Record a turn: its messages added (or a continued reply replaced), the last shown."""
         listed = list(messages)
-        self._append({"put": listed}, images=_image_parts(listed))
+        self._append({"put": listed}, images=image_parts(listed))
 
     def select(self, message_id: str) -> None:
         """Record that the branch through ``message_id`` is shown."""
@@ -357,7 +172,7 @@ class Autosave:
     def close(self) -> None:
         """Stop writing and release the file (the last writer of this process unlocks it)."""
         held = self._held
-        with _held_lock, held.lock:
+        with _file_lock.files_lock, held.lock:
             if self._closed:
                 return
             self._closed = True
@@ -369,9 +184,9 @@ class Autosave:
                 held.owner = previous
                 return
             held.owner = None
-            if _held.get(held.key) is held:
-                del _held[held.key]
-            _release(held)
+            if _file_lock.files.get(held.key) is held:
+                del _file_lock.files[held.key]
+            _file_lock.release(held)
 
     # -- the writes ---------------------------------------------------------------------
 
@@ -440,7 +255,7 @@ def write_images(path: pathlib.Path, parts: Iterable[ImagePart], store: ImageSto
     same bytes. An image ``store`` does not have is left out."""
     folder = images_path(path)
     for part in parts:
-        target = folder / f"{part['id']}.{_EXTENSIONS.get(part['mime'], 'bin')}"
+        target = folder / f"{part['id']}.{EXTENSIONS.get(part['mime'], 'bin')}"
         if target.exists():
             continue
         try:
@@ -452,32 +267,6 @@ def write_images(path: pathlib.Path, parts: Iterable[ImagePart], store: ImageSto
             _replace(target, data)
         except OSError as exc:
             raise _unwritable(path, exc) from None
-
-
-def read_images(path: pathlib.Path, messages: Iterable[Message], store: ImageStore) -> list[str]:
-    """Put the images ``messages`` show, from beside the file ``path``, into ``store``;
-    the ids whose file is missing, unreadable or changed."""
-    missing: list[str] = []
-    folder = images_path(path)
-    for part in _image_parts(list(messages)):
-        target = folder / f"{part['id']}.{_EXTENSIONS.get(part['mime'], 'bin')}"
-        try:
-            kept = store.put(target.read_bytes(), part["mime"])
-        except (OSError, InvalidImage):
-            missing.append(part["id"])
-            continue
-        if kept["id"] != part["id"]:  # the file was changed: not the image the part names
-            missing.append(part["id"])
-    return missing
-
-
-def _image_parts(messages: list[Message]) -> list[ImagePart]:
-    return [
-        typing.cast(ImagePart, part)
-        for message in messages
-        for part in message.get("parts", ())
-        if part.get("type") == "image"
-    ]
 
 
 def _dumps_line(record: Mapping[str, object]) -> bytes:
@@ -536,43 +325,3 @@ def _remove_temporaries(path: pathlib.Path) -> None:
     for leftover in path.parent.glob(f".{path.name}.*.tmp"):
         with contextlib.suppress(OSError):
             leftover.unlink()
-
-
-# ---------------------------------------------------------------------------------------
-# The lock: flock on the journal (POSIX), msvcrt on Windows. The system drops it when the
-# process dies, so a crashed kernel never blocks the file.
-
-
-def _lock(path: pathlib.Path) -> int:
-    journal = journal_path(path)
-    try:
-        fd = os.open(journal, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-    except OSError as exc:
-        raise ConversationFileError(
-            f"{path.name} cannot be written: {exc.strerror}.",
-            hint="Pick a folder you can write to.",
-        ) from None
-    try:
-        _try_lock(fd)
-    except OSError:
-        os.close(fd)
-        raise FileInUse(
-            f"{path.name} is being written by another running kernel or process."
-        ) from None
-    return fd
-
-
-def _try_lock(fd: int) -> None:
-    if sys.platform == "win32":  # pragma: no cover - not tested here
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _release(held: _Held) -> None:
-    with contextlib.suppress(OSError):
-        os.close(held.fd)  # closing the last descriptor drops the lock
