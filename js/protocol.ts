@@ -175,7 +175,7 @@ export interface PartMsg extends PartEntry {
   seq: number;
 }
 
-/** The answer to an `export` command: the kernel's own Markdown or JSON (transcript.py). */
+/** The answer to an `export` command: the kernel's own Markdown or JSON (nbchat.transcript). */
 export interface ExportedMsg {
   kind: "exported";
   request: number; // the number the `export` carried

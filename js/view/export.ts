@@ -1,6 +1,6 @@
 // The header's Export menu: Markdown, HTML and JSON downloads, and Copy conversation.
 // Markdown and JSON come from the kernel (`export` → `exported`): one writer of each format
-// (src/nbchat/transcript.py, via src/nbchat/widget/_export.py). HTML is built here: typesetting
+// (src/nbchat/transcript/, via src/nbchat/widget/_export.py). HTML is built here: typesetting
 // math needs KaTeX, which only the front end has. The page is standalone (the widget's CSS
 // and KaTeX's fonts inline as data URLs, no CDN) and inert: model text goes through the same
 // sanitizer as in the widget, and a Content-Security-Policy forbids scripts and any fetch.

@@ -32,7 +32,7 @@ def server_notice(source: str, saved: str | None, configured: str | None) -> str
 def _same(saved: str, configured: str | None) -> bool:
     if configured is None:
         return False
-    # The file keeps no user:password (transcript._public_url); compare without it.
+    # The file keeps no user:password (transcript._json._public_url); compare without it.
     mine = redact_userinfo(normalise_base_url(configured, check=False), mask="")
     return _key(mine) == _key(redact_userinfo(normalise_base_url(saved, check=False), mask=""))
 
