@@ -3,46 +3,38 @@
 History lives in a :class:`~nbchat.session.Conversation`; this module only shows it. The
 committed messages travel as one state key per message plus the ``leaf`` trait
 (:mod:`._history`: a turn sends only its own messages; all of them are saved with the
-notebook); the reply in flight travels over the delta channel (:mod:`._channel`). Running
-a turn — from the UI or from code, one at a time — is :mod:`._turns`; publishing the view
-and its static transcript is :mod:`._display`; the view's code, sent once per kernel for
-every chat, is :mod:`._runtime`.
+notebook); the reply in flight travels over the delta channel (:mod:`._channel`). The
+traits are :mod:`._traits`; the front end's commands, :mod:`._commands`; running a turn —
+from the UI or from code, one at a time — is :mod:`._turns`; publishing the view and its
+static transcript is :mod:`._display`; the view's code, sent once per kernel for every
+chat, is :mod:`._runtime`. This module is :class:`Chat`'s code API and what its parts share.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pathlib
-import re
 import typing
 import uuid
 from collections.abc import Callable
-
-import anywidget
-import traitlets
-from ipywidgets import widget_serialization
 
 from .._ipython import one_line, stopped
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
 from ..images import MAX_SIDE
 from ..messages import Message
 from ..session import Conversation, Turn
-from ..tools import ApprovePolicy, Decision, ToolLike, Tools
+from ..tools import ApprovePolicy, ToolLike, Tools
 from ..transcript import count
-from . import _display, _runtime
-from ._channel import idle_snapshot as _idle_snapshot
-from ._export import exported
+from . import _display
+from ._commands import handle as handle_command
 from ._history import History, is_history_key
-from ._images import full_image, submitted_images
-from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage
-from ._runtime import Runtime
+from ._protocol import ErrorMsg, NoticeMsg, ServerMessage
 from ._static import StaticTranscript
-from ._turns import BUG_HINT, Turns
+from ._traits import ChatTraits
+from ._turns import Turns
 
 __all__ = ["BUSY_NOTICE", "SWITCH_BUSY", "Chat"]
 
-_STATIC = pathlib.Path(__file__).parent.parent / "static"
 _log = logging.getLogger(__name__)
 # Unexpected failures are logged for whoever configures logging; without that, Python would
 # print them (traceback and all) to stderr, which in a kernel is the cell's output.
@@ -50,10 +42,9 @@ _log.addHandler(logging.NullHandler())
 
 BUSY_NOTICE = "A reply is still streaming — press Stop first."
 SWITCH_BUSY = "A reply is still streaming — switch versions once it has ended, or press Stop."
-_CSS_LENGTH = re.compile(r"^(auto|none|\d+(\.\d+)?(px|em|rem|vh|%))$")
 
 
-class Chat(anywidget.AnyWidget):
+class Chat(ChatTraits):
     """A chat with one model, drawn in the notebook: type, watch it stream, stop, redo.
 
     ``Chat("ollama:llama3.2")``, ``Chat("openai:gpt-4o-mini", base_url=…, api_key=…)``,
@@ -72,54 +63,6 @@ class Chat(anywidget.AnyWidget):
     at most ``max_image_side`` pixels a side (in the browser, before they are sent); later
     turns send them again, at most ``max_history_images`` of them (``None``: all).
     """
-
-    # A small loader: the view's code and CSS come once per kernel from the runtime model
-    # (see _runtime.py), not once per chat.
-    _esm = _STATIC / "loader.js"
-
-    runtime = traitlets.Instance(
-        Runtime,
-        read_only=True,
-        help="The model carrying the view's code and CSS, shared by every chat of the kernel.",
-    ).tag(sync=True, **widget_serialization)
-
-    leaf = traitlets.Unicode(
-        "",
-        read_only=True,
-        help='Id of the last message of the branch on screen ("": none). The messages '
-        "themselves are synced as one state key each, ``m:<id>``, with ``c:<id>`` listing a "
-        "message's children (see :mod:`nbchat.widget._history`).",
-    ).tag(sync=True)
-    status = traitlets.Enum(
-        ("idle", "streaming", "error"),
-        "idle",
-        read_only=True,
-        help='"streaming" while a reply is in flight; "error" when the last one failed.',
-    ).tag(sync=True)
-    model = traitlets.Unicode(
-        "", read_only=True, help='The model, as "provider:name" (e.g. "demo:showcase").'
-    ).tag(sync=True)
-    theme = traitlets.Enum(
-        ("auto", "light", "dark"),
-        "auto",
-        help='"auto" follows the notebook\'s theme; "light" or "dark" forces one.',
-    ).tag(sync=True)
-    height = traitlets.Unicode(
-        "520px", help='Largest height of the message list, as CSS ("520px", "60vh").'
-    ).tag(sync=True)
-    compact = traitlets.Bool(False, help="Show only the messages: no input box or toolbar.").tag(
-        sync=True
-    )
-    placeholder = traitlets.Unicode(
-        "Send a message (Enter to send, Shift+Enter for a new line)",
-        help="Text shown in the empty input box.",
-    ).tag(sync=True)
-    max_image_side = traitlets.Int(
-        MAX_SIDE,
-        read_only=True,
-        help="Longest side, in pixels, an image is scaled to before it is sent (the "
-        "browser scales attached images to it; the conversation scales the rest).",
-    ).tag(sync=True)
 
     def __init__(
         self,
@@ -189,32 +132,7 @@ class Chat(anywidget.AnyWidget):
         if placeholder is not None:
             view["placeholder"] = placeholder
         super().__init__(**view)
-        self.on_msg(self._on_custom)
-
-    @traitlets.default("leaf")
-    def _default_leaf(self) -> str:
-        return self._initial_leaf
-
-    @traitlets.default("runtime")
-    def _default_runtime(self) -> Runtime:
-        return _runtime.shared()
-
-    @traitlets.default("model")
-    def _default_model(self) -> str:
-        return self._conversation.model
-
-    @traitlets.default("max_image_side")
-    def _default_max_image_side(self) -> int:
-        return self._conversation.max_image_side
-
-    @traitlets.validate("height")
-    def _validate_height(self, proposal: dict[str, typing.Any]) -> str:
-        value = proposal["value"]
-        if not _CSS_LENGTH.match(value):
-            raise traitlets.TraitError(
-                f"height must be a CSS length like '520px' or '60vh', not {value!r}"
-            )
-        return str(value)
+        self.on_msg(handle_command)
 
     # -----------------------------------------------------------------------------------
     # Public API.
@@ -436,90 +354,11 @@ class Chat(anywidget.AnyWidget):
         for display_id, bundle in self._static.changed(self._conversation):
             _display.publish(bundle, display_id=display_id, update=True)
 
-    # -----------------------------------------------------------------------------------
-    # Commands from the front end.
-
-    def _on_custom(self, _widget: object, content: object, buffers: object) -> None:
-        if not isinstance(content, dict):
-            return
-        msg = typing.cast(ClientMessage, content)
-        kind = msg.get("kind")
-        try:
-            if kind in ("hello", "resync"):
-                self._turns.front_end = True
-                self._answer_hello()
-            elif kind == "approve":
-                self._approve(content)
-            elif kind == "stop":
-                self.stop()
-            elif kind == "submit":
-                text = _text_field(content)
-                images = submitted_images(content, buffers if isinstance(buffers, list) else [])
-                prompt = self._conversation.prompt
-                self._turns.start_from_ui(lambda: prompt(text, images=images or None), prompt=text)
-            elif kind == "image":
-                answer, data = full_image(self._conversation, content)
-                self.send(dict(answer), buffers=[data] if data else None)
-            elif kind == "regenerate":
-                reply = _id_field(content)
-                self._turns.start_from_ui(lambda: self._conversation.regenerate(reply))
-            elif kind == "continue":
-                self._turns.start_from_ui(self._conversation.resume)
-            elif kind == "edit":
-                text, question = _text_field(content), _id_field(content)
-                self._turns.start_from_ui(
-                    lambda: self._conversation.edit(text, question), prompt=text
-                )
-            elif kind == "switch":
-                target = _id_field(content)
-                if target is None:
-                    raise InvalidRequest("Switch to which message?")
-                self.select(target)
-            elif kind == "export":
-                self._send_custom(exported(self._conversation, content))
-            elif kind == "clear":
-                self._clear()
-            else:
-                _log.debug("nbchat: ignoring unknown front-end message %r", kind)
-        except NbchatError as exc:
-            self._refuse(exc)
-        except Exception:  # a bug: log it for us, show one line to the user
-            _log.exception("nbchat: front-end command %r failed", kind)
-            self._refuse(NbchatError("Something went wrong in nbchat.", hint=BUG_HINT))
-
-    def _approve(self, content: dict[str, object]) -> None:
-        call_id, reason = content.get("call_id"), content.get("reason")
-        if not isinstance(call_id, str):
-            return
-        decision = Decision(
-            allow=content.get("allow") is True,
-            reason=reason.strip()[:500] if isinstance(reason, str) else "",
-            always=content.get("always") is True,
-        )
-        self._turns.approve(call_id, decision)
-
     def _send_notices(self) -> None:
         """What the conversation wants the user to read (a file it could not save, a saved
         server it did not use): one notice each."""
         for text in self._conversation._take_notices():
             self._send_custom(NoticeMsg(kind="notice", text=text))
-
-    def _answer_hello(self) -> None:
-        # Notices kept since the chat was made are shown to the first view that greets.
-        self._send_notices()
-        channel = self._turns.channel
-        if channel is not None:
-            channel.request_snapshot()
-        else:
-            self._send_custom(_idle_snapshot())
-
-    def _clear(self) -> None:
-        if self._turns.current is not None:
-            raise ConversationBusy("A reply is still streaming.", hint="Press Stop first.")
-        self._conversation.clear()
-        self._publish_committed(status="idle")
-        self._refresh_static()
-        self._send_notices()
 
     def _refuse(self, exc: NbchatError) -> None:
         if isinstance(exc, ConversationBusy):
@@ -538,15 +377,3 @@ class Chat(anywidget.AnyWidget):
         # Providers keep keys out of their errors; this is the second lock on that door.
         redact_error(exc, getattr(self._conversation.provider, "_api_key", None))
         return exc.message, exc.hint
-
-
-def _id_field(content: dict[str, object]) -> str | None:
-    value = content.get("id")
-    return value if isinstance(value, str) and value else None
-
-
-def _text_field(content: dict[str, object]) -> str:
-    text = content.get("text")
-    if not isinstance(text, str):
-        raise InvalidRequest("The message has no text.", hint="Type something, then send it.")
-    return text
