@@ -15,7 +15,7 @@ import typing
 
 from .. import transcript
 from . import autosave
-from ._prompt_images import image_parts_of
+from ._question import image_parts_of
 
 if typing.TYPE_CHECKING:
     from .conversation import Conversation

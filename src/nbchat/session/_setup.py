@@ -5,7 +5,8 @@ constructor (``messages=``, or ``file=`` whose transcript it restores), and
 :meth:`~nbchat.session.Conversation.from_json` / :meth:`~nbchat.session.Conversation.load`
 through :func:`restore`. A restored transcript gives the model, system prompt, options and
 every branch; what the caller passes wins over it. The saved server is used only when it is
-the one configured (:mod:`._saved`).
+the one configured (:mod:`._saved`). A conversation that keeps a file gets its writer last
+(:func:`keep_file`), with the images kept beside the file.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from ._saved import server_notice
 from .tree import Tree
 
 if typing.TYPE_CHECKING:
+    from .autosave import Autosave
     from .conversation import Conversation
 
-__all__ = ["restore", "setup"]
+__all__ = ["keep_file", "restore", "setup"]
 
 
 def setup(
@@ -156,6 +158,19 @@ def restore(
         image_store=image_store,
     )
     return conversation
+
+
+def keep_file(conversation: Conversation, writer: Autosave) -> None:
+    """Make ``writer`` save ``conversation`` as it goes, once the images its file keeps
+    are back in the store (a missing one is a notice: its thumbnail stays)."""
+    missing = writer.load_images(conversation.images, conversation._tree)
+    if missing:
+        conversation._notify(
+            f"{len(missing)} image(s) of {writer.path.name} are missing "
+            f"from {writer.path.name}.images; their thumbnails are kept."
+        )
+    writer.start(conversation._snapshot, conversation.images)
+    conversation._autosave = writer
 
 
 def _whole(value: object) -> bool:

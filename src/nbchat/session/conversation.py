@@ -1,4 +1,9 @@
-"""Conversation: a history of messages with one model; runs turns one at a time."""
+"""Conversation: a history of messages with one model; runs turns one at a time.
+
+Beside it: making and restoring one (:mod:`._setup`), a question and its images
+(:mod:`._question`), where each command's turn goes (:mod:`._cuts`), the branch as the
+model reads it (:mod:`._history`), writing it out (:mod:`._saving`), its file (:mod:`.autosave`).
+"""
 
 from __future__ import annotations
 
@@ -13,16 +18,16 @@ from collections.abc import Callable, Iterable, Mapping
 from .. import settings, transcript
 from ..errors import ConversationBusy, ConversationFileError, InvalidRequest
 from ..images import MAX_SIDE, MemoryImageStore
-from ..messages import ImagePart, Message, Part, new_id
+from ..messages import ImagePart, Message
 from ..providers.base import Provider, Timeouts, WireMessage
 from ..tools import Approval, ApprovePolicy, ToolLike, Tools
 from . import _saving, autosave
-from ._cuts import edit_cut, regenerate_cut, resume_cut
+from ._cuts import Cut, edit_cut, regenerate_cut, resume_cut
 from ._history import check_has_question, image_parts, wire_history
 from ._input import check_text
 from ._loop import DEFAULT_MAX_STEPS
-from ._prompt_images import image_of, images_to_resend, listed, take_images
-from ._setup import restore, setup
+from ._question import images_to_resend, listed, question, take_images
+from ._setup import keep_file, restore, setup
 from .autosave import Autosave
 from .tree import Tree, TreeView
 from .turn import Turn, TurnAction
@@ -117,14 +122,7 @@ class Conversation:
                 image_store=image_store,
             )
             if writer is not None:
-                missing = writer.load_images(self.images, self._tree)
-                if missing:
-                    self._notify(
-                        f"{len(missing)} image(s) of {writer.path.name} are missing "
-                        f"from {writer.path.name}.images; their thumbnails are kept."
-                    )
-                writer.start(self._snapshot, self.images)
-                self._autosave = writer
+                keep_file(self, writer)
         except BaseException:
             if writer is not None:
                 writer.close()
@@ -262,7 +260,7 @@ class Conversation:
         action: TurnAction,
         options: Mapping[str, object],
         *,
-        cut: Callable[[list[Message]], int],
+        cut: Cut,
         ask: str | None = None,
         images: list[ImagePart] | None = None,
     ) -> Turn:
@@ -289,16 +287,8 @@ class Conversation:
             if ask is not None:
                 if images is None:  # an edit: the images of the question it replaces
                     images = image_parts(history[at]) if at < len(history) else []
-                taken = self._tree.ids()
-                user = {"id": new_id(taken), "role": "user", "content": ask, "parent": parent}
-                if images:
-                    parts: list[Part] = [{"type": "text", "text": ask}] if ask else []
-                    user["parts"] = [*parts, *images]
+                user, asked = question(ask, images, parent, self._tree.ids(), self.images)
                 parent = user["id"]
-                asked: WireMessage = {"role": "user", "content": ask}
-                sent = [i for i in (image_of(self.images, p) for p in images) if i is not None]
-                if sent:
-                    asked["images"] = sent
                 wire.append(asked)
             else:
                 check_has_question(wire)

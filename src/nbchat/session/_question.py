@@ -1,4 +1,4 @@
-"""The images of a conversation's questions: taken in, and chosen to be sent again.
+"""A question: its images taken in, the message recorded, and what the model reads of it.
 
 A question's images are turned into images a model can read (:func:`~nbchat.images.to_image`,
 scaled to the conversation's ``max_image_side``), kept in its image store by id, and described
@@ -10,13 +10,21 @@ has (a restored file's missing images are not sent).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from ..images import Image, ImageStore, MemoryImageStore, Mime, to_image
-from ..messages import ImagePart, Message
+from ..messages import ImagePart, Message, Part, new_id
+from ..providers.base import WireMessage
 from ._history import image_parts
 
-__all__ = ["image_of", "image_parts_of", "images_to_resend", "listed", "take_images"]
+__all__ = [
+    "image_of",
+    "image_parts_of",
+    "images_to_resend",
+    "listed",
+    "question",
+    "take_images",
+]
 
 
 def listed(images: object) -> list[object]:
@@ -35,6 +43,26 @@ def take_images(
     is sent: one refused input refuses the message)."""
     made = [to_image(given, max_side=max_side) for given in images]
     return [store.add(image) for image in made]
+
+
+def question(
+    ask: str,
+    images: list[ImagePart],
+    parent: str | None,
+    taken: Collection[str],
+    store: ImageStore,
+) -> tuple[Message, WireMessage]:
+    """The question ``ask`` with ``images``, after ``parent``: the user message recorded
+    (a new id, not one of ``taken``) and what the model reads of it."""
+    user: Message = {"id": new_id(taken), "role": "user", "content": ask, "parent": parent}
+    if images:
+        parts: list[Part] = [{"type": "text", "text": ask}] if ask else []
+        user["parts"] = [*parts, *images]
+    asked: WireMessage = {"role": "user", "content": ask}
+    sent = [i for i in (image_of(store, p) for p in images) if i is not None]
+    if sent:
+        asked["images"] = sent
+    return user, asked
 
 
 def image_of(store: ImageStore, part: ImagePart) -> Image | None:
