@@ -21,15 +21,18 @@ Failures show one line (message — hint), never a traceback, and keep what was 
 still fail the cell, so "Run All" and ``nbclient`` stop there as they would for any error.
 An interrupt shows ``Stopped: the partial reply is kept.`` and is still a
 ``KeyboardInterrupt``.
+
+Its parts: the grammar (:mod:`._grammar`), ``{name}`` fields (:mod:`._interpolate`), what
+``--image`` and ``--tools`` name (:mod:`._named`), the session kept across cells
+(:mod:`._session`), the reply on its way into the cell (:mod:`._reply`) and what the cell
+keeps (:mod:`._output`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import re
-import sys
 import typing
 
 import traitlets
@@ -38,16 +41,16 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from .._ipython import one_line, stopped
 from ..errors import InvalidRequest, NbchatError, redact_userinfo
 from ..transcript import count
-from . import _output
+from . import _output, _reply
 from ._grammar import USAGE, Command, parse
 from ._interpolate import interpolate
+from ._named import images_for, tools_for
 from ._session import LastError, MagicSession, Target, format_exception
 
 if typing.TYPE_CHECKING:
     from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 
     from ..session import Conversation
-    from ._output import ExchangeView
 
 __all__ = ["ChatMagics", "MagicSession", "interpolate", "load_ipython_extension", "parse"]
 
@@ -166,18 +169,18 @@ class ChatMagics(Magics):
         session = self.session
         conversation = session.conversation_for(command)
         conversation.provider.check_options(command.options)  # fail before any output
-        images = self._images_for(command, conversation.max_image_side)
+        images = images_for(command, self._shell.user_ns, conversation.max_image_side)
         if images:
             command.options = {**command.options, "images": images}
         # Tools and approval are the call's own: a %chat without --tools offers none.
-        conversation.tools.replace(self._tools_for(command))
+        conversation.tools.replace(tools_for(command, self._shell.user_ns))
         conversation.approval.policy = command.approve or "ask"
         session.commit(command, conversation)
         start = len(conversation.messages)
         if self._use_widget(command):
-            interrupted, error = self._stream_in_widget(conversation, prompt, command, start)
+            interrupted, error = _reply.in_widget(session, conversation, prompt, command, start)
         else:
-            interrupted, error = self._stream_as_text(conversation, prompt, command)
+            interrupted, error = _reply.as_text(conversation, prompt, command)
         if interrupted:
             raise stopped()
         if error is not None:
@@ -237,116 +240,12 @@ class ChatMagics(Magics):
             # Every model failed: fail the cell, as a single model's failure does.
             raise NbchatError("; ".join(failed), hint="")
 
-    def _images_for(self, command: Command, max_side: int) -> list[typing.Any]:
-        """The images ``--image`` names — a variable of the notebook, else a file path —
-        made ready to send, so that a refused one fails the cell before any output."""
-        from ..errors import InvalidImage
-        from ..images import to_image
-
-        made = []
-        namespace = self._shell.user_ns
-        for name in command.images:
-            if name.isidentifier() and name in namespace:
-                given = namespace[name]
-            elif name.isidentifier() and not os.path.exists(name):
-                raise InvalidImage(
-                    f"--image {name}: the notebook has no variable {name!r}, and there is "
-                    f"no file {name!r}.",
-                    hint="Name a variable (a figure, an array, a PIL image) or an image file.",
-                )
-            else:
-                given = name
-            made.append(to_image(given, max_side=max_side))
-        return made
-
-    def _tools_for(self, command: Command) -> list[typing.Any]:
-        """The functions ``--tools`` names: the notebook's, else nbchat's notebook tools."""
-        from ..tools import notebook
-
-        found: list[typing.Any] = []
-        for name in command.tools or ():
-            function = self._shell.user_ns.get(name, getattr(notebook, name, None))
-            if name.startswith("_") or not callable(function):
-                what = "no function" if function is None else f"{type(function).__name__}"
-                raise InvalidRequest(
-                    f"--tools {name}: the notebook has {what} named {name!r}.",
-                    hint="Define the function in a cell first (def weather(city: str): …); "
-                    "built in: variables, describe, run_python.",
-                )
-            found.append(function)
-        return found
-
     def _use_widget(self, command: Command) -> bool:
         if command.format == "text" or self.output == "text":
             return False
         if self.output == "widget":
             return True
         return getattr(self._shell, "kernel", None) is not None
-
-    def _stream_in_widget(
-        self, conversation: Conversation, prompt: str, command: Command, start: int
-    ) -> tuple[bool, NbchatError | None]:
-        view = self._view_for(conversation)
-        view.show_from(start)
-        from ..widget import _display
-
-        live, metadata = _display.view_bundle(view)
-        live["text/plain"] = f"nbchat: {conversation.model} is replying…"
-        handle = _output.show_live(live, metadata)
-        interrupted, error = False, None
-        try:
-            view.ask(prompt, **command.options)
-        except KeyboardInterrupt:
-            interrupted = True
-            turn = conversation.current
-            if turn is not None:  # an interrupt the widget did not get to: stop it here
-                turn.stop()
-        except NbchatError as exc:
-            error = exc
-        finally:
-            # The static transcript replaces the live view: it is what a saved notebook shows.
-            _output.update(
-                handle, _output.static_bundle(_output.exchange(conversation.messages, start))
-            )
-        return interrupted, error
-
-    def _view_for(self, conversation: Conversation) -> ExchangeView:
-        """The session's widget for ``conversation``: one for all its cells.
-
-        Each cell's live view is replaced by its transcript when the reply ends, so one
-        widget serves every cell; a new one per cell would send the front-end bundle (about
-        1 MB) again each time, and nbclient would save that many widget states.
-        """
-        view = self.session.view
-        if view is None or view.conversation is not conversation or view.comm is None:
-            if view is not None:
-                view.close()
-            view = self.session.view = _output.exchange_view(conversation)
-        return view
-
-    def _stream_as_text(
-        self, conversation: Conversation, prompt: str, command: Command
-    ) -> tuple[bool, NbchatError | None]:
-        from ..providers.base import TextDelta
-        from ..session import ToolUpdate
-
-        turn = conversation.prompt(prompt, **command.options)
-        interrupted, error = False, None
-        try:
-            for event in turn:
-                if isinstance(event, TextDelta):
-                    sys.stdout.write(event.text)
-                elif isinstance(event, ToolUpdate) and event.result is not None:
-                    sys.stdout.write(_output.tool_line(event.call, event.result) + "\n")
-                sys.stdout.flush()
-        except KeyboardInterrupt:
-            interrupted = True
-        except NbchatError as exc:
-            error = exc
-        interrupted = interrupted or turn.status == "stopped"
-        sys.stdout.write("\n[stopped]\n" if interrupted else "\n")
-        sys.stdout.flush()
-        return interrupted, error
 
     # -- %chat config ----------------------------------------------------------------------
 
