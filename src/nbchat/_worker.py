@@ -47,7 +47,7 @@ POLL = 0.25
 
 class Timers(typing.Protocol):
     """Timed work a blocking caller runs on its own thread between items (the widget's
-    channel flushes pending text this way); :class:`~nbchat.widget._channel.PollingScheduler`
+    channel flushes pending text this way); :class:`~nbchat.widget._scheduler.PollingScheduler`
     is one."""
 
     def timeout(self) -> float | None:

@@ -15,9 +15,9 @@ from nbchat.widget._channel import (
     MIN_UNITS,
     TOKENS_INTERVAL,
     Channel,
-    PollingScheduler,
 )
 from nbchat.widget._protocol import ServerMessage
+from nbchat.widget._scheduler import PollingScheduler
 
 
 class FakeClock:

@@ -25,16 +25,16 @@ proportional to the reply: each piece of text travels once, plus snapshots on re
 and a delta names only what it carries (see :class:`~nbchat._protocol.DeltaMsg`).
 
 The channel knows nothing of widgets or threads: it calls ``send`` with a message and asks
-a :class:`Scheduler` for time and timers. On the kernel's loop the scheduler is the asyncio
-loop itself; blocking callers use a :class:`PollingScheduler` and run due timers between
-events; tests drive a :class:`PollingScheduler` with a fake clock.
+a :class:`~._scheduler.Scheduler` for time and timers (:mod:`._scheduler`). On the kernel's
+loop the scheduler is the asyncio loop itself; blocking callers use a
+:class:`~._scheduler.PollingScheduler` and run due timers between events; tests drive a
+:class:`~._scheduler.PollingScheduler` with a fake clock.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import time
 import typing
 from collections.abc import Callable
 
@@ -49,6 +49,7 @@ from ._protocol import (
     StartMsg,
     utf16_len,
 )
+from ._scheduler import Scheduler, TimerHandle
 
 __all__ = [
     "MAX_HOLD",
@@ -56,9 +57,6 @@ __all__ = [
     "MIN_UNITS",
     "TOKENS_INTERVAL",
     "Channel",
-    "PollingScheduler",
-    "Scheduler",
-    "TimerHandle",
     "idle_snapshot",
 ]
 
@@ -76,69 +74,6 @@ TOKENS_INTERVAL = 0.5
 
 # A lone surrogate cannot be encoded as UTF-8, so it would break the comm's JSON.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class TimerHandle(typing.Protocol):
-    def cancel(self) -> None: ...
-
-
-class Scheduler(typing.Protocol):
-    """Time and timers; an :class:`asyncio.AbstractEventLoop` is one."""
-
-    def time(self) -> float: ...
-
-    def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle: ...
-
-
-class _Timer:
-    __slots__ = ("callback", "cancelled", "deadline")
-
-    def __init__(self, deadline: float, callback: Callable[[], object]) -> None:
-        self.deadline = deadline
-        self.callback = callback
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
-class PollingScheduler:
-    """Timers that run when the owner asks: for loops that block between events.
-
-    The owner waits for its next event at most :meth:`timeout` seconds, then calls
-    :meth:`run_due`. Everything happens on the owner's thread.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._timers: list[_Timer] = []
-
-    def time(self) -> float:
-        return self._clock()
-
-    def call_later(self, delay: float, callback: Callable[[], object]) -> _Timer:
-        timer = _Timer(self._clock() + max(delay, 0.0), callback)
-        self._timers.append(timer)
-        return timer
-
-    def timeout(self) -> float | None:
-        """Seconds until the next timer is due (0 if one is), or ``None`` if none is set."""
-        self._timers = [t for t in self._timers if not t.cancelled]
-        if not self._timers:
-            return None
-        return max(min(t.deadline for t in self._timers) - self._clock(), 0.0)
-
-    def run_due(self) -> None:
-        """Run every timer whose deadline has passed, earliest first."""
-        now = self._clock()
-        due = sorted(
-            (t for t in self._timers if not t.cancelled and t.deadline <= now),
-            key=lambda t: t.deadline,
-        )
-        self._timers = [t for t in self._timers if not t.cancelled and t.deadline > now]
-        for timer in due:
-            if not timer.cancelled:
-                timer.callback()
 
 
 class _LiveReply:

@@ -3,7 +3,7 @@
 ``Chat.ask`` streams one turn on nbchat's worker loop and sends its deltas from the calling
 thread (see :mod:`._turns`). :func:`run_together` does the same for N turns: the worker
 loop runs them side by side and hands back one stream of ``(column, event)`` pairs; one
-:class:`~._channel.PollingScheduler` drives the N delta channels, so every comm message
+:class:`~._scheduler.PollingScheduler` drives the N delta channels, so every comm message
 still goes out from the calling thread, as ipykernel wants. No thread of its own.
 
 A turn that fails ends its own column only: its error is returned, the others stream on.
@@ -19,7 +19,8 @@ from collections.abc import AsyncIterator, Callable
 from .. import _worker
 from ..errors import NbchatError
 from ..session import Turn, TurnEvent
-from ._channel import Channel, PollingScheduler
+from ._channel import Channel
+from ._scheduler import PollingScheduler
 from ._turns import feed, unexpected
 
 if typing.TYPE_CHECKING:

@@ -37,7 +37,8 @@ from ..providers.base import ReasoningDelta, TextDelta
 from ..session import Conversation, ToolUpdate, Turn, TurnEvent
 from ..tools import Decision
 from ._approvals import CardAsker
-from ._channel import MIN_INTERVAL, Channel, PollingScheduler, Scheduler
+from ._channel import MIN_INTERVAL, Channel
+from ._scheduler import PollingScheduler, Scheduler
 
 if typing.TYPE_CHECKING:
     from . import Chat
