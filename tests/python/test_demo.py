@@ -11,6 +11,7 @@ import pytest
 from nbchat import testing
 from nbchat.errors import ModelNotFound, ServerError, StreamInterrupted
 from nbchat.providers import demo, get
+from nbchat.providers._demo_replies import LONG_REPLY_TOKENS
 from nbchat.providers.base import (
     ChatRequest,
     Finish,
@@ -109,7 +110,7 @@ async def test_echo_math_code_models() -> None:
 async def test_long_is_ten_thousand_tokens_of_markdown_and_math() -> None:
     events = await collect("long", ask("go"))
     deltas = [e for e in events if isinstance(e, TextDelta)]
-    assert len(deltas) == demo.LONG_REPLY_TOKENS == 10_000
+    assert len(deltas) == LONG_REPLY_TOKENS == 10_000
     text = text_of(events)
     assert text.count("$$") >= 100
     assert text.count("```python") >= 50
