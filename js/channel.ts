@@ -13,14 +13,9 @@
 // - `done`/`error` finish the reply; it stays live until the `messages` trait holds it, so it is
 //   never shown twice nor dropped, whichever of the trait update and `done` arrives first.
 
+import { isPartEntry } from "./guards.js";
 import { applyPart, NO_CARDS, type ToolCard } from "./parts.js";
-import {
-  type ClientMessage,
-  isPartEntry,
-  type Message,
-  type PartEntry,
-  type ServerMessage,
-} from "./protocol.js";
+import type { ClientMessage, Message, PartEntry, ServerMessage } from "./protocol.js";
 
 export type ReplyPhase = "streaming" | "done" | "error";
 

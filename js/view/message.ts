@@ -4,9 +4,10 @@
 // tool cards (segments.ts).
 
 import type { LiveReply } from "../channel.js";
+import { imagesOf } from "../guards.js";
 import { createPacedRenderer, type StreamingRenderer } from "../markdown/index.js";
 import { cardsOf, NO_CARDS, type ToolCard } from "../parts.js";
-import { type ImagePart, imagesOf, type Message, type Role } from "../protocol.js";
+import type { ImagePart, Message, Role } from "../protocol.js";
 import { h, setText, show } from "./dom.js";
 import { isDemoModel } from "./format.js";
 import { type FootActions, MessageFoot } from "./message-foot.js";
