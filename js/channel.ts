@@ -369,12 +369,11 @@ function pendingFor(message: ClientMessage, messages: readonly Message[]): Pendi
 function refuse(state: ChannelState): ChannelState {
   const pending = state.pending;
   if (pending === null || pending.replyId !== null) return state;
-  const text = pending.action === "regenerate" ? "" : pending.text;
-  return {
-    ...state,
-    pending: null,
-    refused: text === "" ? state.refused : { seq: (state.refused?.seq ?? 0) + 1, text },
-  };
+  // A refused regenerate has nothing to give back; a prompt does, even with no text (its
+  // images go back to the tray).
+  if (pending.action === "regenerate") return { ...state, pending: null };
+  const refused = { seq: (state.refused?.seq ?? 0) + 1, text: pending.text };
+  return { ...state, pending: null, refused };
 }
 
 /** The pending command is done once the reply it started has settled into `messages`. */

@@ -54,10 +54,19 @@ export interface ToolResultPart {
   output?: string; // what the tool printed (captured)
   figures?: string[]; // small PNG data: URLs
 }
-export interface OtherPart {
-  type: "reasoning" | "image";
+/** An image of a message; its bytes stay in the kernel (ask with an `image` command). */
+export interface ImagePart {
+  type: "image";
+  id: string; // content hash: the key of the full image in the kernel
+  mime: string; // "image/png" | "image/jpeg"
+  width: number;
+  height: number;
+  thumbnail?: string; // a small data: URL; only PNG/JPEG ones are ever shown (view/sniff.ts)
 }
-export type Part = TextPart | ToolCallPart | ToolResultPart | OtherPart;
+export interface OtherPart {
+  type: "reasoning";
+}
+export type Part = TextPart | ToolCallPart | ToolResultPart | ImagePart | OtherPart;
 
 export interface Message {
   id: string;
@@ -89,6 +98,8 @@ export interface ChatTraits {
   height: string; // CSS max-height of the message list, e.g. "520px"
   compact: boolean; // no input box or toolbar (the %chat magic shows one exchange)
   placeholder: string;
+  /** Longest side, in pixels, an attached image is scaled to before it is sent. */
+  max_image_side?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -173,6 +184,16 @@ export interface ExportedMsg {
   text: string;
 }
 
+/** The answer to an `image` command; the image's bytes are the message's one buffer (absent,
+ * with `error`, when the kernel does not have it). */
+export interface ImageMsg {
+  kind: "image";
+  request: number; // the number the `image` command carried
+  id: string;
+  mime?: string;
+  error?: string;
+}
+
 export type ServerMessage =
   | StartMsg
   | DeltaMsg
@@ -192,9 +213,23 @@ export interface ResyncMsg {
   kind: "resync";
   id: string;
 }
+/** What the browser says of each image it sends; the bytes travel as the message's binary
+ * buffers, one per image, in the same order (never as base64 text). */
+export interface SentImage {
+  mime: "image/png" | "image/jpeg";
+  width: number;
+  height: number;
+}
 export interface SubmitMsg {
   kind: "submit";
   text: string;
+  images?: SentImage[];
+}
+/** Ask for the full image `id` of a message (for the larger view); answered by `image`. */
+export interface ImageRequestMsg {
+  kind: "image";
+  id: string;
+  request: number; // echoed in the answer
 }
 export interface StopMsg {
   kind: "stop";
@@ -243,7 +278,8 @@ export type ClientMessage =
   | SwitchMsg
   | ExportMsg
   | ClearMsg
-  | ApproveMsg;
+  | ApproveMsg
+  | ImageRequestMsg;
 
 // ---------------------------------------------------------------------------------------
 // Guards: custom messages arrive as untyped JSON, so check the shape before trusting it.
@@ -320,6 +356,30 @@ export function isExported(value: unknown): value is ExportedMsg {
     (value.format === "markdown" || value.format === "json") &&
     typeof value.filename === "string" &&
     typeof value.text === "string"
+  );
+}
+
+/** An `image` answer (handled by the view that asked, not by the reducer). */
+export function isImageAnswer(value: unknown): value is ImageMsg {
+  return (
+    isRecord(value) &&
+    value.kind === "image" &&
+    typeof value.request === "number" &&
+    typeof value.id === "string"
+  );
+}
+
+/** The image parts of a message, keeping only those with the fields a view relies on. */
+export function imagesOf(message: Message | null | undefined): ImagePart[] {
+  const parts: unknown[] = Array.isArray(message?.parts) ? message.parts : [];
+  return parts.filter(
+    (p): p is ImagePart =>
+      isRecord(p) &&
+      p.type === "image" &&
+      typeof p.id === "string" &&
+      typeof p.mime === "string" &&
+      typeof p.width === "number" &&
+      typeof p.height === "number",
   );
 }
 

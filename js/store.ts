@@ -15,8 +15,9 @@ export interface LiveStore {
   messages(): Message[];
   /** Call `listener` after every state change; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
-  /** Send a command to the kernel (and note it, so the views can show it at once). */
-  send(message: ClientMessage): void;
+  /** Send a command to the kernel (and note it, so the views can show it at once), with
+   * `buffers` as the comm message's binary buffers (a submit's images). */
+  send(message: ClientMessage, buffers?: ArrayBuffer[]): void;
   dispose(): void;
 }
 
@@ -59,9 +60,10 @@ export function createLiveStore(
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    send(message) {
+    send(message, buffers) {
       if (disposed) return;
-      model.send(message);
+      if (buffers === undefined || buffers.length === 0) model.send(message);
+      else model.send(message, undefined, buffers);
       dispatch({ kind: "sent", message });
     },
     dispose() {

@@ -23,6 +23,7 @@ __all__ = [
     "branch",
     "custom",
     "from_ui",
+    "from_ui_with",
     "states",
     "synced",
     "timeline",
@@ -122,6 +123,15 @@ def branch(state: dict[str, typing.Any]) -> list[dict[str, typing.Any]]:
 
 def from_ui(widget: ipywidgets.Widget, /, **content: object) -> None:
     """Deliver a custom message as the front end sends it (``kind="submit", text=…``)."""
+    from_ui_with(widget, [], **content)
+
+
+def from_ui_with(
+    widget: ipywidgets.Widget, buffers: typing.Sequence[bytes], /, **content: object
+) -> None:
+    """:func:`from_ui` with ``buffers`` as the message's binary buffers (memoryviews, as a
+    kernel hands them over)."""
     comm = wire(widget)
     comm.received.append(dict(content))
-    comm.handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
+    data = {"method": "custom", "content": content}
+    comm.handle_msg({"content": {"data": data}, "buffers": [memoryview(b) for b in buffers]})

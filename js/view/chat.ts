@@ -5,7 +5,7 @@ import { blocksItsCell, streamingReply } from "../channel.js";
 import { versionsOf } from "../history.js";
 import { ensureKatexFonts } from "../markdown/index.js";
 import { awaitsApproval } from "../parts.js";
-import type { ApproveMsg, ChatTraits, ClientMessage } from "../protocol.js";
+import type { ApproveMsg, ChatTraits, ClientMessage, ImagePart } from "../protocol.js";
 import type { ChatModel, LiveStore } from "../store.js";
 import { createAnnouncer, replyBoundaries } from "./announce.js";
 import { createBlockingNote } from "./blocking.js";
@@ -14,10 +14,13 @@ import { button, h, later, setText, show } from "./dom.js";
 import { createExportMenu } from "./export.js";
 import { createFind } from "./find.js";
 import { isDemoModel, modelName, providerOf } from "./format.js";
+import { createImageSource } from "./fullimage.js";
 import { cellFor, insertCell, interruptKernel, NO_HOST, probeHost } from "./host.js";
-import { createInput } from "./input.js";
+import { createInput, imageFiles } from "./input.js";
+import { createLightbox } from "./lightbox.js";
 import { DEMO_TOOLTIP, flash, MessageView, type Row, type RowPlace } from "./message.js";
 import { displayRows } from "./rows.js";
+import { DEFAULT_MAX_SIDE, type Prepared } from "./scale.js";
 import { isAwayFromBottom, stickToBottom } from "./scroll.js";
 import { applyTheme } from "./theme.js";
 import { VirtualList } from "./virtual.js";
@@ -161,17 +164,34 @@ export function mountChat(
   show(jump, false);
   const stage = h("div", "nbc-stage", {}, [scroller, jump]);
 
+  // ---- images: the larger view, and where its full image comes from --------------------
+  const lightbox = createLightbox(signal);
+  const fullImages = createImageSource(model, send);
+  signal.addEventListener("abort", () => fullImages.dispose(), { once: true });
+  // The last message sent with images: a refusal gives its text back, and its images too.
+  let lastSent: { text: string; images: Prepared[] } | null = null;
+  const submitWithImages = async (text: string, images: Prepared[]): Promise<void> => {
+    const buffers = await Promise.all(images.map((image) => image.blob.arrayBuffer()));
+    if (signal.aborted) return;
+    for (const bytes of buffers) void fullImages.keep(bytes);
+    lastSent = { text, images };
+    const described = images.map(({ mime, width, height }) => ({ mime, width, height }));
+    store.send({ kind: "submit", text, images: described }, buffers);
+  };
+
   // ---- input ---------------------------------------------------------------------------
   const busy = (): boolean =>
     trait("status") === "streaming" || streamingReply(store.state) !== null;
   const input = createInput(
     {
-      submit: (text) => {
-        send({ kind: "submit", text });
+      submit: (text, images) => {
+        if (images.length === 0) send({ kind: "submit", text });
+        else void submitWithImages(text, images);
         scroll.jumpToBottom();
       },
       stop: () => send({ kind: "stop" }),
       isBusy: busy,
+      images: { maxSide: () => trait("max_image_side") ?? DEFAULT_MAX_SIDE },
     },
     signal,
   );
@@ -188,7 +208,31 @@ export function mountChat(
     blockingNote.el,
     input.el,
     announcer.el,
+    lightbox.el,
   ]);
+  // Images dropped anywhere on the chat go with the next message.
+  const carriesFiles = (event: DragEvent): boolean =>
+    event.dataTransfer?.types.includes("Files") === true && !root.classList.contains("is-compact");
+  root.addEventListener(
+    "dragover",
+    (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault(); // this is what allows the drop
+      root.classList.add("is-dropping");
+    },
+    { signal },
+  );
+  root.addEventListener("dragleave", () => root.classList.remove("is-dropping"), { signal });
+  root.addEventListener(
+    "drop",
+    (event) => {
+      root.classList.remove("is-dropping");
+      if (!carriesFiles(event)) return;
+      event.preventDefault(); // never let the browser open the file as a page
+      input.attach(imageFiles(event.dataTransfer));
+    },
+    { signal },
+  );
   // Keys pressed inside the chat belong to the chat, never to notebook shortcuts.
   for (const type of ["keydown", "keyup", "keypress"]) {
     root.addEventListener(type, (event) => event.stopPropagation(), { signal });
@@ -262,6 +306,8 @@ export function mountChat(
     approve: (answer: ApproveMsg) => send(answer),
     // The kernel refuses a switch while a reply streams, with a notice saying why.
     switchTo: (id: string) => send({ kind: "switch", id }),
+    openImage: (image: ImagePart, label: string, opener: HTMLElement) =>
+      lightbox.open(() => fullImages.get(image.id), label, opener),
   };
   // Where each row sits (which actions it offers) and the time, for this frame's updates.
   let placeOf: (row: Row) => RowPlace = () => ({
@@ -443,11 +489,18 @@ export function mountChat(
     if (state.refused !== null && state.refused.seq !== refusedSeq) {
       refusedSeq = state.refused.seq;
       input.restore(state.refused.text);
+      if (lastSent !== null && lastSent.text === state.refused.text) {
+        input.tray.restore(lastSent.images);
+      }
+      lastSent = null;
     }
   }
 
   // ---- wiring --------------------------------------------------------------------------
-  const unsubscribe = store.subscribe(schedule);
+  const unsubscribe = store.subscribe(() => {
+    boundaries.saw(store.state.replies);
+    schedule();
+  });
   signal.addEventListener("abort", unsubscribe, { once: true });
   const traits = ["status", "model", "height", "compact", "placeholder"] as const;
   const onTheme = (): void => theme.refresh();

@@ -2,17 +2,32 @@
 // Esc stops the reply. While a reply streams, Send becomes Stop and a submit is refused with
 // a visible reason (the text stays in the box; the kernel refuses too). While a reply holds
 // its cell (view/blocking.ts) there is no Stop: Send is disabled, Enter and Esc say why.
+// Images go with the message (view/attachments.ts): pasted into the box, dropped on the
+// chat (view/chat.ts calls `attach`), or picked with the Attach button's file picker.
 
+import { type AttachmentTray, createAttachmentTray } from "./attachments.js";
 import { BLOCKING_REASON } from "./blocking.js";
 import { button, h, setText, show } from "./dom.js";
+import type { Decode, Prepared } from "./scale.js";
+import { ACCEPTED_TYPES } from "./sniff.js";
 
 export const BUSY_REASON = "A reply is still streaming — press Stop (or Esc) first.";
+export const PREPARING_REASON = "An image is still being prepared — send again in a moment.";
 const MAX_HEIGHT_PX = 240;
 
 export interface InputHandlers {
-  submit(text: string): void;
+  /** Send `text` with `images` (prepared, in order; often none). */
+  submit(text: string, images: Prepared[]): void;
   stop(): void;
   isBusy(): boolean;
+  /** Offer images (absent: text only, as in a comparison). */
+  images?: ImageOptions;
+}
+
+export interface ImageOptions {
+  /** The chat's `max_image_side` now. */
+  maxSide(): number;
+  decode?: Decode;
 }
 
 export interface InputBox {
@@ -25,6 +40,21 @@ export interface InputBox {
   restore(text: string): void;
   /** Say why nothing happened. */
   explain(reason: string): void;
+  /** Attach images (dropped on the chat). */
+  attach(files: Iterable<Blob>): void;
+  readonly tray: AttachmentTray;
+}
+
+/** The image files among a paste's or a drop's items. */
+export function imageFiles(data: DataTransfer | null): File[] {
+  if (data === null) return [];
+  const files = [...data.files];
+  if (files.length > 0) return files;
+  // Some sources list a pasted image only as an item.
+  return [...data.items].flatMap((item) => {
+    const file = item.kind === "file" ? item.getAsFile() : null;
+    return file === null ? [] : [file];
+  });
 }
 
 export function createInput(handlers: InputHandlers, signal: AbortSignal): InputBox {
@@ -37,6 +67,40 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
   const reason = h("div", "nbc-input-reason", { role: "status", "aria-live": "polite" });
   show(reason, false);
   let blocking = false;
+  const tray = createAttachmentTray(
+    {
+      maxSide: () => handlers.images?.maxSide() ?? 0,
+      refuse: (text) => explain(text),
+      emptied: () => textarea.focus(),
+      ...(handlers.images?.decode === undefined ? {} : { decode: handlers.images.decode }),
+    },
+    signal,
+  );
+  // A real, labelled button opens the picker: the file input itself is hidden (a hidden
+  // file input still opens its dialog when clicked).
+  const picker = h("input", "nbc-file", {
+    type: "file",
+    accept: ACCEPTED_TYPES,
+    multiple: true,
+    hidden: true,
+    "aria-label": "Images to attach",
+  });
+  picker.addEventListener(
+    "change",
+    () => {
+      tray.add([...(picker.files ?? [])]);
+      picker.value = ""; // the same file can be picked again
+      textarea.focus();
+    },
+    { signal },
+  );
+  const attachButton = button(
+    "nbc-btn nbc-attach-button",
+    "Attach images",
+    "+",
+    () => picker.click(),
+    signal,
+  );
   const sendButton = button(
     "nbc-btn nbc-btn-primary nbc-send",
     "Send message",
@@ -50,7 +114,15 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
   );
   const el = h("div", "nbc-input-area", {}, [
     reason,
-    h("div", "nbc-input-row", {}, [textarea, sendButton]),
+    tray.el,
+    h(
+      "div",
+      "nbc-input-row",
+      {},
+      handlers.images === undefined
+        ? [textarea, sendButton]
+        : [attachButton, picker, textarea, sendButton],
+    ),
   ]);
 
   let hideTimer: ReturnType<typeof setTimeout> | undefined;
@@ -71,16 +143,36 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
 
   const trySubmit = (): void => {
     const text = textarea.value;
-    if (text.trim() === "") return;
+    if (text.trim() === "" && tray.count() === 0) return;
     if (handlers.isBusy()) {
       explain(blocking ? BLOCKING_REASON : BUSY_REASON);
       return;
     }
+    if (tray.preparing()) {
+      explain(PREPARING_REASON);
+      return;
+    }
     show(reason, false);
-    handlers.submit(text);
+    handlers.submit(text, tray.take());
     textarea.value = "";
     grow();
   };
+
+  textarea.addEventListener(
+    "paste",
+    (event) => {
+      const data = event.clipboardData;
+      if (handlers.images === undefined) return;
+      // Cells copied from a spreadsheet come as text and as a picture of them: the text is
+      // meant. A screenshot, or an image copied in a browser, has no plain text.
+      if (data === null || data.getData("text/plain") !== "") return;
+      const files = imageFiles(data);
+      if (files.length === 0) return;
+      event.preventDefault();
+      tray.add(files);
+    },
+    { signal },
+  );
 
   textarea.addEventListener(
     "keydown",
@@ -130,5 +222,9 @@ export function createInput(handlers: InputHandlers, signal: AbortSignal): Input
       grow();
     },
     explain,
+    attach: (files) => {
+      if (handlers.images !== undefined) tray.add(files);
+    },
+    tray,
   };
 }

@@ -5,11 +5,12 @@
 import type { LiveReply } from "../channel.js";
 import { createPacedRenderer, type StreamingRenderer } from "../markdown/index.js";
 import { awaitsApproval, cardsOf, NO_CARDS, type ToolCard } from "../parts.js";
-import type { Message, Role } from "../protocol.js";
+import { type ImagePart, imagesOf, type Message, type Role } from "../protocol.js";
 import { copyText } from "./clipboard.js";
 import { button, h, later, setText, show } from "./dom.js";
 import { formatStats, isDemoModel, type ReplyStats } from "./format.js";
 import { SegmentedBody } from "./segments.js";
+import { drawThumbnails, type OpenImage } from "./thumbnails.js";
 import type { CardActions } from "./tools.js";
 import {
   createVersionSwitcher,
@@ -53,6 +54,8 @@ export interface MessageActions extends CardActions {
   edit(text: string, id: string): void;
   /** Show the branch through message `id` (another version of one on screen). */
   switchTo(id: string): void;
+  /** Show a message's image larger (view/lightbox.ts). */
+  openImage: OpenImage;
 }
 
 export class MessageView {
@@ -65,6 +68,8 @@ export class MessageView {
   private readonly reasoningBody: HTMLElement;
   private readonly typing: HTMLElement;
   private readonly body: HTMLElement;
+  private readonly images: HTMLElement;
+  private shownImages: unknown = undefined; // the parts list the thumbnails were drawn from
   private readonly error: HTMLElement;
   private readonly errorText: HTMLElement;
   private readonly errorHint: HTMLElement;
@@ -113,6 +118,8 @@ export class MessageView {
       h("span"),
     ]);
     this.body = h("div", assistant ? "nbc-body nbc-md" : "nbc-body nbc-plain");
+    this.images = h("div", "nbc-msg-images", { role: "group", "aria-label": "Images" });
+    this.images.hidden = true;
     this.errorText = h("span", "nbc-error-text");
     this.errorHint = h("span", "nbc-error-hint");
     // Not an alert: the announcer reads the failure out once (announce.ts).
@@ -160,6 +167,7 @@ export class MessageView {
       this.head,
       this.reasoning,
       this.typing,
+      this.images,
       this.body,
       this.error,
       this.foot,
@@ -216,6 +224,7 @@ export class MessageView {
     show(this.typing, streaming && text === "" && reasoning === "");
     const cards = live !== null ? live.parts : cardsOf(msg);
     if (this.editor === null && !hold) this.drawBody(text, !streaming, cards);
+    this.drawImages(msg);
 
     const meta = msg?.meta;
     const committedError = meta?.error ? { message: meta.error, hint: meta.hint ?? "" } : null;
@@ -280,6 +289,14 @@ export class MessageView {
     }
     this.renderer ??= createPacedRenderer(this.body);
     this.renderer.update(text, final);
+  }
+
+  private drawImages(msg: Message | null): void {
+    const parts = msg?.parts;
+    if (parts === this.shownImages) return;
+    this.shownImages = parts;
+    const images: ImagePart[] = imagesOf(msg);
+    drawThumbnails(this.images, images, this.actions.openImage, this.controller.signal);
   }
 
   private drawReasoning(reasoning: string, streaming: boolean, text: string): void {

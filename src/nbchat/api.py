@@ -7,6 +7,7 @@ wants a reply without keeping a conversation:
 >>> for text in nbchat.stream("Explain monads", "ollama:llama3.2", temperature=0.2):
 ...     print(text, end="")
 >>> nbchat.ask("Weather in Paris?", "ollama:qwen3", tools=[weather], approve="always")
+>>> nbchat.ask("Describe it", "ollama:qwen2.5vl", images=["photo.jpg"])
 
 With ``tools``, the reply may take several model steps (the model calls them, they run
 if ``approve`` allows, the results go back); ``approve="ask"`` (the default) asks on
@@ -21,6 +22,7 @@ from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 
 from . import _worker, providers, resolve
 from .errors import InvalidRequest
+from .images import ImageInput
 from .providers.base import TextDelta
 from .session import Conversation, Turn
 from .tools import ApprovePolicy, ToolLike
@@ -40,6 +42,7 @@ def _turn(
     options: dict[str, typing.Any],
     tools: typing.Iterable[ToolLike] = (),
     approve: ApprovePolicy = "ask",
+    images: Sequence[ImageInput] | None = None,
 ) -> Turn:
     if isinstance(prompt, str):
         history: list[typing.Any] = []
@@ -68,7 +71,7 @@ def _turn(
         approve=approve,
         **options,
     )
-    return conversation.prompt(question)
+    return conversation.prompt(question, images=images)
 
 
 def stream(
@@ -80,14 +83,19 @@ def stream(
     system: str | None = None,
     tools: typing.Iterable[ToolLike] = (),
     approve: ApprovePolicy = "ask",
+    images: Sequence[ImageInput] | None = None,
     **options: object,
 ) -> Generator[str, None, None]:
     """Stream the reply's text as it arrives (blocking iterator).
 
-    Bad input raises here, before anything is sent; server errors raise from the
-    iteration. Leaving the loop early stops the reply.
+    ``images`` go with the question (paths, bytes, PIL images, figures, arrays, ``data:``
+    URLs: :func:`nbchat.images.to_image`). Bad input — a refused image too — raises
+    here, before anything is sent; server errors raise from the iteration. Leaving the
+    loop early stops the reply.
     """
-    turn = _turn(prompt_or_messages, model, base_url, api_key, system, options, tools, approve)
+    turn = _turn(
+        prompt_or_messages, model, base_url, api_key, system, options, tools, approve, images
+    )
     return _texts(turn)
 
 
@@ -106,13 +114,16 @@ def astream(
     system: str | None = None,
     tools: typing.Iterable[ToolLike] = (),
     approve: ApprovePolicy = "ask",
+    images: Sequence[ImageInput] | None = None,
     **options: object,
 ) -> AsyncGenerator[str, None]:
     """Stream the reply's text as it arrives (``async for``); see :func:`stream`.
 
     Model resolution (which may probe a server) happens here, before iteration.
     """
-    turn = _turn(prompt_or_messages, model, base_url, api_key, system, options, tools, approve)
+    turn = _turn(
+        prompt_or_messages, model, base_url, api_key, system, options, tools, approve, images
+    )
     return _atexts(turn)
 
 
@@ -134,11 +145,12 @@ def ask(
     system: str | None = None,
     tools: typing.Iterable[ToolLike] = (),
     approve: ApprovePolicy = "ask",
+    images: Sequence[ImageInput] | None = None,
     **options: object,
 ) -> str:
     """The whole reply as a string (blocking); raises if the reply failed."""
     return _turn(
-        prompt_or_messages, model, base_url, api_key, system, options, tools, approve
+        prompt_or_messages, model, base_url, api_key, system, options, tools, approve, images
     ).result()
 
 

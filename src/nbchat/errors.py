@@ -8,7 +8,8 @@ catches them all.
 NbchatError
 ├── InvalidRequest            bad input, caught before any request is sent
 │   ├── UnknownProvider       "foo:bar" where foo is not a provider
-│   └── InvalidOption         an option the provider does not know, or of the wrong type
+│   ├── InvalidOption         an option the provider does not know, or of the wrong type
+│   └── InvalidImage          not an image nbchat reads (SVG, a URL, bad bytes, a bad array)
 ├── ConversationBusy          a turn is already streaming in this conversation
 ├── StepLimitReached          the model kept calling tools past the turn's step limit
 ├── ConversationFileError     a conversation file that cannot be used (left as it is)
@@ -20,7 +21,8 @@ NbchatError
 │   ├── ContextTooLong        the prompt does not fit the model's context
 │   ├── RateLimited           429 (``retry_after`` in seconds, when the server said)
 │   ├── BadRequest            any other 4xx
-│   │   └── ToolsNotSupported the model or server refuses ``tools``
+│   │   ├── ToolsNotSupported the model or server refuses ``tools``
+│   │   └── ModelCannotSee    the model or server refuses images (no vision)
 │   └── ServerError           5xx, 503 loading/busy, and ``{"error": …}`` sent mid-stream
 └── StreamError               the reply started but did not end properly
     ├── StreamInterrupted     EOF or a dropped connection before the terminal marker
@@ -45,8 +47,10 @@ __all__ = [
     "ConversationFileError",
     "FileInUse",
     "IdleTimeout",
+    "InvalidImage",
     "InvalidOption",
     "InvalidRequest",
+    "ModelCannotSee",
     "ModelNotFound",
     "NbchatError",
     "ProtocolError",
@@ -165,6 +169,15 @@ class InvalidOption(InvalidRequest):
     """An option the provider does not know, or a value of the wrong type."""
 
 
+class InvalidImage(InvalidRequest):
+    """Something given as an image that is not one nbchat reads: SVG, an ``http(s)`` URL
+    (never fetched), unreadable bytes, an array of the wrong shape or type."""
+
+    default_hint = (
+        "Give a PNG, JPEG, WebP or GIF: a path, bytes, a PIL image, a figure or an array."
+    )
+
+
 class ConversationBusy(NbchatError):
     """A turn is already streaming; one turn at a time per conversation."""
 
@@ -224,6 +237,16 @@ class BadRequest(ResponseError):
 
 class ToolsNotSupported(BadRequest):
     """The model (or the server) does not accept tools in the request."""
+
+
+class ModelCannotSee(BadRequest):
+    """The model (or the server) does not accept images: it has no vision. The message
+    and its images are kept; ask again with a vision model."""
+
+    default_hint = (
+        "Pick a vision model (llava, qwen2.5vl, gemma3, llama3.2-vision; a llama.cpp server "
+        "needs --mmproj), or ask without images."
+    )
 
 
 class ServerError(ResponseError):

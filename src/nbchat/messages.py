@@ -58,6 +58,7 @@ __all__ = [
     "check_parts",
     "linked",
     "new_id",
+    "with_parent",
 ]
 
 #: The version of this schema; the transcript format's ``version`` is the same number.
@@ -203,14 +204,19 @@ def linked(messages: Sequence[Message], *, keep_given: bool = False) -> list[Mes
     for message in messages:
         if keep_given and "parent" in message:
             parent = message["parent"]
-        # In the schema's order, so saved files read id, role, content, parent, …
-        one: dict[str, object] = {
-            "id": message["id"],
-            "role": message["role"],
-            "content": message["content"],
-            "parent": parent,
-        }
-        one.update((key, value) for key, value in message.items() if key not in one)
-        out.append(typing.cast(Message, one))
+        out.append(with_parent(message, parent))
         parent = message["id"]
     return out
+
+
+def with_parent(message: Message, parent: str | None) -> Message:
+    """A copy of ``message`` whose ``parent`` is ``parent``."""
+    # In the schema's order, so saved files read id, role, content, parent, …
+    one: dict[str, object] = {
+        "id": message["id"],
+        "role": message["role"],
+        "content": message["content"],
+        "parent": parent,
+    }
+    one.update((key, value) for key, value in message.items() if key not in one)
+    return typing.cast(Message, one)

@@ -6,6 +6,10 @@
   through :func:`inert_markdown` so that model output cannot become live HTML there.
 - :func:`to_html` is the static fallback for places without the widget's JavaScript
   (nbviewer, nbconvert, GitHub): everything escaped, no script, math left as TeX source.
+- An image shows as a placeholder line naming its size and format (``[image: 1024x768
+  PNG]``, with a multiplication sign; the brackets escaped, so that no link definition in
+  a reply can turn it into a link); with ``thumbnails=True`` (exports) its thumbnail is
+  embedded as a ``data:`` URL. Nothing ever points at a remote image.
 - A reply that called tools shows each call compactly where it happened, one line:
   name, arguments, how it ended and the start of its result (:func:`tool_line`); the
   JSON keeps everything (arguments, results, tracebacks).
@@ -33,6 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from .errors import InvalidRequest, redact_userinfo
 from .messages import (
     SCHEMA_VERSION,
+    ImagePart,
     Message,
     MessageMeta,
     Part,
@@ -49,6 +54,7 @@ __all__ = [
     "Transcript",
     "count",
     "dumps",
+    "image_label",
     "inert_markdown",
     "loads",
     "meta_line",
@@ -208,10 +214,12 @@ def to_markdown(
     system: str | None = None,
     title: str | None = None,
     inert: bool = False,
+    thumbnails: bool = False,
 ) -> str:
     """A Markdown transcript: role headings, a model · tokens line, content verbatim.
 
     ``inert=True`` writes the texts through :func:`inert_markdown` (for notebook outputs).
+    Images are placeholder lines, or with ``thumbnails`` their embedded thumbnails.
     """
 
     def body(text: str) -> str:
@@ -245,6 +253,10 @@ def to_markdown(
                     parts.append(inert_markdown(line) if inert else line)
         elif message["content"]:
             parts.append(body(message["content"]))
+        for image in _images(message):
+            label = image_label(image)
+            shown = _thumbnail(image) if thumbnails else None
+            parts.append(f"![{label}]({shown})" if shown else f"\\[{label}\\]")
         error = meta.get("error")
         if error:
             hint = meta.get("hint")
@@ -252,6 +264,25 @@ def to_markdown(
             parts.append("> " + _escape_markdown(quoted, keep_bold=True).replace("\n", " "))
         blocks.append("\n\n".join(parts))
     return "\n\n".join(blocks) + "\n"
+
+
+def image_label(part: ImagePart) -> str:
+    """``"image: 1024x768 PNG"`` (a multiplication sign): an image as a transcript names it."""
+    kind = str(part["mime"]).rpartition("/")[2].upper() or "?"
+    return f"image: {part['width']}×{part['height']} {kind}"
+
+
+# Only a thumbnail nbchat could have made is embedded: a file's could say anything.
+_THUMBNAIL = re.compile(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}")
+
+
+def _thumbnail(part: ImagePart) -> str | None:
+    url = part.get("thumbnail")
+    return url if isinstance(url, str) and _THUMBNAIL.fullmatch(url) else None
+
+
+def _images(message: Message) -> list[ImagePart]:
+    return [p for p in message.get("parts") or () if p["type"] == "image"]
 
 
 _SUMMARY = 160  # characters of arguments and of a result in a transcript's tool line
@@ -433,9 +464,14 @@ def _close_fences(text: str) -> str:
 
 
 def to_html(
-    messages: Iterable[Message], *, system: str | None = None, title: str | None = None
+    messages: Iterable[Message],
+    *,
+    system: str | None = None,
+    title: str | None = None,
+    thumbnails: bool = False,
 ) -> str:
-    """A static HTML transcript: escaped, no script, math left as TeX source."""
+    """A static HTML transcript: escaped, no script, math left as TeX source; images as
+    placeholders, or with ``thumbnails`` their embedded thumbnails."""
     out = ['<div class="nbchat-transcript" style="font-family: sans-serif; max-width: 52em">']
     if title:
         out.append(f"<h2>{html.escape(title)}</h2>")
@@ -461,6 +497,14 @@ def to_html(
                     out.append(f'<p class="nbchat-tool">🔧 <code>{html.escape(value)}</code></p>')
         elif message["content"]:
             out.append(_html_body(message["content"]))
+        for image in _images(message):
+            label = html.escape(image_label(image))
+            shown = _thumbnail(image) if thumbnails else None
+            out.append(
+                f'<p><img src="{shown}" alt="{label}" title="{label}"></p>'
+                if shown
+                else f"<p>[{label}]</p>"
+            )
         if meta.get("error"):
             hint = meta.get("hint")
             text = html.escape(str(meta["error"])) + (f" — {html.escape(hint)}" if hint else "")

@@ -12,19 +12,13 @@ notebook's kernel starts per browser session: wait for the widget in the page.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import pathlib
-import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from types import TracebackType
 
+import httpx
 from tests.ports import free_port
+from tests.servers.process import LoggedServer
 
 __all__ = ["MarimoServer", "marimo_missing"]
 
@@ -41,19 +35,24 @@ def marimo_missing() -> str | None:
     return None
 
 
-class MarimoServer:
+class MarimoServer(LoggedServer):
     """``with MarimoServer(notebook, workdir) as server: page.goto(server.url)``."""
 
+    label = "marimo"
+
     def __init__(self, notebook: pathlib.Path, workdir: pathlib.Path) -> None:
+        super().__init__(
+            workdir=workdir,
+            log_name="marimo.log",
+            startup_timeout=START_TIMEOUT,
+            # SIGTERM lets marimo shut its kernels down.
+            stop_timeout=STOP_TIMEOUT,
+        )
         self.notebook = notebook
-        self.workdir = workdir
-        self.port = 0
-        self.log_path = workdir / "marimo.log"
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.root
 
     def start(self) -> MarimoServer:
         home = self.workdir / "home"
@@ -86,66 +85,12 @@ class MarimoServer:
             "--no-sandbox",  # never offer a uv sandbox
             "--no-check",  # the startup lint is not what we test
         ]
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                argv,
-                cwd=self.workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C aimed at pytest is not also delivered here
-            )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        self._launch(argv, env)
         return self
 
-    def _wait_ready(self) -> None:
-        assert self._process is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"marimo exited early; log:\n{self.log_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2.0) as resp:
-                    healthy = json.loads(resp.read()).get("status") == "healthy"
-                if healthy and self._process.poll() is None:
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
-                pass
-            # Waiting on the process is the poll interval, and notices it dying.
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(timeout=0.2)
-        raise TimeoutError(f"marimo did not answer /health; log:\n{self.log_text()[-3000:]}")
-
-    def log_text(self) -> str:
+    def _ready(self, client: httpx.Client) -> bool:
+        answer = client.get(f"{self.url}/health")
         try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGTERM to our PID (marimo shuts its kernels down), SIGKILL if it lingers."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_TIMEOUT)
-
-    def __enter__(self) -> MarimoServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+            return bool(answer.json().get("status") == "healthy")
+        except ValueError:
+            return False  # not JSON (yet)

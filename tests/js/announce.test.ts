@@ -1,7 +1,7 @@
 // Screen readers: the transcript is a log that is not read out token by token; one polite
 // region announces a reply's boundaries; every control is reachable and named.
 
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { LiveReply } from "../../js/channel.js";
 import {
   COMPLETE,
@@ -17,32 +17,13 @@ import {
   assistant,
   deltas,
   FakeModel,
-  initializeModel,
   type Mounted,
-  manualFrames,
-  renderView,
+  mountEachTest,
   traits,
   user,
 } from "./helpers.js";
 
-let frames: ReturnType<typeof manualFrames>;
-const cleanups: (() => void)[] = [];
-
-beforeEach(() => {
-  frames = manualFrames();
-});
-
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  document.body.innerHTML = "";
-});
-
-function setup(model = new FakeModel()): { model: FakeModel; view: Mounted } {
-  cleanups.push(initializeModel(model));
-  const view = renderView(model);
-  cleanups.push(view.cleanup);
-  return { model, view };
-}
+const { frames, mount: setup } = mountEachTest();
 
 function live(id: string, phase: LiveReply["phase"], error: LiveReply["error"] = null): LiveReply {
   const mark = { tokens: 0, length: 0 };
@@ -125,6 +106,24 @@ describe("reply boundaries", () => {
     expect(next([row("r", null, {})])).toBeNull();
   });
 
+  it("a reply seen live only between frames, already committed at the next, is still said", () => {
+    // The kernel's start, deltas, error and commit arrived together on a busy page.
+    const next = replyBoundaries();
+    next.saw([live("r", "streaming")]);
+    next.saw([]); // settled: `messages` holds it
+    expect(next([row("r", null, { error: "Gone.", hint: "Ask again." })])).toBe(
+      "Reply failed: Gone. Ask again.",
+    );
+    expect(next([row("r", null, { error: "Gone." })])).toBeNull();
+    next.saw([live("s", "done")]);
+    expect(next([row("r", null, { error: "Gone." }), row("s", null, {})])).toBe(COMPLETE);
+  });
+
+  it("history already there when the view opens is not announced", () => {
+    const next = replyBoundaries();
+    expect(next([row("r", null, { error: "Old." }), row("s", null, {})])).toBeNull();
+  });
+
   it("a continued reply is judged by its new commit, not the old stopped marker", () => {
     const next = replyBoundaries();
     expect(next([row("r", live("r", "streaming"), { stopped: true })])).toBe(GENERATING);
@@ -192,6 +191,19 @@ describe("the view", () => {
     frames.flush();
     expect(announcer(view).textContent).toBe("Reply failed: The server went away. Retry.");
     expect(view.root.querySelector('[role="alert"]')).toBeNull();
+  });
+
+  it("a failure that starts, ends and is committed between two frames is read out", () => {
+    // What a busy page gets: the kernel's start, delta, error and commit in one batch.
+    const { model, view } = setup();
+    model.push({ kind: "start", id: "r1", text: "", model: "ollama:m" });
+    model.push({ kind: "delta", id: "r1", seq: 1, offset: 0, text: "Half " });
+    model.push({ kind: "error", id: "r1", message: "The server went away.", hint: "Retry." });
+    const meta = { error: "The server went away.", hint: "Retry." };
+    model.kernelShow([user("u1", "q"), assistant("r1", "Half ", meta)]);
+    frames.flush();
+    expect(view.root.querySelector(".nbc-error")).not.toBeNull();
+    expect(announcer(view).textContent).toBe("Reply failed: The server went away. Retry.");
   });
 
   it("says the same sentence twice when it happens twice", () => {

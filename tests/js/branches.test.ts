@@ -2,39 +2,17 @@
 // name the message they act on (the kernel keeps the earlier one as a sibling), and the
 // header's Export menu downloads the kernel's Markdown/JSON or a typeset, inert HTML page.
 
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ChatTraits, Message } from "../../js/protocol.js";
 import { conversationHtml, EXPORT_CSP, widgetCss } from "../../js/view/export.js";
 import { controlProblems } from "./a11y.js";
-import {
-  assistant,
-  FakeModel,
-  initializeModel,
-  type Mounted,
-  manualFrames,
-  renderView,
-  traits,
-  user,
-} from "./helpers.js";
+import { assistant, FakeModel, type Mounted, mountEachTest, traits, user } from "./helpers.js";
 import { CORPUS, problems } from "./markdown/xss-corpus.js";
 
-let frames: ReturnType<typeof manualFrames>;
-const cleanups: (() => void)[] = [];
-
-beforeEach(() => {
-  frames = manualFrames();
-});
-
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  document.body.innerHTML = "";
-  vi.restoreAllMocks();
-});
+const { frames, mount } = mountEachTest();
 
 function setup(model: FakeModel): Mounted {
-  cleanups.push(initializeModel(model));
-  const view = renderView(model);
-  cleanups.push(view.cleanup);
+  const { view } = mount(model);
   frames.flush();
   return view;
 }

@@ -4,29 +4,25 @@
 // is 120 px (as in virtual.test.ts) and the scroller's geometry is emulated from the list's
 // height, so the virtualizer and stick-to-bottom see a scroll position that moves.
 
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Message } from "../../js/protocol.js";
 import { controlProblems } from "./a11y.js";
 import {
   assistant,
   FakeModel,
-  initializeModel,
   type Mounted,
-  manualFrames,
+  mountEachTest,
   press,
-  renderView,
   traits,
   user,
 } from "./helpers.js";
 
 const MESSAGE_PX = 120;
 const VIEWPORT_PX = 800;
-let frames: ReturnType<typeof manualFrames>;
-const cleanups: (() => void)[] = [];
+const { frames, mount, defer } = mountEachTest();
 
 beforeEach(() => {
-  frames = manualFrames();
-  cleanups.push(emulateScrolling());
+  defer(emulateScrolling());
   const real = HTMLElement.prototype.getBoundingClientRect;
   vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockImplementation(function (
     this: HTMLElement,
@@ -35,13 +31,6 @@ beforeEach(() => {
     const box = { x: 0, y: 0, top: 0, left: 0, right: 600, bottom: MESSAGE_PX, width: 600 };
     return { ...box, height: MESSAGE_PX, toJSON: () => ({}) };
   });
-});
-
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  vi.restoreAllMocks();
-  vi.unstubAllGlobals();
-  document.body.innerHTML = "";
 });
 
 const REPLY = "Here is $x^2$:\n\n```python\nprint(1)\n```\n";
@@ -122,10 +111,7 @@ function emulateScrolling(): () => void {
 }
 
 function open(turns: number): { view: Mounted; scroller: HTMLElement } {
-  const model = new FakeModel(traits({ messages: conversation(turns) }));
-  cleanups.push(initializeModel(model));
-  const view = renderView(model);
-  cleanups.push(view.cleanup);
+  const { view } = mount(new FakeModel(traits({ messages: conversation(turns) })));
   settle();
   return { view, scroller: view.root.querySelector<HTMLElement>(".nbc-scroller")! };
 }

@@ -2,7 +2,7 @@
 // animation-frame queue, and a tracker that counts every listener, observer, frame and timer
 // still registered (to prove teardown leaves nothing behind).
 
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import { drainPaced } from "../../js/markdown/paced.js";
 import type { ChatTraits, Message, ServerMessage } from "../../js/protocol.js";
 import type { ChatModel } from "../../js/store.js";
@@ -45,6 +45,8 @@ export function historyKeys(messages: readonly Message[]): Partial<ChatTraits> {
 /** The anywidget model surface (get/set/on/off/send/save_changes) plus kernel-side helpers. */
 export class FakeModel {
   readonly sent: unknown[] = [];
+  /** The binary buffers of each sent message (same index as `sent`; empty: none). */
+  readonly sentBuffers: unknown[][] = [];
   private readonly handlers = new Map<string, Set<Handler>>();
   widget_manager = { get_model: async () => this as unknown as ChatModel };
 
@@ -77,17 +79,18 @@ export class FakeModel {
     }
   }
 
-  send(content: unknown): void {
+  send(content: unknown, _callbacks?: unknown, buffers?: unknown[]): void {
     this.sent.push(content);
+    this.sentBuffers.push(buffers ?? []);
   }
 
   save_changes(): void {}
 
   // ---- kernel side ----
 
-  /** The kernel sends a custom message. */
-  push(message: ServerMessage | Record<string, unknown>): void {
-    this.emit("msg:custom", message, []);
+  /** The kernel sends a custom message (with binary `buffers`, as DataViews arrive). */
+  push(message: ServerMessage | Record<string, unknown>, buffers: DataView[] = []): void {
+    this.emit("msg:custom", message, buffers);
   }
 
   /** The kernel changes a trait. */
@@ -141,7 +144,8 @@ export class FakeModel {
       set: (key: keyof ChatTraits, value: never) => this.set(key, value),
       on: (event: string, handler: Handler) => this.on(event, handler),
       off: (event?: string | null, handler?: Handler | null) => this.off(event, handler),
-      send: (content: unknown) => this.send(content),
+      send: (content: unknown, callbacks?: unknown, buffers?: unknown[]) =>
+        this.send(content, callbacks, buffers),
       save_changes: () => this.save_changes(),
       widget_manager: this.widget_manager,
     } as unknown as ChatModel;
@@ -427,6 +431,69 @@ export function renderView(model: FakeModel): Mounted {
   const root = el.querySelector<HTMLElement>(".nbc-root");
   if (root === null) throw new Error("no .nbc-root rendered");
   return { el, root, cleanup: out as () => void, signal };
+}
+
+/** What {@link mountEachTest} gives a test file. */
+export interface MountedEachTest {
+  /** The running test's manual animation frames (new for each test). */
+  readonly frames: Frames;
+  /** `initialize` a model and `render` one view of it; both are cleaned up after the test. */
+  mount(model?: FakeModel): { model: FakeModel; view: Mounted };
+  /** Run `cleanup` after the test, before what was registered earlier. */
+  defer(cleanup: () => void): void;
+  /** Clean up now what the test mounted and deferred, and empty the document. */
+  unmountAll(): void;
+}
+
+/**
+ * Register the `beforeEach`/`afterEach` of a file of widget tests: manual animation frames
+ * for each test; afterwards every mounted view and model cleaned up (the last first), the
+ * document emptied and mocks and stubbed globals restored.
+ */
+export function mountEachTest(): MountedEachTest {
+  let current: Frames | undefined;
+  const cleanups: (() => void)[] = [];
+  const active = (): Frames => {
+    if (current === undefined) throw new Error("frames exist only while a test runs");
+    return current;
+  };
+  // One object for the whole file, so tests can hold it; it acts on the running test's frames.
+  const frames: Frames = {
+    flush: (ms) => active().flush(ms),
+    pending: () => active().pending(),
+    get now() {
+      return active().now;
+    },
+    set now(ms: number) {
+      active().now = ms;
+    },
+  };
+  const unmountAll = (): void => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+    document.body.innerHTML = "";
+  };
+  beforeEach(() => {
+    current = manualFrames();
+  });
+  afterEach(() => {
+    unmountAll();
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+    current = undefined;
+  });
+  return {
+    frames,
+    mount(model = new FakeModel()) {
+      cleanups.push(initializeModel(model));
+      const view = renderView(model);
+      cleanups.push(view.cleanup);
+      return { model, view };
+    },
+    defer(cleanup) {
+      cleanups.push(cleanup);
+    },
+    unmountAll,
+  };
 }
 
 export function press(

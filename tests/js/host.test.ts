@@ -3,7 +3,7 @@
 // answers (view/host.ts). The extension is played here by document listeners, as the real
 // one (labext/index.js) listens.
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BLOCKING_REASON, BLOCKING_TEXT } from "../../js/view/blocking.js";
 import {
   cellFor,
@@ -12,35 +12,9 @@ import {
   PROBE_EVENT,
   probeHost,
 } from "../../js/view/host.js";
-import {
-  deltas,
-  FakeModel,
-  initializeModel,
-  type Mounted,
-  manualFrames,
-  press,
-  renderView,
-} from "./helpers.js";
+import { deltas, type FakeModel, type Mounted, mountEachTest, press } from "./helpers.js";
 
-let frames: ReturnType<typeof manualFrames>;
-const cleanups: (() => void)[] = [];
-
-beforeEach(() => {
-  frames = manualFrames();
-});
-
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  document.body.innerHTML = "";
-});
-
-function setup(): { model: FakeModel; view: Mounted } {
-  const model = new FakeModel();
-  cleanups.push(initializeModel(model));
-  const view = renderView(model);
-  cleanups.push(view.cleanup);
-  return { model, view };
-}
+const { frames, mount: setup, defer } = mountEachTest();
 
 /** A notebook extension that answers the probe and records what it was asked to do. */
 function fakeExtension(abilities: Record<string, unknown>): {
@@ -63,7 +37,7 @@ function fakeExtension(abilities: Record<string, unknown>): {
   document.addEventListener(PROBE_EVENT, probe);
   document.addEventListener(INSERT_EVENT, insert);
   document.addEventListener(INTERRUPT_EVENT, interrupt);
-  cleanups.push(() => {
+  defer(() => {
     document.removeEventListener(PROBE_EVENT, probe);
     document.removeEventListener(INSERT_EVENT, insert);
     document.removeEventListener(INTERRUPT_EVENT, interrupt);

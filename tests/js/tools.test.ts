@@ -1,7 +1,7 @@
 // Tool call cards: the reducer's `part` messages, where cards sit in the text, and the card
 // UI (approve / deny / always, results, hostile text kept as text).
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { initialChannelState, reduce } from "../../js/channel.js";
 import { applyPart, cardsOf, NO_CARDS } from "../../js/parts.js";
 import type { ChatTraits, Message, PartMsg, ServerMessage } from "../../js/protocol.js";
@@ -13,10 +13,8 @@ import {
   deltas,
   FakeModel,
   historyKeys,
-  initializeModel,
   type Mounted,
-  manualFrames,
-  renderView,
+  mountEachTest,
   user,
 } from "./helpers.js";
 
@@ -150,24 +148,7 @@ describe("segments", () => {
 
 // ---- the card in the widget ------------------------------------------------------------
 
-let frames: ReturnType<typeof manualFrames>;
-const cleanups: (() => void)[] = [];
-
-beforeEach(() => {
-  frames = manualFrames();
-});
-
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  document.body.innerHTML = "";
-});
-
-function setup(model = new FakeModel()): { model: FakeModel; view: Mounted } {
-  cleanups.push(initializeModel(model));
-  const view = renderView(model);
-  cleanups.push(view.cleanup);
-  return { model, view };
-}
+const { frames, mount: setup } = mountEachTest();
 
 function card(view: Mounted): HTMLElement {
   return view.root.querySelector<HTMLElement>(".nbc-msg-assistant .nbc-tool")!;

@@ -3,25 +3,14 @@
 // a height here (what the browser would measure); the list's viewport is the virtualizer's
 // assumed 800 px.
 
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Message } from "../../js/protocol.js";
-import {
-  assistant,
-  FakeModel,
-  initializeModel,
-  type Mounted,
-  manualFrames,
-  renderView,
-  traits,
-  user,
-} from "./helpers.js";
+import { assistant, FakeModel, type Mounted, mountEachTest, traits, user } from "./helpers.js";
 
 const MESSAGE_PX = 120;
-let frames: ReturnType<typeof manualFrames>;
-const cleanups: (() => void)[] = [];
+const { frames, mount, unmountAll } = mountEachTest();
 
 beforeEach(() => {
-  frames = manualFrames();
   const real = HTMLElement.prototype.getBoundingClientRect;
   vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockImplementation(function (
     this: HTMLElement,
@@ -41,12 +30,6 @@ beforeEach(() => {
   });
 });
 
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  vi.restoreAllMocks();
-  document.body.innerHTML = "";
-});
-
 /** `turns` turns of a math-and-code-heavy reply each. */
 function conversation(turns: number): Message[] {
   const reply =
@@ -59,10 +42,7 @@ function conversation(turns: number): Message[] {
 }
 
 function open(turns: number): Mounted {
-  const model = new FakeModel(traits({ messages: conversation(turns) }));
-  cleanups.push(initializeModel(model));
-  const view = renderView(model);
-  cleanups.push(view.cleanup);
+  const { view } = mount(new FakeModel(traits({ messages: conversation(turns) })));
   // Draw, measure, draw again until nothing is scheduled (bounded: a loop would fail here).
   for (let i = 0; i < 20 && frames.pending() > 0; i++) frames.flush();
   return view;
@@ -78,8 +58,7 @@ function counts(view: Mounted): { messages: number; nodes: number } {
 describe("the DOM of a long chat", () => {
   it("holds the messages on screen plus a margin, at any depth", () => {
     const shallow = counts(open(20));
-    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-    document.body.innerHTML = "";
+    unmountAll();
     const deep = open(1000);
     const at = counts(deep);
     // 800 px / 120 px a message, plus the overscan each side: far fewer than 2,000.

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { BUSY_REASON } from "../../js/view/input.js";
 import { DEMO_TOOLTIP } from "../../js/view/message.js";
 import {
@@ -6,9 +6,8 @@ import {
   delta,
   deltas,
   FakeModel,
-  initializeModel,
   type Mounted,
-  manualFrames,
+  mountEachTest,
   press,
   renderView,
   snapshot,
@@ -16,28 +15,14 @@ import {
   user,
 } from "./helpers.js";
 
-let frames: ReturnType<typeof manualFrames>;
-const cleanups: (() => void)[] = [];
-
-beforeEach(() => {
-  frames = manualFrames();
-});
+const { frames, mount: setup, defer } = mountEachTest();
 
 afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  document.body.innerHTML = "";
   for (const name of ["data-jp-theme-light", "data-vscode-theme-kind", "class", "data-theme"]) {
     document.body.removeAttribute(name);
   }
   document.documentElement.removeAttribute("theme");
 });
-
-function setup(model = new FakeModel()): { model: FakeModel; view: Mounted } {
-  cleanups.push(initializeModel(model));
-  const view = renderView(model);
-  cleanups.push(view.cleanup);
-  return { model, view };
-}
 
 function textarea(view: Mounted): HTMLTextAreaElement {
   return view.root.querySelector("textarea.nbc-input")!;
@@ -77,7 +62,7 @@ describe("the live reply", () => {
   it("a second view of the same model mirrors the same live reply", () => {
     const { model, view } = setup();
     const second = renderView(model);
-    cleanups.push(second.cleanup);
+    defer(second.cleanup);
     model.push({ kind: "start", id: "r1", text: "", model: "ollama:m" });
     for (const d of deltas("r1", ["same ", "text"])) model.push(d);
     frames.flush();

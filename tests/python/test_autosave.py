@@ -17,14 +17,15 @@ import textwrap
 import threading
 from collections.abc import Iterator
 
+import numpy
 import pytest
 from tests.servers import EmulatorServer
 
 from nbchat import Conversation, testing, transcript
 from nbchat.errors import ConversationFileError, FileInUse, InvalidRequest, ServerError
+from nbchat.images import MemoryImageStore, to_image
 from nbchat.messages import Message
 from nbchat.session import autosave
-from nbchat.session._imagestore import MemoryImageStore
 
 KEY = "sk-test-0123456789abcdefSECRET"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -321,7 +322,7 @@ def test_no_key_and_no_password_ever_reach_the_files(
 
 def test_images_go_beside_the_file_and_come_back(talk: pathlib.Path) -> None:
     store = MemoryImageStore()
-    data = b"\x89PNG\r\n\x1a\n" + os.urandom(64)
+    data = to_image(numpy.random.default_rng(1).integers(0, 256, (30, 40, 3), numpy.uint8)).data
     part = store.put(data, "image/png")
     message: Message = {
         "id": "u1",
@@ -337,7 +338,7 @@ def test_images_go_beside_the_file_and_come_back(talk: pathlib.Path) -> None:
     writer.put([message])
     side = autosave.images_path(talk) / f"{part['id']}.png"
     assert side.read_bytes() == data
-    assert b"PNG" not in talk.read_bytes() + autosave.journal_path(talk).read_bytes()
+    assert data not in talk.read_bytes() + autosave.journal_path(talk).read_bytes()
     writer.close()
     again = MemoryImageStore()
     reopened = autosave.Autosave.open(talk)

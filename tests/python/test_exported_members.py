@@ -20,8 +20,10 @@ PUBLIC = [
     "ConversationFileError",
     "FileInUse",
     "IdleTimeout",
+    "InvalidImage",
     "InvalidOption",
     "InvalidRequest",
+    "ModelCannotSee",
     "ModelNotFound",
     "NbchatError",
     "ProtocolError",
@@ -74,7 +76,7 @@ def test_every_error_is_an_nbchat_error() -> None:
     errors += [nbchat.ModelNotFound, nbchat.RateLimited, nbchat.ServerUnreachable]
     errors += [nbchat.ConversationBusy, nbchat.InvalidRequest, nbchat.StreamInterrupted]
     errors += [nbchat.IdleTimeout, nbchat.BadRequest, nbchat.StepLimitReached]
-    errors += [nbchat.ToolsNotSupported]
+    errors += [nbchat.ToolsNotSupported, nbchat.InvalidImage, nbchat.ModelCannotSee]
     errors += [nbchat.FileInUse]
     for error in errors:
         assert issubclass(error, nbchat.NbchatError), error
@@ -89,7 +91,8 @@ def test_version_is_the_distribution_version() -> None:
 def test_importing_nbchat_does_not_import_the_widget_stack() -> None:
     code = (
         "import sys, nbchat\n"
-        "print(sorted(m for m in ('ipywidgets', 'anywidget', 'IPython', 'httpx') "
+        "heavy = ('ipywidgets', 'anywidget', 'IPython', 'httpx', 'PIL', 'numpy', 'matplotlib')\n"
+        "print(sorted(m for m in heavy "
         "if m in sys.modules))"
     )
     out = subprocess.run(

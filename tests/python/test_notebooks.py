@@ -92,6 +92,14 @@ def _offline_expectations(refused: str) -> dict[str, list[str]]:
             "'demo:echo #2': 'ping'",  # a model listed twice
             "#### `demo:code`",  # the magic's transcript: each reply headed by its model
         ],
+        "images.ipynb": [
+            "I received 1 image: 640×480 PNG.",  # chat.ask(images=[fig]): the demo says so
+            "\\[image: 640×480 PNG\\]",  # the %%chat transcript's placeholder
+            "I received 2 images: 400×300 PNG, 1280×960 PNG.",  # an array and a file
+            "InvalidImage: The image 'https://example.com/chart.png' is a URL",  # never fetched
+            "640×480 image/png, thumbnail",  # what the widget state carries
+            "b'\\x89PNG\\r\\n\\x1a\\n'",  # the full image, kept in the kernel
+        ],
         "magics.ipynb": [
             "demo:showcase",  # the transcripts the magics leave
             "ZeroDivisionError",  # %chat fix sent the error

@@ -7,7 +7,6 @@ as the front end would.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pathlib
 import secrets
@@ -23,6 +22,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from tests.comms import branch, custom, from_ui, states, synced, timeline, wire
 from tests.interrupts import sigint_when
+from tests.python.widget_rig import WAIT, ui_turn, until
 
 from nbchat import testing
 from nbchat.errors import AuthenticationFailed, ConversationBusy, InvalidRequest, ServerError
@@ -30,30 +30,9 @@ from nbchat.session import Conversation
 from nbchat.widget import BUSY_NOTICE, Chat
 from nbchat.widget._static import TRANSCRIPT_MIME
 
-WAIT = 10.0
 VIEW = "application/vnd.jupyter.widget-view+json"
 
-
-@pytest.fixture(autouse=True)
-def _recorded(recording_comm: None) -> None:
-    """Every widget in this module gets a :class:`tests.comms.RecordingComm`."""
-
-
-async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
-    """Let the loop run until ``condition()`` holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.002)
-
-
-async def ui_turn(chat: Chat, **content: object) -> None:
-    """Send a command from the UI and wait until the reply it starts has ended."""
-    ends = len(custom(chat, "done")) + len(custom(chat, "error"))
-    from_ui(chat, **content)
-    await until(lambda: len(custom(chat, "done")) + len(custom(chat, "error")) > ends)
-    await until(lambda: chat.status != "streaming")
+pytestmark = pytest.mark.usefixtures("recording_comm")
 
 
 def contents(chat: Chat) -> list[tuple[str, str]]:

@@ -3,41 +3,19 @@ state keys say afterwards, and what is refused (with a notice the user sees)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pathlib
-import time
-from collections.abc import Callable
 
 import pytest
 from tests.comms import branch, custom, from_ui, states, synced
+from tests.python.widget_rig import ui_turn, until
 
 from nbchat import testing, transcript
 from nbchat.errors import ConversationBusy, InvalidRequest
 from nbchat.session import Conversation, autosave
 from nbchat.widget import SWITCH_BUSY, Chat
 
-WAIT = 10.0
-
-
-@pytest.fixture(autouse=True)
-def _recorded(recording_comm: None) -> None:
-    """Every widget in this module gets a :class:`tests.comms.RecordingComm`."""
-
-
-async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.002)
-
-
-async def ui_turn(chat: Chat, **content: object) -> None:
-    ends = len(custom(chat, "done")) + len(custom(chat, "error"))
-    from_ui(chat, **content)
-    await until(lambda: len(custom(chat, "done")) + len(custom(chat, "error")) > ends)
-    await until(lambda: chat.status != "streaming")
+pytestmark = pytest.mark.usefixtures("recording_comm")
 
 
 def contents(chat: Chat) -> list[str]:

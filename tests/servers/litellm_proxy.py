@@ -29,16 +29,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 from tests.ports import free_port
+from tests.servers.process import REPO_ROOT, LoggedServer
 
 __all__ = [
     "LITELLM_BIN",
@@ -48,7 +45,6 @@ __all__ = [
     "LiteLLMUnavailable",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LITELLM_BIN = REPO_ROOT / ".venv-litellm" / "bin" / "litellm"
 MASTER_KEY = "sk-nbchat-test-master"
 
@@ -88,8 +84,11 @@ class Deployment:
         return {"model_name": self.name, "litellm_params": params}
 
 
-class LiteLLMProxy:
+class LiteLLMProxy(LoggedServer):
     """``with LiteLLMProxy([...], workdir=…, ollama_base=…) as proxy: proxy.base_url``."""
+
+    label = "LiteLLM"
+    unavailable = LiteLLMUnavailable
 
     def __init__(
         self,
@@ -101,35 +100,21 @@ class LiteLLMProxy:
         startup_timeout: float = 90.0,
         stop_timeout: float = 10.0,
     ) -> None:
+        super().__init__(
+            workdir=workdir,
+            log_name="litellm.log",
+            startup_timeout=startup_timeout,
+            stop_timeout=stop_timeout,
+        )
         self.deployments = tuple(deployments)
-        self.workdir = Path(workdir)
         self.ollama_base = ollama_base
         self.db_less_auth = db_less_auth
-        self.startup_timeout = startup_timeout
-        self.stop_timeout = stop_timeout
-        self.log_path = self.workdir / "litellm.log"
-        self.port = 0
         self.startup_seconds: float | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def root(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
         """The OpenAI-compatible base URL (``…/v1``)."""
         return f"{self.root}/v1"
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
 
     def config(self) -> dict[str, object]:
         general: dict[str, object] = {"master_key": MASTER_KEY}
@@ -174,75 +159,10 @@ class LiteLLMProxy:
         argv = [str(LITELLM_BIN), "--config", str(config), "--host", "127.0.0.1"]
         argv += ["--port", str(self.port)]
         started = time.monotonic()
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                env=dict(self.env()),
-                start_new_session=True,  # a Ctrl-C aimed at pytest is not also delivered here
-            )
-        try:
-            self._wait_until_ready()
-        except BaseException:
-            self.stop()
-            raise
+        self._launch(argv, self.env())
         self.startup_seconds = time.monotonic() - started
         return self
 
-    def stop(self) -> None:
-        """Stop the proxy by PID: SIGTERM (it exits in about 2 s), SIGKILL after a deadline."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=self.stop_timeout)
-
-    def __enter__(self) -> LiteLLMProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _wait_until_ready(self) -> None:
-        assert self._process is not None
-        deadline = time.monotonic() + self.startup_timeout
-        bound = f"Uvicorn running on http://127.0.0.1:{self.port}"
-        with httpx.Client(timeout=httpx.Timeout(2.0)) as client:
-            while True:
-                try:
-                    alive = client.get(f"{self.root}/health/liveliness").status_code == 200
-                except httpx.TransportError:
-                    alive = False  # not listening yet
-                if alive and self._process.poll() is None and bound in self.log_text():
-                    return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise LiteLLMUnavailable(
-                        f"LiteLLM did not become ready within {self.startup_timeout:.0f} s. "
-                        f"Log tail:\n{_tail(self.log_text())}"
-                    )
-                try:
-                    # Waiting on the process is the poll interval, and notices a crash.
-                    code = self._process.wait(timeout=min(0.2, remaining))
-                except subprocess.TimeoutExpired:
-                    continue
-                raise LiteLLMUnavailable(
-                    f"LiteLLM exited with code {code} before it was ready. "
-                    f"Log tail:\n{_tail(self.log_text())}"
-                )
-
-
-def _tail(text: str, lines: int = 30) -> str:
-    return "\n".join(text.splitlines()[-lines:])
+    def _ready(self, client: httpx.Client) -> bool:
+        alive = client.get(f"{self.root}/health/liveliness").status_code == 200
+        return alive and f"Uvicorn running on http://127.0.0.1:{self.port}" in self.log_text()

@@ -19,15 +19,13 @@ import dataclasses
 import json
 import os
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 from tests.ports import free_port as _free_port
+from tests.servers.process import REPO_ROOT, LoggedServer
 
 __all__ = [
     "LLAMA_PYTHON",
@@ -37,7 +35,6 @@ __all__ = [
     "ServedModel",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LLAMA_PYTHON = REPO_ROOT / ".venv-llama" / "bin" / "python"
 
 # Settings the server reads from the environment (pydantic-settings, uvicorn's HOST/PORT):
@@ -63,8 +60,12 @@ class ServedModel:
     chat_format: str | None = None
 
 
-class LlamaCppServer:
+class LlamaCppServer(LoggedServer):
     """``with LlamaCppServer([ServedModel(...)], workdir=...) as server: server.base_url``."""
+
+    label = "llama.cpp server"
+    unavailable = LlamaCppUnavailable
+    poll_interval = 0.1
 
     def __init__(
         self,
@@ -77,32 +78,21 @@ class LlamaCppServer:
     ) -> None:
         if not models:
             raise ValueError("LlamaCppServer needs at least one model")
+        super().__init__(
+            workdir=workdir,
+            log_name="llama-server.log",
+            startup_timeout=startup_timeout,
+            stop_timeout=stop_timeout,
+        )
         self.models = tuple(models)
-        self.workdir = Path(workdir)
         # llama-cpp-python's default: a streaming reply ends with a bare [DONE] (no
         # finish_reason) as soon as another request arrives. Kept, as users run it so.
         self.interrupt_requests = interrupt_requests
-        self.startup_timeout = startup_timeout
-        self.stop_timeout = stop_timeout
-        self.log_path = self.workdir / "llama-server.log"
-        self.port = 0
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def base_url(self) -> str:
         """The OpenAI-compatible base URL (``…/v1``)."""
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
-    def log_text(self) -> str:
-        """Everything the server printed so far."""
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
+        return f"{self.root}/v1"
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -118,45 +108,9 @@ class LlamaCppServer:
         config.write_text(json.dumps(self._config(), indent=2), encoding="utf-8")
         env = {key: os.environ[key] for key in _PASSED_ENV if key in os.environ}
         env["PYTHONUNBUFFERED"] = "1"  # the server's print() lines reach the log as they happen
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [str(LLAMA_PYTHON), "-m", "llama_cpp.server", "--config_file", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                env=env,
-                start_new_session=True,  # a Ctrl-C aimed at pytest is not also delivered here
-            )
-        try:
-            self._wait_until_ready()
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Stop the server by PID: SIGTERM, then SIGKILL if it has not exited in time."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=self.stop_timeout)
-
-    def __enter__(self) -> LlamaCppServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self._launch(
+            [str(LLAMA_PYTHON), "-m", "llama_cpp.server", "--config_file", str(config)], env
+        )
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -180,36 +134,8 @@ class LlamaCppServer:
             ],
         }
 
-    def _wait_until_ready(self) -> None:
-        """Poll ``/v1/models`` until it answers 200, the process dies, or the deadline passes."""
-        assert self._process is not None
-        deadline = time.monotonic() + self.startup_timeout
-        with httpx.Client(timeout=httpx.Timeout(2.0)) as client:
-            while True:
-                try:
-                    if client.get(f"{self.base_url}/models").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass  # not listening yet
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise LlamaCppUnavailable(
-                        f"llama.cpp server did not answer within {self.startup_timeout:.0f} s. "
-                        f"Log tail:\n{_tail(self.log_text())}"
-                    )
-                try:
-                    # Waiting on the process doubles as the poll interval and notices a crash.
-                    code = self._process.wait(timeout=min(0.1, remaining))
-                except subprocess.TimeoutExpired:
-                    continue
-                raise LlamaCppUnavailable(
-                    f"llama.cpp server exited with code {code} before it was ready. "
-                    f"Log tail:\n{_tail(self.log_text())}"
-                )
-
-
-def _tail(text: str, lines: int = 30) -> str:
-    return "\n".join(text.splitlines()[-lines:])
+    def _ready(self, client: httpx.Client) -> bool:
+        return client.get(f"{self.base_url}/models").status_code == 200
 
 
 def main() -> int:

@@ -1,12 +1,16 @@
-"""The emulator in its own process, for tests that point another process (a Jupyter
-kernel) at it, and for benchmarks that must not share a core's GIL with the client.
+"""Servers in their own processes, started on 127.0.0.1 and stopped by PID.
 
-The process is ``python -m tests.servers`` run from the repository root; it prints one
-JSON line with its address, and is stopped by its PID (SIGTERM, then SIGKILL).
+:class:`EmulatorProcess` is the emulator in its own process, for tests that point another
+process (a Jupyter kernel) at it, and for benchmarks that must not share a core's GIL with
+the client: ``python -m tests.servers`` run from the repository root prints one JSON line
+with its address. :class:`LoggedServer` is the lifecycle every real server we start shares
+(llama.cpp, LiteLLM, marimo): output to a log file, readiness polled over HTTP while the
+process lives, stopped by PID (:func:`stop_by_pid`: SIGTERM, then SIGKILL).
 """
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import pathlib
@@ -15,15 +19,152 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
-__all__ = ["REPO_ROOT", "EmulatorProcess"]
+import httpx
+
+__all__ = ["REPO_ROOT", "EmulatorProcess", "LoggedServer", "Service", "stop_by_pid"]
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
+_S = typing.TypeVar("_S", bound="Service")
 
-class EmulatorProcess:
+
+class Service(abc.ABC):
+    """Something a test starts and stops: ``with`` calls :meth:`start`, then :meth:`stop`."""
+
+    @abc.abstractmethod
+    def start(self) -> object: ...
+
+    @abc.abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self: _S) -> _S:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def stop_by_pid(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM to the process's PID, SIGKILL if it has not exited within ``timeout``."""
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+class LoggedServer(Service):
+    """A server process on ``127.0.0.1:port`` whose output goes to ``workdir/log_name``.
+
+    A subclass prepares its files and command line in :meth:`start`, then calls
+    :meth:`_launch`; it says what "ready" means in :meth:`_ready`. Ready counts only while
+    our process is alive: a port someone else holds would answer the poll while our process
+    dies of "address already in use".
+    """
+
+    #: How errors name the server, and the error raised when it does not come up.
+    label = "the server"
+    unavailable: type[Exception] = RuntimeError
+    poll_interval = 0.2
+
+    def __init__(
+        self, *, workdir: pathlib.Path, log_name: str, startup_timeout: float, stop_timeout: float
+    ) -> None:
+        self.workdir = pathlib.Path(workdir)
+        self.log_path = self.workdir / log_name
+        self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def log_text(self) -> str:
+        """Everything the server printed so far."""
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    @abc.abstractmethod
+    def _ready(self, client: httpx.Client) -> bool:
+        """Whether the server answers as ready (a transport error counts as "not yet")."""
+
+    def _launch(self, argv: Sequence[str], env: Mapping[str, str]) -> None:
+        """Run ``argv`` in ``workdir`` and wait until it is ready; stop it if it never is."""
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                env=dict(env),
+                start_new_session=True,  # a Ctrl-C aimed at pytest is not also delivered here
+            )
+        try:
+            self._wait_until_ready(self._process)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_ready(self, process: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        with httpx.Client(timeout=httpx.Timeout(2.0)) as client:
+            while True:
+                try:
+                    ready = self._ready(client)
+                except httpx.TransportError:
+                    ready = False  # not listening yet
+                if ready and process.poll() is None:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self.unavailable(
+                        f"{self.label} did not become ready within {self.startup_timeout:.0f} s. "
+                        f"Log tail:\n{_tail(self.log_text())}"
+                    )
+                try:
+                    # Waiting on the process is the poll interval, and notices a crash.
+                    code = process.wait(timeout=min(self.poll_interval, remaining))
+                except subprocess.TimeoutExpired:
+                    continue
+                raise self.unavailable(
+                    f"{self.label} exited with code {code} before it was ready. "
+                    f"Log tail:\n{_tail(self.log_text())}"
+                )
+
+    def stop(self) -> None:
+        """Stop the server by PID: SIGTERM, then SIGKILL if it has not exited in time."""
+        process, self._process = self._process, None
+        if process is not None:
+            stop_by_pid(process, self.stop_timeout)
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class EmulatorProcess(Service):
     """``with EmulatorProcess("openai", behaviour="tps=20") as srv: srv.base_url``."""
 
     def __init__(
@@ -92,23 +233,6 @@ class EmulatorProcess:
         process, self.process = self.process, None
         if process is None:
             return
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(10)
+        stop_by_pid(process, 10)
         if process.stdout is not None:
             process.stdout.close()
-
-    def __enter__(self) -> EmulatorProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -128,6 +128,7 @@ class Behaviour:
     no_usage: bool = False  # no usage / timings
     reject_stream_options: bool = False  # 400 if the request has stream_options
     reject_tools: bool = False  # 400 "does not support tools" if the request has tools
+    blind: bool = False  # a model without vision: refuse a request that holds images
     overflow: bool = False  # llama-cpp-python's context overflow: empty stream, else a 400
     hang: bool = False  # after the last frame, neither end nor close: wait for the client
     leak_key: bool = False  # error texts and garbage lines repeat the Authorization header

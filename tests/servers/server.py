@@ -15,12 +15,12 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Sequence
-from types import TracebackType
 
 from . import ollama_native
 from .http_errors import error_plan, json_error_plan, litellm_refusal
 from .openai_compat import DIALECTS, Dialect, models_body, nonstream_plan, stream_plan
 from .plan import Plan, play, whole
+from .process import Service
 from .script import Behaviour, Reply, parse_behaviour, split_model
 from .wire import Connection, Request, Responder, serve
 
@@ -57,7 +57,7 @@ class RecordedRequest:
         return json.loads(self.body) if self.body else None
 
 
-class EmulatorServer:
+class EmulatorServer(Service):
     """A misbehaving-on-request model server on 127.0.0.1.
 
     >>> with EmulatorServer("ollama") as srv:        # doctest: +SKIP
@@ -157,17 +157,6 @@ class EmulatorServer:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
-
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def serve_forever(self) -> None:
         """Run in the calling thread until :meth:`stop` (the CLI uses this)."""
@@ -316,6 +305,8 @@ class EmulatorServer:
             b = dataclasses.replace(b, error="context")
         if b.reject_tools and body.get("tools"):
             return _tools_refused(dialect_name, name), b
+        if b.blind and _has_images(body):
+            return _images_refused(dialect_name, name), b
         if b.error or b.status:
             plan = error_plan(
                 envelope,
@@ -369,6 +360,46 @@ def _tools_refused(dialect: str, model: str) -> Plan:
         return whole(400, {**body, "param": None, "code": 400})
     message = f"Model {model} does not support tools."
     error = {"message": message, "type": "invalid_request_error", "param": "tools", "code": None}
+    return whole(400, {"error": error})
+
+
+def _has_images(body: typing.Any) -> bool:
+    """Whether a chat request holds an image, in either protocol's shape."""
+    for message in body.get("messages") or ():
+        if message.get("images"):  # Ollama
+            return True
+        content = message.get("content")
+        if isinstance(content, list) and any(
+            isinstance(p, dict) and p.get("type") == "image_url" for p in content
+        ):
+            return True
+    return False
+
+
+def _images_refused(dialect: str, model: str) -> Plan:
+    """How a model without vision says no to images, in each server's words."""
+    if dialect == "ollama":
+        # server/images.go: CheckCapabilities joins errCapabilities ("does not support")
+        # and errCapabilityVision ("vision") after the model's name, as for tools.
+        return whole(400, {"error": f"registry.ollama.ai/library/{model} does not support vision"})
+    if dialect == "llama.cpp":
+        # llama-server without --mmproj: a std::runtime_error, so a 500 "server_error".
+        message = (
+            "image input is not supported - hint: if this is unexpected, you may need to "
+            "provide the mmproj"
+        )
+        return whole(500, {"error": {"code": 500, "message": message, "type": "server_error"}})
+    if dialect == "vllm":
+        message = f"{model} is not a multimodal model"
+        body = {"object": "error", "message": message, "type": "BadRequestError"}
+        return whole(400, {**body, "param": None, "code": 400})
+    message = "Invalid content type. image_url is only supported by certain models."
+    error = {
+        "message": message,
+        "type": "invalid_request_error",
+        "param": "messages.[0].content.[1].type",
+        "code": None,
+    }
     return whole(400, {"error": error})
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import re
 import sys
 import typing
@@ -165,6 +166,9 @@ class ChatMagics(Magics):
         session = self.session
         conversation = session.conversation_for(command)
         conversation.provider.check_options(command.options)  # fail before any output
+        images = self._images_for(command, conversation.max_image_side)
+        if images:
+            command.options = {**command.options, "images": images}
         # Tools and approval are the call's own: a %chat without --tools offers none.
         conversation.tools.replace(self._tools_for(command))
         conversation.approval.policy = command.approve or "ask"
@@ -232,6 +236,28 @@ class ChatMagics(Magics):
         if len(failed) == len(results) and failed:
             # Every model failed: fail the cell, as a single model's failure does.
             raise NbchatError("; ".join(failed), hint="")
+
+    def _images_for(self, command: Command, max_side: int) -> list[typing.Any]:
+        """The images ``--image`` names — a variable of the notebook, else a file path —
+        made ready to send, so that a refused one fails the cell before any output."""
+        from ..errors import InvalidImage
+        from ..images import to_image
+
+        made = []
+        namespace = self._shell.user_ns
+        for name in command.images:
+            if name.isidentifier() and name in namespace:
+                given = namespace[name]
+            elif name.isidentifier() and not os.path.exists(name):
+                raise InvalidImage(
+                    f"--image {name}: the notebook has no variable {name!r}, and there is "
+                    f"no file {name!r}.",
+                    hint="Name a variable (a figure, an array, a PIL image) or an image file.",
+                )
+            else:
+                given = name
+            made.append(to_image(given, max_side=max_side))
+        return made
 
     def _tools_for(self, command: Command) -> list[typing.Any]:
         """The functions ``--tools`` names: the notebook's, else nbchat's notebook tools."""

@@ -31,6 +31,8 @@ Options:
   -o, --option KEY=VALUE           one more option (repeatable)
   -f, --format markdown|code|text  code: put the reply's code into the next cell
   --tools NAMES          functions the model may call, e.g. --tools weather,describe
+  --image NAME           an image to ask about: a variable (a figure, an array, a PIL
+                         image, bytes) or a file path (repeatable)
   --approve ask|always   ask (on the cell's stdin) before each tool call, or never
   --new                  start a new conversation with this prompt
   --no-interpolate       send {braces} as typed ({name} is taken from the notebook)
@@ -58,6 +60,7 @@ class Command:
     settings: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # config k=v
     tools: list[str] | None = None  # names in the user namespace (--tools a,b)
     approve: typing.Literal["ask", "always"] | None = None
+    images: list[str] = dataclasses.field(default_factory=list)  # --image NAME (or path)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +106,7 @@ _FLAGS = (
     _Flag(("-f", "--format"), "format", "FORMAT"),
     _Flag(("--tools",), "tools", "NAMES"),
     _Flag(("--approve",), "approve", "POLICY"),
+    _Flag(("--image",), "image", "NAME"),
     _Flag(("--new",), "new", None),
     _Flag(("--no-interpolate",), "no_interpolate", None),
     _Flag(("-h", "--help"), "help", None),
@@ -135,8 +139,8 @@ def _parser(with_model: bool) -> _ArgumentParser:
     for flag in _FLAGS:
         if flag.metavar is None:
             parser.add_argument(*flag.names, dest=flag.dest, action="store_true")
-        elif flag.dest == "option":
-            parser.add_argument(*flag.names, dest="option", action="append", default=[])
+        elif flag.dest in ("option", "image"):
+            parser.add_argument(*flag.names, dest=flag.dest, action="append", default=[])
         else:
             parser.add_argument(*flag.names, dest=flag.dest)
     return parser
@@ -266,6 +270,13 @@ def _parse_flags(words: list[str], *, positional_is_model: bool) -> Command:
             )
         command.format = typing.cast(Format, fmt)
     command.new = ns.new
+    for name in ns.image:
+        if not name.strip():
+            raise _usage_error(
+                "--image expects a variable name or a file path.",
+                hint="For example: --image fig --image photo.jpg",
+            )
+    command.images = list(ns.image)
     command.interpolate = not ns.no_interpolate
     if ns.tools is not None:
         names = [n.strip() for n in ns.tools.split(",") if n.strip()]

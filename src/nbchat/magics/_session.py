@@ -92,9 +92,14 @@ class MagicSession:
             and endpoint == self.endpoint
         ):
             return conversation
-        history = [] if command.new or conversation is None else conversation.messages
+        keep = not command.new and conversation is not None
         return Conversation(
-            endpoint.model, system=endpoint.system, base_url=endpoint.base_url, messages=history
+            endpoint.model,
+            system=endpoint.system,
+            base_url=endpoint.base_url,
+            messages=conversation.messages if keep and conversation is not None else [],
+            # The next model reads the images of the history too.
+            image_store=conversation.images if keep and conversation is not None else None,
         )
 
     def commit(self, command: Command, conversation: Conversation) -> None:

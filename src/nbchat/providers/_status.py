@@ -22,6 +22,7 @@ from ..errors import (
     AuthenticationFailed,
     BadRequest,
     ContextTooLong,
+    ModelCannotSee,
     ModelNotFound,
     NbchatError,
     RateLimited,
@@ -55,6 +56,7 @@ class Endpoint:
     unreachable_hint: str = "is the server running, and is the URL right?"
     model_not_found_hint: str | None = None
     forbidden_hint: str | None = None  # for a 403 with nothing in the body
+    sends_images: bool = False  # the request holds images: a refusal of them is one
 
     def redact(self, text: str) -> str:
         """``text`` without the key, or a password in any URL it quotes."""
@@ -151,6 +153,19 @@ _UPSTREAM_DOWN = re.compile(
     r"APIConnectionError|Connection error\.|Cannot connect to host|Connect call failed",
     re.IGNORECASE,
 )
+#: A server saying no to images, when the request had some (then, and only then, these
+#: words mean the model cannot see). Ollama: "<model> does not support images"; llama.cpp's
+#: server without a vision projector: "image input is not supported - hint: … mmproj"
+#: (a 500), older builds "Unsupported content part type: \"image_url\""; OpenAI: "Invalid
+#: content type. image_url is only supported by certain models."; vLLM: "… is not a
+#: multimodal model".
+_CANNOT_SEE = re.compile(
+    r"does not support (images?|vision|image input)|image input is not supported"
+    r"|images? (are|is) not supported|(unsupported|invalid|unknown) content (part )?type"
+    r"|image_url is only supported|not a (vision|multimodal) model|\bmmproj\b"
+    r"|vision (is )?not (supported|enabled)|does not accept images",
+    re.IGNORECASE,
+)
 UPSTREAM_DOWN_HINT = "The gateway could not reach the model server behind it: is that server up?"
 NO_DB_HINT = "This LiteLLM proxy has no database, so it accepts only its master key: check the key."
 
@@ -188,6 +203,11 @@ def classify(
         when = f"Wait {retry:g} s" if retry is not None else "Wait a moment"
         return build_error(
             RateLimited, endpoint, message, hint=f"{when} and try again.", retry_after=retry, **kw
+        )
+    if endpoint.sends_images and _CANNOT_SEE.search(facts) and (status is None or status >= 400):
+        model = f"The model {endpoint.model}" if endpoint.model else "The model"
+        return build_error(
+            ModelCannotSee, endpoint, f"{model} cannot see images ({label}: {said})", **kw
         )
     if _MODEL_MISSING.search(facts) and (status is None or 400 <= status < 500):
         hint = endpoint.model_not_found_hint or "Check the model name."

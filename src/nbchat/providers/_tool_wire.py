@@ -1,4 +1,4 @@
-"""Messages, tools and tool calls in each protocol's own shape; refusals of ``tools``.
+"""Messages, tools, tool calls and images in each protocol's own shape; refusals of ``tools``.
 
 The session hands providers neutral :class:`~.base.WireMessage`\\ s: a model step that
 called tools is an assistant message with ``tool_calls``, then one ``tool`` message per
@@ -15,7 +15,13 @@ result, in call order. Each protocol writes them its way (from its own docs):
   chatml-function-calling template reads ``message.content``); OpenAI takes ``""`` (the
   Vercel AI SDK sends it). A result is ``{"role": "tool", "tool_call_id", "content"}``.
 
-Wire samples: ``tests/servers/tool_samples.py``.
+A user message's images (Ollama's api.md, "Chat request (with images)"; OpenAI's vision
+guide): Ollama takes ``"images": ["<base64>"]`` beside ``content`` (raw base64, no
+``data:`` prefix); OpenAI makes ``content`` a list of parts, ``{"type": "text", "text"}``
+then one ``{"type": "image_url", "image_url": {"url": "data:image/png;base64,…"}}`` per
+image.
+
+Wire samples: ``tests/servers/tool_samples.py``, ``tests/servers/image_samples.py``.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..errors import BadRequest, NbchatError, ToolsNotSupported, excerpt
-from .base import ChatRequest, ToolSpec, WireMessage
+from ..images import Image
+from .base import ChatRequest, ToolSpec, WireMessage, WireToolCall
 
 __all__ = [
     "ollama_messages",
@@ -64,41 +71,27 @@ def _arguments_object(text: str) -> Json:
 
 
 def ollama_messages(messages: Sequence[WireMessage]) -> list[Json]:
-    out: list[Json] = []
-    for message in messages:
-        role = message["role"]
-        if role == "tool":
-            out.append(
-                {
-                    "role": "tool",
-                    "tool_name": message.get("tool_name", ""),
-                    "content": message["content"],
-                }
-            )
-            continue
-        one: Json = {
-            k: v for k, v in message.items() if k not in ("tool_calls", "tool_call_id", "tool_name")
-        }
-        calls = message.get("tool_calls")
-        if calls:
-            if not one.get("content"):
-                del one["content"]  # as Ollama's docs write a step that only calls tools
-            one["tool_calls"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "index": index,
-                        "name": call["name"],
-                        "arguments": _arguments_object(call["arguments"]),
-                    },
-                }
-                for index, call in enumerate(calls)
-            ]
-        out.append(one)
-    return out
+    return _protocol_messages(
+        messages, matched_by="tool_name", write_calls=_ollama_calls, write_images=_ollama_images
+    )
 
 
 def openai_messages(messages: Sequence[WireMessage]) -> list[Json]:
+    return _protocol_messages(
+        messages, matched_by="tool_call_id", write_calls=_openai_calls, write_images=_openai_images
+    )
+
+
+def _protocol_messages(
+    messages: Sequence[WireMessage],
+    *,
+    matched_by: typing.Literal["tool_name", "tool_call_id"],
+    write_calls: Callable[[Json, list[WireToolCall]], None],
+    write_images: Callable[[Json, list[Image]], None],
+) -> list[Json]:
+    """``messages`` in one protocol's shape: a result keeps the key ``matched_by`` that pairs
+    it with its call; ``write_calls`` writes a step's calls into its message, and
+    ``write_images`` a question's images."""
     out: list[Json] = []
     for message in messages:
         role = message["role"]
@@ -106,27 +99,62 @@ def openai_messages(messages: Sequence[WireMessage]) -> list[Json]:
             out.append(
                 {
                     "role": "tool",
-                    "tool_call_id": message.get("tool_call_id", ""),
+                    matched_by: message.get(matched_by, ""),
                     "content": message["content"],
                 }
             )
             continue
-        one: Json = {
-            k: v for k, v in message.items() if k not in ("tool_calls", "tool_call_id", "tool_name")
-        }
+        one: Json = {k: v for k, v in message.items() if k not in _NOT_COPIED}
+        images = message.get("images")
+        if images:
+            write_images(one, images)
         calls = message.get("tool_calls")
         if calls:
-            one["content"] = message["content"] or ""  # not null: see the docstring
-            one["tool_calls"] = [
-                {
-                    "id": call["id"],
-                    "type": "function",
-                    "function": {"name": call["name"], "arguments": call["arguments"] or "{}"},
-                }
-                for call in calls
-            ]
+            write_calls(one, calls)
         out.append(one)
     return out
+
+
+_NOT_COPIED = frozenset({"tool_calls", "tool_call_id", "tool_name", "images"})
+
+
+def _ollama_images(one: Json, images: list[Image]) -> None:
+    one["images"] = [image.base64() for image in images]
+
+
+def _openai_images(one: Json, images: list[Image]) -> None:
+    text = [{"type": "text", "text": one["content"]}] if one["content"] else []
+    one["content"] = text + [
+        {"type": "image_url", "image_url": {"url": image.data_url()}} for image in images
+    ]
+
+
+def _ollama_calls(one: Json, calls: list[WireToolCall]) -> None:
+    if not one.get("content"):
+        del one["content"]  # as Ollama's docs write a step that only calls tools
+    one["tool_calls"] = [
+        {
+            "type": "function",
+            "function": {
+                "index": index,
+                "name": call["name"],
+                "arguments": _arguments_object(call["arguments"]),
+            },
+        }
+        for index, call in enumerate(calls)
+    ]
+
+
+def _openai_calls(one: Json, calls: list[WireToolCall]) -> None:
+    one["content"] = one["content"] or ""  # not null: see the docstring
+    one["tool_calls"] = [
+        {
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["name"], "arguments": call["arguments"] or "{}"},
+        }
+        for call in calls
+    ]
 
 
 _OLLAMA_REFUSAL = re.compile(r"does not support tools", re.IGNORECASE)

@@ -15,6 +15,7 @@ import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 from ..errors import InvalidRequest, NbchatError, redact_error, redact_userinfo
+from ..images._image import Image
 from ._urls import normalise_base_url
 from .options import COMMON_OPTIONS, Option, validate_options
 
@@ -106,8 +107,10 @@ class _WireBase(typing.TypedDict):
 class WireMessage(_WireBase, total=False):
     """One message as sent to a server, in no protocol's shape yet: each provider writes
     it its own way (:mod:`._tool_wire`). A model step that called tools is an assistant
-    message with ``tool_calls``, then one ``tool`` message per result."""
+    message with ``tool_calls``, then one ``tool`` message per result. A user message's
+    ``images`` go with its text (Ollama: base64 in ``images``; OpenAI: content parts)."""
 
+    images: list[Image]  # user: the images the model is to see with this text
     tool_calls: list[WireToolCall]  # assistant
     tool_call_id: str  # tool: the call it answers
     tool_name: str  # tool: the function's name
@@ -145,6 +148,11 @@ class ChatRequest:
     messages: Sequence[WireMessage]
     options: Mapping[str, object] = dataclasses.field(default_factory=dict)
     tools: Sequence[ToolSpec] = ()  # the functions the model may call
+
+    @property
+    def images(self) -> list[Image]:
+        """Every image the request sends, in order."""
+        return [image for m in self.messages for image in m.get("images", ())]
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ possible). It never touches the network. Models:
 - ``demo:reasoning``: streams reasoning first, then the answer
 - ``demo:tools``: calls the tools it is given, then repeats their results
 
+Asked about images, the demo says what it received — how many, their sizes and formats —
+in place of its scripted reply (it cannot see them).
+
 Continuing a stopped demo reply (the partial sent as the last assistant message) streams
 the rest of the same reply.
 
@@ -29,6 +32,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 from .. import testing
 from ..errors import ModelNotFound, NbchatError, StreamInterrupted
+from ..images import Image
 from . import register
 from ._demo_tools import tools_reply
 from .base import (
@@ -248,6 +252,22 @@ def _builtin_reply(model: str, prompt: str) -> tuple[str, str]:
 MODELS = ("showcase", "echo", "math", "code", "long", "reasoning", "tools")
 
 
+def received(images: Sequence[Image]) -> str:
+    """What the demo says it received: how many images, their sizes and formats."""
+    count = f"{len(images)} image{'s' if len(images) != 1 else ''}"
+    return f"I received {count}: {', '.join(image.describe() for image in images)}."
+
+
+def _about_images(model: str, prompt: str, images: Sequence[Image]) -> str:
+    said = received(images)
+    if model == "echo":
+        return f"{prompt}\n\n{said}" if prompt else said
+    return (
+        f"# {_title(prompt or 'Your images')}\n\n{_INTRO}\n\n{said} The demo cannot see "
+        "what they show; a vision model (llava, qwen2.5vl, gemma3, llama3.2-vision) can.\n"
+    )
+
+
 def _last(messages: Sequence[WireMessage], role: str) -> str:
     for message in reversed(messages):
         if message["role"] == role:
@@ -309,7 +329,12 @@ class DemoProvider(Provider):
         partial = (
             messages.pop()["content"] if messages and messages[-1]["role"] == "assistant" else ""
         )
-        reasoning, text = _builtin_reply(request.model, _last(messages, "user"))
+        users = [m for m in messages if m["role"] == "user"]
+        images = users[-1].get("images", []) if users else []
+        if images and request.model != "long":
+            reasoning, text = "", _about_images(request.model, users[-1]["content"], images)
+        else:
+            reasoning, text = _builtin_reply(request.model, _last(messages, "user"))
         if partial:
             # Continue the stopped reply: the rest of the same text, if it is ours.
             reasoning = ""

@@ -161,7 +161,7 @@ class OllamaProvider(Provider):
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         body = self.body(request)
-        endpoint = self._endpoint(request.model)
+        endpoint = self._endpoint(request.model, sends_images=bool(request.images))
         reply = _OllamaReply()
         try:
             async with _http.stream(
@@ -216,7 +216,7 @@ class OllamaProvider(Provider):
             timeouts=self.timeouts,
         )
 
-    def _endpoint(self, model: str | None) -> _http.Endpoint:
+    def _endpoint(self, model: str | None, *, sends_images: bool = False) -> _http.Endpoint:
         return _http.Endpoint(
             label="Ollama",
             base_url=self.base_url,
@@ -225,6 +225,7 @@ class OllamaProvider(Provider):
             model=model,
             key_env_var=self.key_env_var,
             unreachable_hint=self.unreachable_hint,
+            sends_images=sends_images,
             model_not_found_hint=self.model_hint(model or PREFERRED_MODEL),
             forbidden_hint=(
                 "Ollama refused the request: allow this origin with OLLAMA_ORIGINS, or fix the "

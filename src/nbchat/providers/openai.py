@@ -97,7 +97,7 @@ class OpenAIProvider(Provider):
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         body = self.body(request)
-        endpoint = self._endpoint(request.model)
+        endpoint = self._endpoint(request.model, sends_images=bool(request.images))
         reply = _ChatCompletionReply(endpoint)
         url = f"{self.base_url}/chat/completions"
         headers = self.request_headers("text/event-stream")
@@ -196,7 +196,7 @@ class OpenAIProvider(Provider):
             timeouts=self.timeouts,
         )
 
-    def _endpoint(self, model: str | None) -> _http.Endpoint:
+    def _endpoint(self, model: str | None, *, sends_images: bool = False) -> _http.Endpoint:
         host = urllib.parse.urlsplit(self.base_url).hostname or ""
         return _http.Endpoint(
             label="OpenAI" if host == "api.openai.com" else "the OpenAI-compatible server",
@@ -206,6 +206,7 @@ class OpenAIProvider(Provider):
             model=model,
             key_env_var=self.key_env_var,
             unreachable_hint=self.unreachable_hint,
+            sends_images=sends_images,
             model_not_found_hint=self.model_hint(model or ""),
         )
 

@@ -8,14 +8,21 @@ in their protocol's shape (:mod:`nbchat.providers._tool_wire`).
 
 A call without a result (a file saved by hand, a reply cut at the wrong moment) gets
 one saying it was not run: both protocols reject a call left unanswered.
+
+A user message's image parts go with its text as ``images``: the conversation says
+which ones (``image``: an image part → the image to send, or ``None`` to leave it out —
+past the history's limit, or its bytes are missing).
 """
 
 from __future__ import annotations
 
-from ..messages import Message, Part, ToolCallPart, ToolResultPart
+from collections.abc import Callable
+
+from ..images import Image
+from ..messages import ImagePart, Message, Part, ToolCallPart, ToolResultPart
 from ..providers.base import WireMessage, WireToolCall
 
-__all__ = ["NOT_RUN", "has_tool_parts", "wire_messages"]
+__all__ = ["NOT_RUN", "has_tool_parts", "image_parts", "wire_messages"]
 
 NOT_RUN = "The call was not run."
 
@@ -24,10 +31,22 @@ def has_tool_parts(message: Message) -> bool:
     return any(p["type"] in ("tool_call", "tool_result") for p in message.get("parts", ()))
 
 
-def wire_messages(message: Message) -> list[WireMessage]:
-    """What the model reads of ``message``: itself, or its steps when it called tools."""
+def image_parts(message: Message) -> list[ImagePart]:
+    return [p for p in message.get("parts", ()) if p["type"] == "image"]
+
+
+def wire_messages(
+    message: Message, image: Callable[[ImagePart], Image | None] = lambda part: None
+) -> list[WireMessage]:
+    """What the model reads of ``message``: itself (with the images ``image`` gives),
+    or its steps when it called tools."""
     if message["role"] != "assistant" or not has_tool_parts(message):
-        return [{"role": message["role"], "content": message["content"]}]
+        one: WireMessage = {"role": message["role"], "content": message["content"]}
+        if message["role"] == "user":
+            images = [i for i in map(image, image_parts(message)) if i is not None]
+            if images:
+                one["images"] = images
+        return [one]
     return steps(message.get("parts", []))
 
 
@@ -76,6 +95,6 @@ def steps(parts: list[Part]) -> list[WireMessage]:
             calls.append(part)
         elif part["type"] == "tool_result":
             answered = answered or any(c["id"] == part["call_id"] for c in calls)
-        # results go after their step's calls; reasoning and images are not sent back
+        # results go after their step's calls; reasoning is not sent back
     close_step()
     return out

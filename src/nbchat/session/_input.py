@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import typing
 from collections.abc import Iterable, Mapping
 
 from ..errors import InvalidRequest
-from ..messages import Message, check_parent, check_parts, new_id
+from ..messages import Message, check_parent, check_parts, new_id, with_parent
 
 __all__ = ["check_messages", "check_text"]
 
@@ -101,12 +100,5 @@ def _linked(checked: list[Message], parents: dict[int, tuple[str | None, str]]) 
                 f"{where} has parent {parent!r}, which does not come before it.",
                 hint="List messages in the order they were made: each after its parent.",
             )
-        one: dict[str, object] = {
-            "id": message["id"],
-            "role": message["role"],
-            "content": message["content"],
-            "parent": parent,
-        }
-        one.update((key, value) for key, value in message.items() if key not in one)
-        out.append(typing.cast(Message, one))
+        out.append(with_parent(message, parent))
     return out

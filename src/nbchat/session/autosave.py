@@ -50,12 +50,12 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .. import transcript
-from ..errors import ConversationFileError, FileInUse, NbchatError
+from ..errors import ConversationFileError, FileInUse, InvalidImage, NbchatError
+from ..images import ImageStore
 from ..messages import ImagePart, Message
-from ._imagestore import ImageStore
 from .tree import Tree
 
-__all__ = ["COMPACT_AT", "Autosave", "Restored", "read"]
+__all__ = ["COMPACT_AT", "Autosave", "Restored", "read", "read_images", "write_images"]
 
 #: The journal is folded into the snapshot once it is larger than this and than the snapshot.
 COMPACT_AT = 64 * 1024
@@ -426,34 +426,49 @@ class Autosave:
         self._dirty = False
 
     def _write_images(self, parts: Sequence[ImagePart]) -> None:
-        if not parts or self._images is None:
-            return
-        folder = images_path(self.path)
-        for part in parts:
-            target = folder / f"{part['id']}.{_EXTENSIONS.get(part['mime'], 'bin')}"
-            if target.exists():
-                continue  # named by content: the same id is the same bytes
-            try:
-                data = self._images.get(part["id"])
-            except KeyError:
-                continue  # the store does not have it (a part restored without its file)
-            try:
-                folder.mkdir(exist_ok=True)
-                _replace(target, data)
-            except OSError as exc:
-                raise _unwritable(self.path, exc) from None
+        if self._images is not None:
+            write_images(self.path, parts, self._images)
 
     def load_images(self, store: ImageStore, messages: Iterable[Message]) -> list[str]:
         """Put the images the messages show into ``store``; the ids whose file is missing."""
-        missing: list[str] = []
-        folder = images_path(self.path)
-        for part in _image_parts(list(messages)):
-            target = folder / f"{part['id']}.{_EXTENSIONS.get(part['mime'], 'bin')}"
-            try:
-                store.put(target.read_bytes(), part["mime"])
-            except OSError:
-                missing.append(part["id"])
-        return missing
+        return read_images(self.path, messages, store)
+
+
+def write_images(path: pathlib.Path, parts: Iterable[ImagePart], store: ImageStore) -> None:
+    """Write the bytes of the images ``parts`` name beside the file ``path``, one file per
+    image (``talk.json.images/<id>.png``), each once: named by content, the same id is the
+    same bytes. An image ``store`` does not have is left out."""
+    folder = images_path(path)
+    for part in parts:
+        target = folder / f"{part['id']}.{_EXTENSIONS.get(part['mime'], 'bin')}"
+        if target.exists():
+            continue
+        try:
+            data = store.get(part["id"])
+        except KeyError:
+            continue  # a part restored without its file
+        try:
+            folder.mkdir(exist_ok=True)
+            _replace(target, data)
+        except OSError as exc:
+            raise _unwritable(path, exc) from None
+
+
+def read_images(path: pathlib.Path, messages: Iterable[Message], store: ImageStore) -> list[str]:
+    """Put the images ``messages`` show, from beside the file ``path``, into ``store``;
+    the ids whose file is missing, unreadable or changed."""
+    missing: list[str] = []
+    folder = images_path(path)
+    for part in _image_parts(list(messages)):
+        target = folder / f"{part['id']}.{_EXTENSIONS.get(part['mime'], 'bin')}"
+        try:
+            kept = store.put(target.read_bytes(), part["mime"])
+        except (OSError, InvalidImage):
+            missing.append(part["id"])
+            continue
+        if kept["id"] != part["id"]:  # the file was changed: not the image the part names
+            missing.append(part["id"])
+    return missing
 
 
 def _image_parts(messages: list[Message]) -> list[ImagePart]:

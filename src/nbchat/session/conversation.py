@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import copy
 import os
+import pathlib
 import threading
 import typing
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .. import resolve, settings, transcript
 from ..errors import ConversationBusy, ConversationFileError, InvalidRequest
-from ..messages import Message, new_id
+from ..images import MAX_SIDE, Image, MemoryImageStore, Mime, to_image
+from ..messages import ImagePart, Message, Part, new_id
 from ..providers.base import Provider, Timeouts, WireMessage
 from ..tools import Approval, ApprovePolicy, ToolLike, Tools
 from . import autosave
-from ._history import has_tool_parts, wire_messages
-from ._imagestore import ImageStore, MemoryImageStore
+from ._history import has_tool_parts, image_parts, wire_messages
 from ._input import check_messages, check_text
 from ._loop import DEFAULT_MAX_STEPS
 from ._saved import server_notice
@@ -45,6 +46,13 @@ class Conversation:
     question adds a sibling and keeps the earlier version. ``messages`` is the branch on
     screen — what the model is sent — and ``tree`` the whole of it; :meth:`select`
     switches branches.
+
+    ``prompt(text, images=[...])`` asks about images (paths, bytes, PIL images, figures,
+    arrays, ``data:`` URLs — see :func:`nbchat.images.to_image`), each scaled to at most
+    ``max_image_side`` pixels on its longest side. Later turns send them again;
+    ``max_history_images`` (``None``: all) limits how many of the past ones are.
+    ``image_store`` shares another conversation's images: pass it with that
+    conversation's ``messages`` to go on with another model, images included.
     """
 
     model: str  # resolved "provider:name", e.g. "ollama:llama3.2", "demo:showcase"
@@ -55,7 +63,9 @@ class Conversation:
     tools: Tools  # add or remove at any time: each request reads them anew
     approval: Approval  # the policy, and the names "Always allow"ed (never saved)
     max_steps: int
-    images: ImageStore  # full image bytes by id (issue 11 brings the real store)
+    images: MemoryImageStore  # full image bytes by id; messages hold their descriptions
+    max_image_side: int  # images given are scaled to at most this many pixels a side
+    max_history_images: int | None  # past images sent again with each request (None: all)
     _tree: Tree
     _lock: threading.Lock
     _current: Turn | None
@@ -76,6 +86,9 @@ class Conversation:
         tools: Iterable[ToolLike] = (),
         approve: ApprovePolicy = "ask",
         max_steps: int = DEFAULT_MAX_STEPS,
+        max_image_side: int = MAX_SIDE,
+        max_history_images: int | None = None,
+        image_store: MemoryImageStore | None = None,
         file: str | os.PathLike[str] | None = None,
         **options: object,
     ) -> None:
@@ -96,6 +109,9 @@ class Conversation:
                 tools=tools,
                 approve=approve,
                 max_steps=max_steps,
+                max_image_side=max_image_side,
+                max_history_images=max_history_images,
+                image_store=image_store,
             )
             if writer is not None:
                 missing = writer.load_images(self.images, self._tree)
@@ -127,11 +143,14 @@ class Conversation:
         tools: Iterable[ToolLike] = (),
         approve: ApprovePolicy = "ask",
         max_steps: int = DEFAULT_MAX_STEPS,
+        max_image_side: int = MAX_SIDE,
+        max_history_images: int | None = None,
+        image_store: MemoryImageStore | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._notices = []
         self._autosave = None
-        self.images = MemoryImageStore()
+        self.images = MemoryImageStore() if image_store is None else image_store
         active: Mapping[str, str] = {}
         leaf: str | None = None
         saved_url: str | None = None
@@ -162,6 +181,21 @@ class Conversation:
                 hint="It is how many model requests one reply may take (default 8).",
             )
         self.max_steps = max_steps
+        if not _whole(max_image_side) or max_image_side < 16:
+            raise InvalidRequest(
+                f"max_image_side must be a whole number of pixels from 16, not {max_image_side!r}.",
+                hint=f"Images are scaled to it on their longest side (default {MAX_SIDE}).",
+            )
+        self.max_image_side = max_image_side
+        if max_history_images is not None and (
+            not _whole(max_history_images) or max_history_images < 0
+        ):
+            raise InvalidRequest(
+                f"max_history_images must be None or a whole number from 0, not "
+                f"{max_history_images!r}.",
+                hint="It is how many past images each request sends again (None: all).",
+            )
+        self.max_history_images = max_history_images
         loaded, loaded_system = check_messages(messages or ())
         given = system if system is not None else loaded_system
         if given is None:
@@ -260,6 +294,7 @@ class Conversation:
         return self._current
 
     def _wire(self, history: list[Message]) -> list[WireMessage]:
+        send = self._images_to_resend(history)
         wire: list[WireMessage] = []
         if self.system:
             wire.append({"role": "system", "content": self.system})
@@ -273,14 +308,60 @@ class Conversation:
                 and _said_nothing(history[index + 1])
             ):
                 continue
-            wire.extend(wire_messages(message))  # a reply that called tools: its steps
+            # A reply that called tools: its steps. A question: its text and images.
+            wire.extend(wire_messages(message, lambda part: send.get(part["id"])))
         return wire
+
+    def _images_to_resend(self, history: list[Message]) -> dict[str, Image]:
+        """The images sent, by id: those of the question being answered (when it ends
+        ``history``), and of the past ones the ``max_history_images`` most recent (all
+        with ``None``) — those whose bytes the store has (a file's missing ones are not)."""
+        send: dict[str, Image] = {}
+        past = history
+        if history and history[-1]["role"] == "user":
+            # The question this turn answers (a regenerate, a resume): not a past one.
+            for part in image_parts(history[-1]):
+                image = self._image(part)
+                if image is not None:
+                    send[part["id"]] = image
+            past = history[:-1]
+        limit = self.max_history_images
+        counted = 0
+        for message in reversed(past):
+            if message["role"] != "user":
+                continue
+            for part in reversed(image_parts(message)):
+                if limit is not None and counted >= limit:
+                    return send
+                image = self._image(part)
+                if image is not None:
+                    send.setdefault(part["id"], image)
+                    counted += 1
+        return send
+
+    def _image(self, part: ImagePart) -> Image | None:
+        try:
+            data = self.images.get(part["id"])
+        except KeyError:
+            return None
+        mime: Mime = "image/jpeg" if part["mime"] == "image/jpeg" else "image/png"
+        return Image(data, mime, part["width"], part["height"])
+
+    def _take_images(self, images: Sequence[object]) -> list[ImagePart]:
+        """``images`` turned into images, kept in the store, described (before anything
+        is sent: one refused input refuses the message)."""
+        made = [to_image(given, max_side=self.max_image_side) for given in images]
+        return [self.images.add(image) for image in made]
 
     # -- turns --------------------------------------------------------------------------
 
-    def prompt(self, text: str, **options: object) -> Turn:
-        """Ask ``text`` after the last message on screen; returns a lazy :class:`Turn`."""
-        return self._new_turn("prompt", options, cut=len, ask=check_text("message", text))
+    def prompt(self, text: str, images: object = None, **options: object) -> Turn:
+        """Ask ``text`` after the last message on screen, about ``images`` if given;
+        returns a lazy :class:`Turn`. A refused image raises here, before any request."""
+        given = _listed(images)
+        content = check_text("message", text, allow_empty=bool(given))
+        parts = self._take_images(given)
+        return self._new_turn("prompt", options, cut=len, ask=content, images=parts)
 
     def regenerate(self, message_id: str | None = None, **options: object) -> Turn:
         """Answer again: a new version of the reply ``message_id`` (default: the last
@@ -310,11 +391,20 @@ class Conversation:
 
         return self._new_turn("resume", options, cut=cut)
 
-    def edit(self, text: str, message_id: str | None = None, **options: object) -> Turn:
+    def edit(
+        self,
+        text: str,
+        message_id: str | None = None,
+        images: object = None,
+        **options: object,
+    ) -> Turn:
         """Ask ``text`` in place of the question ``message_id`` (default: the last one),
         with a fresh reply. The earlier question and all that followed it are kept as a
-        sibling branch."""
-        content = check_text("message", text)
+        sibling branch. The question keeps its images unless ``images`` are given
+        (``[]``: none)."""
+        given = _listed(images) if images is not None else None
+        content = check_text("message", text, allow_empty=bool(given))
+        parts = self._take_images(given) if given is not None else None
 
         def cut(history: list[Message]) -> int:
             if message_id is not None:
@@ -324,7 +414,7 @@ class Conversation:
                 raise InvalidRequest("There is no message to edit.", hint="Ask something first.")
             return users[-1]
 
-        return self._new_turn("edit", options, cut=cut, ask=content)
+        return self._new_turn("edit", options, cut=cut, ask=content, images=parts)
 
     def _new_turn(
         self,
@@ -333,6 +423,7 @@ class Conversation:
         *,
         cut: Callable[[list[Message]], int],
         ask: str | None = None,
+        images: list[ImagePart] | None = None,
     ) -> Turn:
         """The one way a turn is made, while the conversation is idle.
 
@@ -343,7 +434,8 @@ class Conversation:
         message it continues). With ``ask``, the turn asks it as a new user message;
         without, it answers the question already there — and ``resume`` sends the reply
         it continues (its steps, when it called tools) as the last
-        messages (the turn adds them).
+        messages (the turn adds them). ``images`` go with ``ask`` (``None``: an edit
+        keeps those of the question it replaces).
         """
         with self._lock:
             self._check_idle()
@@ -354,10 +446,19 @@ class Conversation:
             user: Message | None = None
             base: Message | None = None
             if ask is not None:
+                if images is None:  # an edit: the images of the question it replaces
+                    images = image_parts(history[at]) if at < len(history) else []
                 taken = self._tree.ids()
                 user = {"id": new_id(taken), "role": "user", "content": ask, "parent": parent}
+                if images:
+                    parts: list[Part] = [{"type": "text", "text": ask}] if ask else []
+                    user["parts"] = [*parts, *images]
                 parent = user["id"]
-                wire.append({"role": "user", "content": ask})
+                asked: WireMessage = {"role": "user", "content": ask}
+                sent = [i for i in map(self._image, images) if i is not None]
+                if sent:
+                    asked["images"] = sent
+                wire.append(asked)
             else:
                 _check_has_question(wire)
             if action == "resume":
@@ -457,6 +558,9 @@ class Conversation:
         tools = kwargs.pop("tools", ())
         approve = kwargs.pop("approve", "ask")
         max_steps = kwargs.pop("max_steps", DEFAULT_MAX_STEPS)
+        max_image_side = kwargs.pop("max_image_side", MAX_SIDE)
+        max_history_images = kwargs.pop("max_history_images", None)
+        image_store = kwargs.pop("image_store", None)
         if kwargs.pop("messages", None) is not None:
             raise InvalidRequest("Restoring takes the saved messages; pass no messages=.")
         conversation._setup(
@@ -473,19 +577,25 @@ class Conversation:
             tools=tools,
             approve=approve,
             max_steps=max_steps,
+            max_image_side=max_image_side,
+            max_history_images=max_history_images,
+            image_store=image_store,
         )
         return conversation
 
     def to_markdown(self) -> str:
-        """A Markdown transcript, readable on GitHub (math and code intact)."""
-        return transcript.to_markdown(self.messages, system=self.system)
+        """A Markdown transcript, readable on GitHub (math and code intact; images as
+        their embedded thumbnails)."""
+        return transcript.to_markdown(self.messages, system=self.system, thumbnails=True)
 
     def to_html(self) -> str:
-        """A self-contained static HTML transcript (escaped, no script)."""
-        return transcript.to_html(self.messages, system=self.system)
+        """A self-contained static HTML transcript (escaped, no script; images as their
+        embedded thumbnails)."""
+        return transcript.to_html(self.messages, system=self.system, thumbnails=True)
 
     def save(self, path: str) -> None:
-        """Write the conversation to ``path``: ``.md`` Markdown, ``.html`` HTML, else JSON."""
+        """Write the conversation to ``path``: ``.md`` Markdown, ``.html`` HTML, else JSON
+        — with the images' bytes beside it, unchanged (``talk.json.images/<id>.png``)."""
         saver = self._autosave
         if (
             saver is not None
@@ -502,6 +612,9 @@ class Conversation:
             data = self.to_html()
         else:
             data = self.to_json()
+            with self._lock:
+                messages = list(self._tree)
+            autosave.write_images(pathlib.Path(path), _image_parts_of(messages), self.images)
         with open(path, "w", encoding="utf-8") as file:
             file.write(data)
 
@@ -513,7 +626,16 @@ class Conversation:
         restored = autosave.read(path)
         if restored is None:
             raise ConversationFileError(f"There is no conversation file {path}.")
-        return cls._restore(restored.transcript, os.path.basename(path), kwargs)
+        conversation = cls._restore(restored.transcript, os.path.basename(path), kwargs)
+        where = pathlib.Path(path)
+        missing = autosave.read_images(where, restored.transcript.messages, conversation.images)
+        if missing:
+            conversation._notify(
+                f"{len(missing)} image(s) of {where.name} are missing from "
+                f"{where.name}.images; their thumbnails are kept.",
+                warn=True,
+            )
+        return conversation
 
     def __repr__(self) -> str:
         with self._lock:
@@ -536,6 +658,23 @@ def _place(history: list[Message], message_id: str, role: str, action: str) -> i
         f"Message {message_id!r} is not on the branch on screen.",
         hint="Select its branch first: conversation.select(id).",
     )
+
+
+def _listed(images: object) -> list[object]:
+    """The images given, as a list: one image may come without one."""
+    if images is None:
+        return []
+    if isinstance(images, (str, bytes, bytearray, os.PathLike)) or not isinstance(images, Sequence):
+        return [images]
+    return list(images)
+
+
+def _image_parts_of(messages: Iterable[Message]) -> list[ImagePart]:
+    return [part for message in messages for part in image_parts(message)]
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _said_nothing(message: Message) -> bool:

@@ -25,6 +25,7 @@ from ipywidgets import widget_serialization
 
 from .._ipython import one_line, stopped
 from ..errors import ConversationBusy, InvalidRequest, NbchatError, redact_error
+from ..images import MAX_SIDE
 from ..messages import Message
 from ..session import Conversation, Turn
 from ..tools import ApprovePolicy, Decision, ToolLike, Tools
@@ -33,6 +34,7 @@ from . import _display, _runtime
 from ._channel import idle_snapshot as _idle_snapshot
 from ._export import exported
 from ._history import History, is_history_key
+from ._images import full_image, submitted_images
 from ._protocol import ClientMessage, ErrorMsg, NoticeMsg, ServerMessage
 from ._runtime import Runtime
 from ._static import StaticTranscript
@@ -64,6 +66,11 @@ class Chat(anywidget.AnyWidget):
     Always allow; ``chat.ask`` asks on the cell's stdin), ``"always"``, or a function
     ``approve(name, arguments) -> bool | (bool, reason)``. ``chat.tools`` adds and
     removes them at any time; ``max_steps`` bounds the model requests of one reply.
+
+    Images go with a message: paste, drop or pick them in the widget, or
+    ``chat.ask(text, images=[fig, "photo.jpg", array, …])`` from code. They are scaled to
+    at most ``max_image_side`` pixels a side (in the browser, before they are sent); later
+    turns send them again, at most ``max_history_images`` of them (``None``: all).
     """
 
     # A small loader: the view's code and CSS come once per kernel from the runtime model
@@ -107,6 +114,12 @@ class Chat(anywidget.AnyWidget):
         "Send a message (Enter to send, Shift+Enter for a new line)",
         help="Text shown in the empty input box.",
     ).tag(sync=True)
+    max_image_side = traitlets.Int(
+        MAX_SIDE,
+        read_only=True,
+        help="Longest side, in pixels, an image is scaled to before it is sent (the "
+        "browser scales attached images to it; the conversation scales the rest).",
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -123,6 +136,8 @@ class Chat(anywidget.AnyWidget):
         tools: typing.Iterable[ToolLike] = (),
         approve: ApprovePolicy = "ask",
         max_steps: int | None = None,
+        max_image_side: int = MAX_SIDE,
+        max_history_images: int | None = None,
         file: str | os.PathLike[str] | None = None,
         **options: typing.Any,
     ) -> None:
@@ -138,6 +153,8 @@ class Chat(anywidget.AnyWidget):
                 file=file,
                 tools=tools,
                 approve=approve,
+                max_image_side=max_image_side,
+                max_history_images=max_history_images,
                 **options,
             )
         elif (
@@ -149,6 +166,8 @@ class Chat(anywidget.AnyWidget):
             or tools
             or approve != "ask"
             or max_steps is not None
+            or max_image_side != MAX_SIDE
+            or max_history_images is not None
             or file
         ):
             raise InvalidRequest(
@@ -184,6 +203,10 @@ class Chat(anywidget.AnyWidget):
     def _default_model(self) -> str:
         return self._conversation.model
 
+    @traitlets.default("max_image_side")
+    def _default_max_image_side(self) -> int:
+        return self._conversation.max_image_side
+
     @traitlets.validate("height")
     def _validate_height(self, proposal: dict[str, typing.Any]) -> str:
         value = proposal["value"]
@@ -213,8 +236,11 @@ class Chat(anywidget.AnyWidget):
         """The functions the model may call: ``chat.tools.add(fn)``, ``.remove("name")``."""
         return self._conversation.tools
 
-    def ask(self, text: str, **options: object) -> str:
-        """Send ``text``, stream the reply into the widget while waiting, and return it.
+    def ask(self, text: str, images: object = None, **options: object) -> str:
+        """Send ``text`` (with ``images``: a list of paths, bytes, PIL images, matplotlib
+        figures, arrays or ``data:`` URLs), stream the reply into the widget while waiting,
+        and return it. A refused image raises :class:`~nbchat.errors.InvalidImage` before
+        anything is sent.
 
         Raises the turn's :class:`~nbchat.errors.NbchatError` if it failed (the widget shows
         it too, and the partial reply is kept). A kernel interrupt stops the reply, keeps
@@ -225,7 +251,8 @@ class Chat(anywidget.AnyWidget):
         widget meanwhile: the widget says to interrupt the kernel to stop it. In async
         code, ``await chat.ask_async(…)`` keeps the widget's Stop button working.
         """
-        reply, error = self._run(lambda: self._conversation.prompt(text, **options), text)
+        prompt = self._conversation.prompt
+        reply, error = self._run(lambda: prompt(text, images=images, **options), text)
         if error is not None:
             raise error  # from here: the traceback starts at the caller's line
         return reply
@@ -261,9 +288,10 @@ class Chat(anywidget.AnyWidget):
             return turn.text, stopped(exc)
         return turn.text, None if error is None else one_line(error)
 
-    async def ask_async(self, text: str, **options: object) -> str:
+    async def ask_async(self, text: str, images: object = None, **options: object) -> str:
         """:meth:`ask` for async code: streams on the running loop."""
-        turn = self._turns.claim(lambda: self._conversation.prompt(text, **options))
+        prompt = self._conversation.prompt
+        turn = self._turns.claim(lambda: prompt(text, images=images, **options))
         error = await self._turns.run_here(turn, prompt=text)
         if error is not None:
             raise one_line(error)
@@ -411,7 +439,7 @@ class Chat(anywidget.AnyWidget):
     # -----------------------------------------------------------------------------------
     # Commands from the front end.
 
-    def _on_custom(self, _widget: object, content: object, _buffers: object) -> None:
+    def _on_custom(self, _widget: object, content: object, buffers: object) -> None:
         if not isinstance(content, dict):
             return
         msg = typing.cast(ClientMessage, content)
@@ -426,7 +454,12 @@ class Chat(anywidget.AnyWidget):
                 self.stop()
             elif kind == "submit":
                 text = _text_field(content)
-                self._turns.start_from_ui(lambda: self._conversation.prompt(text), prompt=text)
+                images = submitted_images(content, buffers if isinstance(buffers, list) else [])
+                prompt = self._conversation.prompt
+                self._turns.start_from_ui(lambda: prompt(text, images=images or None), prompt=text)
+            elif kind == "image":
+                answer, data = full_image(self._conversation, content)
+                self.send(dict(answer), buffers=[data] if data else None)
             elif kind == "regenerate":
                 reply = _id_field(content)
                 self._turns.start_from_ui(lambda: self._conversation.regenerate(reply))

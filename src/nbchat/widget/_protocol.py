@@ -120,8 +120,30 @@ class ExportedMsg(typing.TypedDict):
     text: str
 
 
+class _ImageHead(typing.TypedDict):
+    kind: typing.Literal["image"]
+    request: int  # the number the front end's ``image`` command carried
+    id: str
+
+
+class ImageMsg(_ImageHead, total=False):
+    """The answer to an ``image`` command: the image's bytes are the message's one binary
+    buffer; without it, ``error`` says why (the kernel does not have that image)."""
+
+    mime: str
+    error: str
+
+
 ServerMessage = (
-    StartMsg | DeltaMsg | DoneMsg | ErrorMsg | SnapshotMsg | NoticeMsg | PartMsg | ExportedMsg
+    StartMsg
+    | DeltaMsg
+    | DoneMsg
+    | ErrorMsg
+    | SnapshotMsg
+    | NoticeMsg
+    | PartMsg
+    | ExportedMsg
+    | ImageMsg
 )
 
 
@@ -138,9 +160,30 @@ class ResyncMsg(typing.TypedDict):
     id: str
 
 
-class SubmitMsg(typing.TypedDict):
+class SentImage(typing.TypedDict):
+    """What the browser says of an image it sends; the bytes are the comm message's binary
+    buffer of the same index (never base64 text). Only a claim: the kernel reads the bytes."""
+
+    mime: str  # "image/png" | "image/jpeg"
+    width: int
+    height: int
+
+
+class _SubmitHead(typing.TypedDict):
     kind: typing.Literal["submit"]
     text: str
+
+
+class SubmitMsg(_SubmitHead, total=False):
+    images: list[SentImage]  # one per binary buffer, in order
+
+
+class ImageRequestMsg(typing.TypedDict):
+    """Ask for the full image ``id`` of a message (the larger view); answered by ``image``."""
+
+    kind: typing.Literal["image"]
+    id: str
+    request: int  # echoed in the answer
 
 
 class StopMsg(typing.TypedDict):
@@ -208,4 +251,5 @@ ClientMessage = (
     | ExportMsg
     | ClearMsg
     | ApproveMsg
+    | ImageRequestMsg
 )

@@ -28,8 +28,9 @@ import httpx
 import pytest
 from tests.ports import closed_port
 from tests.servers import EmulatorServer, Reply
-from tests.servers.litellm_proxy import MASTER_KEY, Deployment, LiteLLMProxy, LiteLLMUnavailable
-from tests.servers.llamacpp import LlamaCppServer, LlamaCppUnavailable, ServedModel
+from tests.servers.fixtures import running
+from tests.servers.litellm_proxy import MASTER_KEY, Deployment, LiteLLMProxy
+from tests.servers.llamacpp import LlamaCppServer, ServedModel
 from tests.servers.tiny_gguf import write_tiny_llama
 
 import nbchat
@@ -85,18 +86,8 @@ class Upstreams:
 def upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstreams]:
     workdir = tmp_path_factory.mktemp("llamacpp")
     llama = LlamaCppServer([ServedModel("tiny", write_tiny_llama(workdir))], workdir=workdir)
-    try:
-        llama.start()
-    except LlamaCppUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)  # a missing server is a failure, never a skip
-    ollama = EmulatorServer("ollama").start()
-    openai = EmulatorServer("openai").start()
-    try:
+    with running(llama), EmulatorServer("ollama") as ollama, EmulatorServer("openai") as openai:
         yield Upstreams(llama, ollama, openai, closed_port())
-    finally:
-        openai.stop()
-        ollama.stop()
-        llama.stop()
 
 
 def _proxy(
@@ -108,14 +99,8 @@ def _proxy(
         ollama_base=upstreams.ollama.root_url,
         db_less_auth=db_less_auth,
     )
-    try:
-        proxy.start()
-    except LiteLLMUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
+    with running(proxy):
         yield proxy
-    finally:
-        proxy.stop()
 
 
 @pytest.fixture(scope="module")

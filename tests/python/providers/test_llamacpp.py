@@ -23,7 +23,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
 import httpx
 import pytest
-from tests.servers.llamacpp import LlamaCppServer, LlamaCppUnavailable, ServedModel
+from tests.servers.fixtures import running
+from tests.servers.llamacpp import LlamaCppServer, ServedModel
 from tests.servers.tiny_gguf import allowed_token_texts, write_tiny_llama
 
 import nbchat
@@ -64,15 +65,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaCppServer]
     workdir = tmp_path_factory.mktemp("llamacpp")
     model = write_tiny_llama(workdir)
     served = [ServedModel(MODEL, model, n_ctx=512), ServedModel(LONG_MODEL, model, n_ctx=4096)]
-    llama = LlamaCppServer(served, workdir=workdir)
-    try:
-        llama.start()
-    except LlamaCppUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)  # a missing server is a failure, never a skip
-    try:
+    with running(LlamaCppServer(served, workdir=workdir)) as llama:
         yield llama
-    finally:
-        llama.stop()
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.servers.llamacpp import LlamaCppServer, LlamaCppUnavailable, ServedModel
+from tests.servers.fixtures import running
+from tests.servers.llamacpp import LlamaCppServer, ServedModel
 from tests.servers.tiny_gguf import write_tiny_llama
 
 import nbchat
@@ -60,15 +61,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaCppServer]
     workdir = tmp_path_factory.mktemp("llamacpp-tools")
     model = write_tiny_llama(workdir)
     served = [ServedModel(MODEL, model, n_ctx=2048, chat_format="chatml-function-calling")]
-    llama = LlamaCppServer(served, workdir=workdir)
-    try:
-        llama.start()
-    except LlamaCppUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)  # a missing server is a failure, never a skip
-    try:
+    with running(LlamaCppServer(served, workdir=workdir)) as llama:
         yield llama
-    finally:
-        llama.stop()
 
 
 async def test_the_server_streams_a_call_nbchat_decodes_exactly(server: LlamaCppServer) -> None:

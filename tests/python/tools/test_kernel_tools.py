@@ -25,15 +25,6 @@ SETUP = (
 )
 
 
-@pytest.fixture
-def kernel() -> typing.Iterator[KernelRig]:
-    rig = KernelRig()
-    try:
-        yield rig
-    finally:
-        rig.close()
-
-
 def reply_to(kernel: KernelRig, msg_id: str) -> dict[str, typing.Any]:
     """The execute_reply to ``msg_id`` (iopub is pumped meanwhile)."""
     deadline = time.monotonic() + 30

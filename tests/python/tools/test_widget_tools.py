@@ -5,31 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import typing
-from collections.abc import Callable
 
 import pytest
 from tests.comms import custom, from_ui
+from tests.python.widget_rig import until
 
 from nbchat import testing
 from nbchat.providers.base import ToolCall
 from nbchat.widget import Chat
 
-WAIT = 10.0
-
-
-@pytest.fixture(autouse=True)
-def _recorded(recording_comm: None) -> None:
-    """Every widget here gets a :class:`tests.comms.RecordingComm`."""
-
-
-async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.002)
+pytestmark = pytest.mark.usefixtures("recording_comm")
 
 
 def call(city: str = "Paris", id: str = "c1", index: int = 0, name: str = "weather") -> ToolCall:
