@@ -20,10 +20,10 @@ kernel's ``sys.path``), interleaved depth by depth: a before and an after share 
 ``--disable NAME=PLUGIN`` loads that code's pages with one of this checkout's JupyterLab
 plugins disabled (``jupyter-nbchat:toc``: the page as it was before that plugin), so a
 front-end fix outside the widget gets its before and after in one run too. Ratios are
-against N = 0 of the same code in the same run. ``--profile`` also records the first
-measured turn at each depth with Chromium's sampling profiler (``results/long-NAME-N.
-cpuprofile``, and the functions with the most CPU time, printed): for attribution only, the
-profiler's overhead inflates that run's figures. ``python -m benchmarks long``
+against N = 0 of the same code in the same run. ``--profile`` also records every
+measured turn with Chromium's sampling profiler (``results/long-NAME-N-K.cpuprofile``, and
+the functions with the most CPU time, printed): for attribution only, the profiler's
+overhead inflates that run's figures. ``python -m benchmarks long``
 (after ``npm run build``), ``-- --depths 0,100``; raw figures: ``results/long.json``.
 """
 
@@ -407,9 +407,9 @@ def run_depth(
             # Every later comm message would be dropped: the chat would never update.
             raise RuntimeError(f"{ANYWIDGET_TIMEOUT} (N = {n})")
         result["runs"] = []
-        if profile:
-            bench.profile_to = RESULTS.with_name(f"long-{name}-{n}.cpuprofile")
         for k in range(1, RUNS + 1):
+            if profile:
+                bench.profile_to = RESULTS.with_name(f"long-{name}-{n}-{k}.cpuprofile")
             last = reply(PROMPT.format(k=k, n=n))
 
             def turn(index: int = 2 + k, last: Reply = last) -> int:
@@ -538,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=PLUGIN",
         help="open code NAME's pages with this JupyterLab plugin disabled (repeatable)",
     )
-    add("--profile", action="store_true", help="CPU-profile each depth's first measured turn")
+    add("--profile", action="store_true", help="CPU-profile every measured turn")
     add("--timeout", type=float, default=600.0, help="seconds per wait")
     args, _ = parser.parse_known_args(argv)  # `python -m benchmarks -- …` passes all options
     depths = sorted({0, *args.depths})
