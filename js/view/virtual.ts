@@ -7,7 +7,7 @@
 // conversation's text on every turn was O(conversation) work, so an estimate is kept by
 // message id and redone only when that row's text changes.
 //
-// The reply in flight is not in here: it lives in the live region below (chat.ts), in normal
+// The reply in flight is not in here: it lives in the live region below (list.ts), in normal
 // flow, so its growth never makes the virtualizer shift the scroll position. When it is
 // committed its view moves in here, with the height it already has, so nothing jumps.
 
