@@ -177,19 +177,21 @@ def decode(payload: bytes | str) -> tuple[str, dict[str, typing.Any]]:
 
 
 class Frames:
-    """Kernel websocket frames the page receives: (CDP timestamp, bytes, msg_type, content)."""
+    """Kernel websocket frames the page receives (or, with ``sent=True``, sends): (CDP
+    timestamp, bytes, msg_type, content). Frames that do not decode are left out."""
 
-    def __init__(self, cdp: CDPSession) -> None:
+    def __init__(self, cdp: CDPSession, *, sent: bool = False) -> None:
         self.frames: list[tuple[float, int, str, dict[str, typing.Any]]] = []
         self.channels: set[str] = set()
         cdp.on("Network.webSocketCreated", self._created)
-        cdp.on("Network.webSocketFrameReceived", self._received)
+        direction = "Sent" if sent else "Received"
+        cdp.on(f"Network.webSocketFrame{direction}", self._frame)
 
     def _created(self, params: dict[str, typing.Any]) -> None:
         if "/channels" in params.get("url", ""):
             self.channels.add(params["requestId"])
 
-    def _received(self, params: dict[str, typing.Any]) -> None:
+    def _frame(self, params: dict[str, typing.Any]) -> None:
         if params["requestId"] not in self.channels:
             return
         response = params["response"]
