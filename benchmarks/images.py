@@ -41,7 +41,7 @@ import typing
 from tests.e2e.harness import BUNDLE, CHROMIUM, CHROMIUM_ARGS, Jupyter, JupyterServer
 from tests.e2e.images import gradient
 
-from benchmarks.long import decode
+from benchmarks.long import Frames
 
 if typing.TYPE_CHECKING:
     from playwright.sync_api import CDPSession, Locator
@@ -124,42 +124,23 @@ def baseline_code(b64: str) -> str:
     return f"baseline.prompt('Describe it', images=[base64.b64decode('{b64}')]).result()"
 
 
-class SentFrames:
-    """Kernel websocket frames the page sends: (bytes, msg_type, content)."""
+class SentFrames(Frames):
+    """Kernel websocket frames the page sends."""
 
     def __init__(self, cdp: CDPSession) -> None:
-        self.frames: list[tuple[int, str, dict[str, typing.Any]]] = []
-        self.channels: set[str] = set()
-        cdp.on("Network.webSocketCreated", self._created)
-        cdp.on("Network.webSocketFrameSent", self._sent)
-
-    def _created(self, params: dict[str, typing.Any]) -> None:
-        if "/channels" in params.get("url", ""):
-            self.channels.add(params["requestId"])
-
-    def _sent(self, params: dict[str, typing.Any]) -> None:
-        if params["requestId"] not in self.channels:
-            return
-        response = params["response"]
-        data = response.get("payloadData", "")
-        payload: bytes | str = base64.b64decode(data) if response.get("opcode") == 2 else data
-        size = len(payload) if isinstance(payload, bytes) else len(payload.encode())
-        try:
-            self.frames.append((size, *decode(payload)))
-        except (ValueError, KeyError, IndexError):
-            self.frames.append((size, "?", {}))
+        super().__init__(cdp, sent=True)
 
     def submits(self) -> list[int]:
         """Sizes of the widget's ``submit`` frames, in order."""
         return [
             size
-            for size, msg_type, content in self.frames
+            for _, size, msg_type, content in self.frames
             if msg_type == "comm_msg"
             and content.get("data", {}).get("content", {}).get("kind") == "submit"
         ]
 
     def executes(self) -> list[int]:
-        return [size for size, msg_type, _ in self.frames if msg_type == "execute_request"]
+        return [size for _, size, msg_type, _ in self.frames if msg_type == "execute_request"]
 
 
 def _requests_after(emulator: EmulatorServer, seen: int, timeout: float) -> typing.Any:

@@ -17,7 +17,13 @@ protocol decoded): the widget's ``comm_msg`` frames, their payload counted as
 
 ``--code NAME=SRC[:MAX]`` (repeatable) measures other checkouts' ``src`` (first on the
 kernel's ``sys.path``), interleaved depth by depth: a before and an after share one run.
-Ratios are against N = 0 of the same code in the same run. ``python -m benchmarks long``
+``--disable NAME=PLUGIN`` loads that code's pages with one of this checkout's JupyterLab
+plugins disabled (``jupyter-nbchat:toc``: the page as it was before that plugin), so a
+front-end fix outside the widget gets its before and after in one run too. Ratios are
+against N = 0 of the same code in the same run. ``--profile`` also records every
+measured turn with Chromium's sampling profiler (``results/long-NAME-N-K.cpuprofile``, and
+the functions with the most CPU time, printed): for attribution only, the profiler's
+overhead inflates that run's figures. ``python -m benchmarks long``
 (after ``npm run build``), ``-- --depths 0,100``; raw figures: ``results/long.json``.
 """
 
@@ -57,6 +63,7 @@ PROMPT = "Measured turn {k} after {n}: what is the Gaussian integral?"
 WARM_PROMPT = "Warm-up {i}: what is the Gaussian integral?"
 DONE = "nbc-bench-done"  # printed last by every cell: the cell ran to its end
 QUIET_SHARE, QUIET_WINDOW, POLL = 0.05, 0.5, 0.1  # share of busy time, seconds, seconds
+PROFILE_INTERVAL_US = 250
 #: anywidget's page error when a model's ESM does not load and initialize within 2 s.
 ANYWIDGET_TIMEOUT = "[anywidget] Failed to initialize model."
 
@@ -170,19 +177,21 @@ def decode(payload: bytes | str) -> tuple[str, dict[str, typing.Any]]:
 
 
 class Frames:
-    """Kernel websocket frames the page receives: (CDP timestamp, bytes, msg_type, content)."""
+    """Kernel websocket frames the page receives (or, with ``sent=True``, sends): (CDP
+    timestamp, bytes, msg_type, content). Frames that do not decode are left out."""
 
-    def __init__(self, cdp: CDPSession) -> None:
+    def __init__(self, cdp: CDPSession, *, sent: bool = False) -> None:
         self.frames: list[tuple[float, int, str, dict[str, typing.Any]]] = []
         self.channels: set[str] = set()
         cdp.on("Network.webSocketCreated", self._created)
-        cdp.on("Network.webSocketFrameReceived", self._received)
+        direction = "Sent" if sent else "Received"
+        cdp.on(f"Network.webSocketFrame{direction}", self._frame)
 
     def _created(self, params: dict[str, typing.Any]) -> None:
         if "/channels" in params.get("url", ""):
             self.channels.add(params["requestId"])
 
-    def _received(self, params: dict[str, typing.Any]) -> None:
+    def _frame(self, params: dict[str, typing.Any]) -> None:
         if params["requestId"] not in self.channels:
             return
         response = params["response"]
@@ -219,6 +228,40 @@ def cpu_busy(trace: bytes) -> tuple[float, float]:
     return total, longest
 
 
+def hot_functions(profile: dict[str, typing.Any], top: int = 25) -> list[str]:
+    """The functions a CPU profile spent most time in, self and total (a sample counts
+    once per function on its stack): ``total ms  self ms  name  script:line``."""
+    nodes = {node["id"]: node for node in profile["nodes"]}
+    parent = {child: node["id"] for node in profile["nodes"] for child in node.get("children", ())}
+
+    def key(node: dict[str, typing.Any]) -> str:
+        frame = node["callFrame"]
+        where = frame["url"].rsplit("/", 1)[-1].split("?")[0] or "-"
+        return f"{frame['functionName'] or '(anonymous)'}  {where}:{frame['lineNumber'] + 1}"
+
+    idle = {"(idle)", "(program)", "(root)", "(garbage collector)"}
+    total: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    for sample, delta in zip(profile["samples"], profile["timeDeltas"], strict=False):
+        node = nodes[sample]
+        if node["callFrame"]["functionName"] in idle:
+            own[node["callFrame"]["functionName"]] += delta
+            continue
+        own[key(node)] += delta
+        seen: set[str] = set()
+        at: int | None = sample
+        while at is not None:
+            name = key(nodes[at])
+            if name not in seen and nodes[at]["callFrame"]["functionName"] != "(root)":
+                seen.add(name)
+                total[name] += delta
+            at = parent.get(at)
+    busy = sum(v for k, v in own.items() if k not in idle) / 1000
+    out = [f"script {busy:.0f} ms, GC {own['(garbage collector)'] / 1000:.0f} ms; top by total:"]
+    out += [f"{v / 1000:8.1f} {own[k] / 1000:8.1f}  {k}" for k, v in total.most_common(top)]
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # One depth, one page.
 
@@ -227,6 +270,8 @@ class Bench:
     def __init__(self, jupyter: Jupyter, cdp: CDPSession, timeout: float) -> None:
         self.jupyter, self.page, self.cdp, self.timeout = jupyter, jupyter.page, cdp, timeout
         self.frames = Frames(cdp)
+        #: Where the next measure() writes a CPU profile of what it measures (then None).
+        self.profile_to: pathlib.Path | None = None
 
     def wait_for(self, expression: str, arg: object = None) -> None:
         self.page.wait_for_function(expression, arg=arg, polling=100, timeout=self.timeout * 1e3)
@@ -277,12 +322,25 @@ class Bench:
         assert browser is not None
         before = self.metrics()
         t0 = self.page.evaluate("() => window.__bench.now()")
+        profile_to, self.profile_to = self.profile_to, None
+        if profile_to is not None:
+            self.cdp.send("Profiler.enable")
+            self.cdp.send("Profiler.setSamplingInterval", {"interval": PROFILE_INTERVAL_US})
+            self.cdp.send("Profiler.start")
         browser.start_tracing(page=self.page, categories=["toplevel"])
         try:
             value = action()
             self.quiet()
         finally:
             trace = browser.stop_tracing()
+            if profile_to is not None:
+                profile = self.cdp.send("Profiler.stop")["profile"]
+                self.cdp.send("Profiler.disable")
+                profile_to.parent.mkdir(parents=True, exist_ok=True)
+                profile_to.write_text(json.dumps(profile))
+                print(f"  profile: {profile_to}", flush=True)
+                for line in hot_functions(profile):
+                    print(f"    {line}", flush=True)
         after = self.metrics()
         busy_cpu, longest_cpu = cpu_busy(trace)
         long_tasks = self.page.evaluate("(t) => window.__bench.longTasksSince(t)", t0)
@@ -300,8 +358,22 @@ class Bench:
         }
 
 
+def set_disabled(server: JupyterServer, plugins: dict[str, bool]) -> None:
+    """Disable (True) or enable these JupyterLab plugins in the pages opened from now on:
+    the server reads its ``labconfig/page_config.json`` on every page request."""
+    labconfig = server.root.parent / "config" / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps({"disabledExtensions": plugins}))
+
+
 def run_depth(
-    browser: Browser, server: JupyterServer, name: str, src: str, n: int, timeout: float
+    browser: Browser,
+    server: JupyterServer,
+    name: str,
+    src: str,
+    n: int,
+    timeout: float,
+    profile: bool = False,
 ) -> dict[str, typing.Any]:
     seed = None
     if n:
@@ -338,6 +410,8 @@ def run_depth(
             raise RuntimeError(f"{ANYWIDGET_TIMEOUT} (N = {n})")
         result["runs"] = []
         for k in range(1, RUNS + 1):
+            if profile:
+                bench.profile_to = RESULTS.with_name(f"long-{name}-{n}-{k}.cpuprofile")
             last = reply(PROMPT.format(k=k, n=n))
 
             def turn(index: int = 2 + k, last: Reply = last) -> int:
@@ -459,6 +533,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=SRC[:MAX]",
         help="measure this src (up to depth MAX); several interleave (default: this src)",
     )
+    add(
+        "--disable",
+        action="append",
+        default=[],
+        metavar="NAME=PLUGIN",
+        help="open code NAME's pages with this JupyterLab plugin disabled (repeatable)",
+    )
+    add("--profile", action="store_true", help="CPU-profile every measured turn")
     add("--timeout", type=float, default=600.0, help="seconds per wait")
     args, _ = parser.parse_known_args(argv)  # `python -m benchmarks -- …` passes all options
     depths = sorted({0, *args.depths})
@@ -467,6 +549,11 @@ def main(argv: list[str] | None = None) -> int:
         name, _, rest = spec.partition("=")
         src, _, most = rest.partition(":")
         codes.append((name, str(pathlib.Path(src).resolve()), int(most or max(depths))))
+    disable: dict[str, set[str]] = collections.defaultdict(set)
+    for spec in args.disable:
+        name, _, plugin = spec.partition("=")
+        disable[name].add(plugin)
+    toggled = set().union(*disable.values())
     if not BUNDLE.is_file() or not CHROMIUM.exists():
         print("long: needs `npm run build` and /usr/bin/chromium", file=sys.stderr)
         return 2
@@ -485,8 +572,12 @@ def main(argv: list[str] | None = None) -> int:
                         if n > most:
                             continue
                         print(f"long: {name}, N = {n}", flush=True)
+                        if toggled:
+                            set_disabled(server, {p: p in disable[name] for p in toggled})
                         try:
-                            row = run_depth(browser, server, name, src, n, args.timeout)
+                            row = run_depth(
+                                browser, server, name, src, n, args.timeout, args.profile
+                            )
                         except Exception as exc:  # a depth that falls over is a finding
                             print(f"  failed: {type(exc).__name__}: {exc}", flush=True)
                             row = {"n": n, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}

@@ -12,15 +12,13 @@
 //   cards (parts.ts); a snapshot carries the cards so far.
 // - `done`/`error` finish the reply; it stays live until the `messages` trait holds it, so it is
 //   never shown twice nor dropped, whichever of the trait update and `done` arrives first.
+// - A command we sent stays pending until the kernel refuses it or its reply settles
+//   (pending.ts).
 
+import { isPartEntry } from "./guards.js";
 import { applyPart, NO_CARDS, type ToolCard } from "./parts.js";
-import {
-  type ClientMessage,
-  isPartEntry,
-  type Message,
-  type PartEntry,
-  type ServerMessage,
-} from "./protocol.js";
+import { type Pending, pendingFor, refuse, settlePending } from "./pending.js";
+import type { ClientMessage, Message, PartEntry, ServerMessage } from "./protocol.js";
 
 export type ReplyPhase = "streaming" | "done" | "error";
 
@@ -65,20 +63,6 @@ export interface Notice {
   readonly seq: number; // distinguishes two equal notices in a row
   readonly text: string;
   readonly hint: string;
-}
-
-/** A command this front end sent whose effect `messages` does not show yet. */
-export interface Pending {
-  readonly action: "submit" | "edit" | "regenerate";
-  readonly text: string;
-  /** Number of user messages when it was sent (a submitted prompt is shown until then). */
-  readonly userCount: number;
-  /** Committed messages the command replaces (hidden until the new reply settles). */
-  readonly hides: readonly string[];
-  /** The reply the kernel started for it, once `start` arrives. */
-  readonly replyId: string | null;
-  /** The question an edit replaces (shown with the new text until the reply settles). */
-  readonly target: string | null;
 }
 
 export interface ChannelState {
@@ -329,59 +313,6 @@ function isHeld(reply: LiveReply, messages: readonly Message[]): boolean {
     reply.incomplete ||
     reply.committedAfterFinish
   );
-}
-
-/** What a sent command will change, shown before the kernel confirms it. */
-function pendingFor(message: ClientMessage, messages: readonly Message[]): Pending | null {
-  const userCount = messages.filter((m) => m.role === "user").length;
-  switch (message.kind) {
-    case "submit":
-      return {
-        action: "submit",
-        text: message.text,
-        userCount,
-        hides: [],
-        replyId: null,
-        target: null,
-      };
-    case "edit": {
-      // The question edited (by id, else the last one) and everything after it make way.
-      const at = message.id === undefined ? -1 : messages.findIndex((m) => m.id === message.id);
-      const index = at >= 0 ? at : messages.map((m) => m.role).lastIndexOf("user");
-      const hides = index < 0 ? [] : messages.slice(index + 1).map((m) => m.id);
-      const target = index < 0 ? null : (messages[index]?.id ?? null);
-      return { action: "edit", text: message.text, userCount, hides, replyId: null, target };
-    }
-    case "regenerate": {
-      // The reply answered again (by id, else the last one) and what followed it.
-      const at = message.id === undefined ? -1 : messages.findIndex((m) => m.id === message.id);
-      const last = messages.length - 1;
-      const index = at >= 0 ? at : messages[last]?.role === "assistant" ? last : -1;
-      const hides = index < 0 ? [] : messages.slice(index).map((m) => m.id);
-      return { action: "regenerate", text: "", userCount, hides, replyId: null, target: null };
-    }
-    default:
-      return null;
-  }
-}
-
-/** A refusal before the kernel started anything cancels the pending command. */
-function refuse(state: ChannelState): ChannelState {
-  const pending = state.pending;
-  if (pending === null || pending.replyId !== null) return state;
-  // A refused regenerate has nothing to give back; a prompt does, even with no text (its
-  // images go back to the tray).
-  if (pending.action === "regenerate") return { ...state, pending: null };
-  const refused = { seq: (state.refused?.seq ?? 0) + 1, text: pending.text };
-  return { ...state, pending: null, refused };
-}
-
-/** The pending command is done once the reply it started has settled into `messages`. */
-function settlePending(state: ChannelState): ChannelState {
-  const pending = state.pending;
-  if (pending === null || pending.replyId === null) return state;
-  const replyId = pending.replyId;
-  return state.replies.some((r) => r.id === replyId) ? state : { ...state, pending: null };
 }
 
 /** Tokens by `length`, at the rate the kernel's counts have shown so far; never fewer than

@@ -7,7 +7,8 @@
 // Notebooks saved by nbchat before per-message state hold a `messages` list and no `leaf`:
 // that list is the branch then.
 
-import { asMessages, type Message } from "./protocol.js";
+import { asMessages } from "./guards.js";
+import type { Message } from "./protocol.js";
 
 export const MESSAGE_KEY = "m:";
 export const CHILDREN_KEY = "c:";

@@ -4,8 +4,9 @@
 
 import type { AnyModel } from "@anywidget/types";
 import { type ChannelInput, type ChannelState, initialChannelState, reduce } from "./channel.js";
+import { isServerMessage } from "./guards.js";
 import { branchReader, type StateReader } from "./history.js";
-import { type ChatTraits, type ClientMessage, isServerMessage, type Message } from "./protocol.js";
+import type { ChatTraits, ClientMessage, Message } from "./protocol.js";
 
 export type ChatModel = AnyModel<ChatTraits>;
 

@@ -7,7 +7,8 @@
 
 import "./styles.css";
 import type { Initialize, Render } from "@anywidget/types";
-import { type ChatTraits, isCompare } from "./protocol.js";
+import { isCompare } from "./guards.js";
+import type { ChatTraits } from "./protocol.js";
 import { type ChatModel, createLiveStore, type LiveStore } from "./store.js";
 import { mountChat } from "./view/chat.js";
 import { type CompareModel, mountCompare } from "./view/compare.js";

@@ -2,8 +2,9 @@
 // Calls @jupyterlab/builder's script directly: no Python (jupyterlab) needed at build time,
 // no network. The builder wants a "core" package.json (the host app's shared packages); a
 // stub is enough because package.json's jupyterlab.sharedPackages declares every host
-// package we import (@jupyterlab/notebook) as a non-bundled singleton. An undeclared
-// @jupyterlab import would fail the build (it is not in node_modules), not ship a copy.
+// package we import (@jupyterlab/notebook, @jupyterlab/cells, …) as a non-bundled singleton.
+// An undeclared @jupyterlab import would fail the build (it is not in node_modules), not ship
+// a copy.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";

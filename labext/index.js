@@ -8,8 +8,11 @@
 //
 // Each is cancelled (preventDefault) when done, which the widget reads from dispatchEvent.
 // Plain ES module: @jupyterlab/* come from the host at run time (module federation, shared
-// singletons declared in package.json); nothing of them is bundled.
+// singletons declared in package.json); nothing of them is bundled. The second plugin keeps
+// chats' static transcripts out of the table of contents (labext/toc.js).
+import { CodeCell } from "@jupyterlab/cells";
 import { INotebookTracker } from "@jupyterlab/notebook";
+import { tocPlugin } from "./toc.js";
 
 const PROBE_EVENT = "nbchat:probe";
 const INSERT_EVENT = "nbchat:insert-cell";
@@ -89,4 +92,4 @@ const plugin = {
   },
 };
 
-export default plugin;
+export default [plugin, tocPlugin(CodeCell)];

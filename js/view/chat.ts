@@ -1,5 +1,7 @@
-// One view of a chat: toolbar, message list, input. Everything it registers is tied to
-// `signal`, so aborting it (the view's cleanup) leaves nothing behind.
+// One view of a chat: assembles its parts — toolbar (toolbar.ts), notice (notice.ts), the
+// messages (list.ts), input — wires them to the store and the model's traits, and draws
+// them at most once per animation frame. Everything it registers is tied to `signal`, so
+// aborting it (the view's cleanup) leaves nothing behind.
 
 import { blocksItsCell, streamingReply } from "../channel.js";
 import { versionsOf } from "../history.js";
@@ -10,27 +12,27 @@ import type { ChatModel, LiveStore } from "../store.js";
 import { createAnnouncer, replyBoundaries } from "./announce.js";
 import { createBlockingNote } from "./blocking.js";
 import { copyText } from "./clipboard.js";
-import { button, h, later, setText, show } from "./dom.js";
+import { button, flash, h, later, show } from "./dom.js";
 import { createExportMenu } from "./export.js";
 import { createFind } from "./find.js";
-import { isDemoModel, modelName, providerOf } from "./format.js";
 import { createImageSource } from "./fullimage.js";
 import { cellFor, insertCell, interruptKernel, NO_HOST, probeHost } from "./host.js";
 import { createInput, imageFiles } from "./input.js";
 import { createLightbox } from "./lightbox.js";
-import { DEMO_TOOLTIP, flash, MessageView, type Row, type RowPlace } from "./message.js";
+import { MessageList } from "./list.js";
+import type { Row, RowPlace } from "./message.js";
+import { createNotice } from "./notice.js";
 import { displayRows } from "./rows.js";
 import { DEFAULT_MAX_SIDE, type Prepared } from "./scale.js";
 import { isAwayFromBottom, stickToBottom } from "./scroll.js";
 import { applyTheme } from "./theme.js";
-import { VirtualList } from "./virtual.js";
+import { createToolbar } from "./toolbar.js";
 
 const TICK_MS = 200;
 /** The streaming reply is re-rendered at most this often: each render re-parses its unsettled
  * tail, and 20 a second reads as smooth while costing far less than one per frame. The
  * final text is drawn at once. */
 const LIVE_RENDER_MS = 50;
-const NOTICE_MS = 8000;
 
 export interface MountOptions {
   /** A column of a comparison (view/compare.ts): messages only, as `compact` shows them;
@@ -52,57 +54,15 @@ export function mountChat(
   const trait = <K extends keyof ChatTraits>(key: K): ChatTraits[K] => model.get(key);
 
   // ---- toolbar -------------------------------------------------------------------------
-  const modelLabel = h("span", "nbc-model");
-  const demoBadge = h("span", "nbc-badge nbc-badge-demo", { title: DEMO_TOOLTIP, tabindex: "0" }, [
-    "demo",
-  ]);
-  // Not live: the announcer says when a reply starts and ends (announce.ts).
-  const statusPill = h("span", "nbc-status");
-  // Clearing cannot be undone: the first click arms the button for a few seconds.
-  let disarm: AbortController | null = null;
-  const labelClear = (armed: boolean): void => {
-    setText(clearButton, armed ? "Confirm clear" : "Clear");
-    const label = armed ? "Click again to clear the conversation" : "Clear the conversation";
-    clearButton.setAttribute("aria-label", label);
-    clearButton.title = label;
-  };
-  const clearButton = button(
-    "nbc-btn nbc-btn-quiet",
-    "Clear the conversation",
-    "Clear",
-    () => {
-      if (disarm === null) {
-        disarm = new AbortController();
-        const armed = disarm;
-        signal.addEventListener("abort", () => armed.abort(), { once: true, signal: armed.signal });
-        labelClear(true);
-        later(
-          () => {
-            disarm = null;
-            armed.abort();
-            labelClear(false);
-          },
-          4000,
-          armed.signal,
-        );
-        return;
-      }
-      disarm.abort();
-      disarm = null;
-      labelClear(false);
-      send({ kind: "clear" });
-    },
-    signal,
-  );
   // The chat's own find (find.ts): the browser's cannot see messages scrolled out of the DOM.
   const find = createFind(
     {
       reveal: (key) => {
         scroll.release();
-        if (!virtual.scrollTo(key)) liveViews.get(key)?.el.scrollIntoView({ block: "nearest" });
+        messages.reveal(key);
         schedule();
       },
-      elementOf: (key) => (virtual.viewOf(key) ?? liveViews.get(key))?.el,
+      elementOf: (key) => messages.elementOf(key),
       fallbackFocus: () => scroller,
     },
     signal,
@@ -114,36 +74,14 @@ export function mountChat(
     (text) => announcer.say(text),
     signal,
   );
-  const toolbar = h("div", "nbc-toolbar", {}, [
-    h("span", "nbc-brand", { "aria-hidden": "true" }, ["◆"]),
-    modelLabel,
-    demoBadge,
-    statusPill,
-    h("span", "nbc-spacer"),
-    clearButton,
-    find.toggle,
-    exportMenu.el,
-  ]);
+  const toolbar = createToolbar(send, [find.toggle, exportMenu.el], signal);
 
   // ---- notice --------------------------------------------------------------------------
-  const noticeText = h("span", "nbc-notice-text");
-  const noticeHint = h("span", "nbc-notice-hint");
-  const notice = h("div", "nbc-notice", { role: "status", "aria-live": "polite" }, [
-    noticeText,
-    noticeHint,
-    button("nbc-notice-close", "Dismiss", "×", () => show(notice, false), signal),
-  ]);
-  show(notice, false);
-  let noticeSeq = store.state.notice?.seq ?? 0;
+  const notice = createNotice(store.state.notice, signal);
   let refusedSeq = store.state.refused?.seq ?? 0;
-  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
-  signal.addEventListener("abort", () => clearTimeout(noticeTimer), { once: true });
 
   // ---- list ----------------------------------------------------------------------------
   const empty = h("div", "nbc-empty", {}, ["No messages yet — ask something below."]);
-  // The reply in flight and a prompt not yet committed: in normal flow below the settled
-  // messages (virtualized), so their growth never shifts what is above.
-  const liveRegion = h("div", "nbc-live");
   // A log a reader can browse, but not a live one: it would be read out at every token.
   const list = h("div", "nbc-list", { role: "log", "aria-live": "off", "aria-label": "Chat" }, [
     empty,
@@ -201,8 +139,8 @@ export function mountChat(
 
   // ---- root ----------------------------------------------------------------------------
   const root = h("div", "nbc-root", { "data-lm-suppress-shortcuts": "true" }, [
-    toolbar,
-    notice,
+    toolbar.el,
+    notice.el,
     find.el,
     stage,
     blockingNote.el,
@@ -309,64 +247,7 @@ export function mountChat(
     openImage: (image: ImagePart, label: string, opener: HTMLElement) =>
       lightbox.open(() => fullImages.get(image.id), label, opener),
   };
-  // Where each row sits (which actions it offers) and the time, for this frame's updates.
-  let placeOf: (row: Row) => RowPlace = () => ({
-    lastAssistant: false,
-    lastUser: false,
-    busy: false,
-    hold: false,
-    versions: null,
-  });
-  let frameTime = 0;
-  const virtual = new VirtualList(
-    scroller,
-    {
-      create: (row) => new MessageView(row, actions),
-      update: (view, row) => view.update(row, placeOf(row), frameTime),
-      changed: () => schedule(),
-    },
-    signal,
-  );
-  list.append(virtual.el, liveRegion);
-  const liveViews = new Map<string, MessageView>();
-  // The list's padding and gap, which the virtualizer lays messages out with.
-  let layout: { margin: number; gap: number } | null = null;
-  const readLayout = (): { margin: number; gap: number } => {
-    const style = getComputedStyle(list);
-    return { margin: parseFloat(style.paddingTop) || 0, gap: parseFloat(style.rowGap) || 0 };
-  };
-
-  const reconcile = (rows: Row[]): void => {
-    // Settled: everything before the first live or pending row.
-    let split = rows.findIndex((r) => r.live !== null || r.pending);
-    if (split < 0) split = rows.length;
-    const settled = rows.slice(0, split);
-    const live = rows.slice(split);
-    layout ??= readLayout();
-    virtual.setRows(settled, layout);
-    const keep = new Set(live.map((r) => r.key));
-    for (const [key, view] of liveViews) {
-      if (keep.has(key)) continue;
-      liveViews.delete(key);
-      // A reply just committed keeps its view (and height) in the settled list.
-      if (virtual.viewOf(key) === undefined && settled.some((r) => r.key === key)) {
-        virtual.adopt(view);
-      } else view.destroy();
-    }
-    let cursor: Element | null = liveRegion.firstElementChild;
-    for (const row of live) {
-      let view = liveViews.get(row.key);
-      if (view === undefined) {
-        view = new MessageView(row, actions);
-        view.el.dataset.key = row.key;
-        liveViews.set(row.key, view);
-      }
-      if (view.el !== cursor) liveRegion.insertBefore(view.el, cursor);
-      else cursor = cursor.nextElementSibling;
-    }
-    show(liveRegion, live.length > 0);
-    show(virtual.el, settled.length > 0); // no empty flex item (and gap) above the live ones
-  };
+  const messages = new MessageList(list, scroller, actions, () => schedule(), signal);
 
   // ---- drawing: at most once per animation frame ----------------------------------------
   let frame = 0;
@@ -382,8 +263,6 @@ export function mountChat(
       cancelAnimationFrame(frame);
       clearInterval(ticker);
       clearTimeout(liveTimer);
-      for (const view of liveViews.values()) view.destroy();
-      liveViews.clear();
     },
     { once: true },
   );
@@ -393,7 +272,7 @@ export function mountChat(
     if (signal.aborted) return;
     const state = store.state;
     const rows = displayRows(store.messages(), state);
-    reconcile(rows);
+    messages.reconcile(rows);
     const said = boundaries(rows);
     if (said !== null) announcer.say(said);
     const isBusy = busy();
@@ -413,16 +292,14 @@ export function mountChat(
         schedule();
       }, wait);
     }
-    placeOf = (row) => ({
+    const placeOf = (row: Row): RowPlace => ({
       lastAssistant: row.key === lastAssistant,
       lastUser: row.key === lastUser,
       busy: isBusy,
       hold,
       versions: row.message === null ? null : versionsOf(model, row.message),
     });
-    frameTime = t;
-    for (const row of rows) liveViews.get(row.key)?.update(row, placeOf(row), t);
-    virtual.draw();
+    messages.draw(rows, placeOf, t);
     find.sync(rows);
     show(empty, rows.length === 0);
 
@@ -434,32 +311,19 @@ export function mountChat(
     }
 
     drawChrome(isBusy);
-    drawNotice();
+    notice.draw(store.state.notice);
+    drawRefused();
     scroll.contentChanged();
   }
 
   function drawChrome(isBusy: boolean): void {
-    const modelId = trait("model") ?? "";
-    setText(modelLabel, modelName(modelId) || "no model");
-    const modelTitle = modelId === "" ? "" : `${providerOf(modelId)} · ${modelName(modelId)}`;
-    if (modelLabel.title !== modelTitle) modelLabel.title = modelTitle;
-    show(demoBadge, isDemoModel(modelId));
-    const status = trait("status");
     const live = streamingReply(store.state);
-    const waiting = live !== null && awaitsApproval(live.parts);
-    setText(
-      statusPill,
-      waiting
-        ? "waiting for approval"
-        : status === "streaming"
-          ? "streaming"
-          : status === "error"
-            ? "error"
-            : "",
-    );
-    if (statusPill.dataset.status !== status) statusPill.dataset.status = status;
-    show(statusPill, status === "streaming" || status === "error");
-    if (clearButton.disabled !== isBusy) clearButton.disabled = isBusy;
+    toolbar.draw({
+      model: trait("model") ?? "",
+      status: trait("status"),
+      waiting: live !== null && awaitsApproval(live.parts),
+      busy: isBusy,
+    });
     const blocking = isBusy && blocksItsCell(store.state);
     input.setBusy(isBusy, blocking);
     blockingNote.update(blocking, host.interrupt);
@@ -467,25 +331,17 @@ export function mountChat(
     // second default here would drift from it. Missing means nothing special.
     input.setPlaceholder(trait("placeholder") ?? "");
     const compact = options.embedded === true || trait("compact") === true;
-    if (root.classList.contains("is-compact") !== compact) layout = null; // other padding
+    if (root.classList.contains("is-compact") !== compact) messages.relayout(); // other padding
     root.classList.toggle("is-compact", compact);
-    show(toolbar, !compact);
+    show(toolbar.el, !compact);
     show(input.el, !compact);
     const height = trait("height") ?? "";
     if (scroller.style.maxHeight !== height) scroller.style.maxHeight = height;
   }
 
-  function drawNotice(): void {
+  // A refused prompt goes back to the input box, with the images it was sent with.
+  function drawRefused(): void {
     const state = store.state;
-    if (state.notice !== null && state.notice.seq !== noticeSeq) {
-      noticeSeq = state.notice.seq;
-      setText(noticeText, state.notice.text);
-      setText(noticeHint, state.notice.hint);
-      show(noticeHint, state.notice.hint !== "");
-      show(notice, true);
-      clearTimeout(noticeTimer);
-      noticeTimer = setTimeout(() => show(notice, false), NOTICE_MS);
-    }
     if (state.refused !== null && state.refused.seq !== refusedSeq) {
       refusedSeq = state.refused.seq;
       input.restore(state.refused.text);

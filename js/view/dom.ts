@@ -52,3 +52,17 @@ export function later(fn: () => void, ms: number, signal: AbortSignal): void {
   }, ms);
   signal.addEventListener("abort", cancel, { once: true });
 }
+
+/** Show `text` on a button for a moment, then its own label again. */
+export function flash(el: HTMLButtonElement, text: string, signal: AbortSignal): void {
+  const original = el.dataset.label ?? el.textContent ?? "";
+  el.dataset.label = original;
+  el.textContent = text;
+  later(
+    () => {
+      el.textContent = original;
+    },
+    1500,
+    signal,
+  );
+}

@@ -5,10 +5,10 @@
 // and KaTeX's fonts inline as data URLs, no CDN) and inert: model text goes through the same
 // sanitizer as in the widget, and a Content-Security-Policy forbids scripts and any fetch.
 
+import { isExported } from "../guards.js";
 import { katexFontFaceCss } from "../markdown/fonts.js";
 import { renderMarkdown } from "../markdown/index.js";
 import type { ClientMessage, ExportedMsg, Message } from "../protocol.js";
-import { isExported } from "../protocol.js";
 import type { ChatModel } from "../store.js";
 import { copyText } from "./clipboard.js";
 import { button, h, show } from "./dom.js";

@@ -3,7 +3,8 @@
 // command answered with one binary buffer). Whatever arrives is sniffed again: only a PNG or
 // JPEG ever becomes a Blob an <img> may show.
 
-import { type ClientMessage, isImageAnswer } from "../protocol.js";
+import { isImageAnswer } from "../guards.js";
+import type { ClientMessage } from "../protocol.js";
 import type { ChatModel } from "../store.js";
 import { sniffImage } from "./sniff.js";
 

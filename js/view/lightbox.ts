@@ -1,7 +1,8 @@
 // The larger view of a message's image, inside the widget: a modal dialog over the chat with
 // the image and a Close button. Escape, the button or a click outside the image close it, and
 // focus returns to the thumbnail that opened it. The image is an object URL of a sniffed PNG
-// or JPEG blob, revoked on close.
+// or JPEG blob, revoked on close; its <img> exists only while it shows one, so a chat with no
+// image open holds no image element at all.
 
 import { button, h, setText, show } from "./dom.js";
 
@@ -14,7 +15,7 @@ export interface Lightbox {
 }
 
 export function createLightbox(signal: AbortSignal): Lightbox {
-  const img = h("img", "nbc-lightbox-img", { alt: "" });
+  let img: HTMLImageElement | null = null;
   const status = h("div", "nbc-lightbox-status", { role: "status", "aria-live": "polite" });
   const caption = h("div", "nbc-lightbox-caption");
   const closeButton = button(
@@ -24,7 +25,7 @@ export function createLightbox(signal: AbortSignal): Lightbox {
     () => close(),
     signal,
   );
-  const frame = h("div", "nbc-lightbox-frame", {}, [img, status]);
+  const frame = h("div", "nbc-lightbox-frame", {}, [status]);
   const el = h("div", "nbc-lightbox", { role: "dialog", "aria-modal": "true" }, [
     h("div", "nbc-lightbox-bar", {}, [caption, closeButton]),
     frame,
@@ -37,7 +38,8 @@ export function createLightbox(signal: AbortSignal): Lightbox {
   const release = (): void => {
     if (url !== "") URL.revokeObjectURL(url);
     url = "";
-    img.removeAttribute("src");
+    img?.remove();
+    img = null;
   };
 
   const close = (): void => {
@@ -82,8 +84,6 @@ export function createLightbox(signal: AbortSignal): Lightbox {
       opener = from;
       el.setAttribute("aria-label", label);
       setText(caption, label);
-      img.alt = label;
-      show(img, false);
       setText(status, "Loading the image…");
       show(status, true);
       show(el, true);
@@ -96,8 +96,8 @@ export function createLightbox(signal: AbortSignal): Lightbox {
             return;
           }
           url = URL.createObjectURL(blob);
-          img.src = url;
-          show(img, true);
+          img = h("img", "nbc-lightbox-img", { alt: label, src: url });
+          frame.prepend(img);
           show(status, false);
         },
         () => {

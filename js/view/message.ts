@@ -1,23 +1,20 @@
 // One message: role, body (Markdown via the renderer for replies, plain text for prompts),
-// reasoning in a <details>, typing indicator, error + hint, status line and actions.
-// A reply that called tools draws its body as text segments and tool cards (segments.ts).
+// reasoning in a <details>, typing indicator, error + hint; its foot — status line and
+// actions — is message-foot.ts. A reply that called tools draws its body as text segments and
+// tool cards (segments.ts).
 
 import type { LiveReply } from "../channel.js";
+import { imagesOf } from "../guards.js";
 import { createPacedRenderer, type StreamingRenderer } from "../markdown/index.js";
-import { awaitsApproval, cardsOf, NO_CARDS, type ToolCard } from "../parts.js";
-import { type ImagePart, imagesOf, type Message, type Role } from "../protocol.js";
-import { copyText } from "./clipboard.js";
-import { button, h, later, setText, show } from "./dom.js";
-import { formatStats, isDemoModel, type ReplyStats } from "./format.js";
+import { cardsOf, NO_CARDS, type ToolCard } from "../parts.js";
+import type { ImagePart, Message, Role } from "../protocol.js";
+import { h, setText, show } from "./dom.js";
+import { isDemoModel } from "./format.js";
+import { type FootActions, MessageFoot } from "./message-foot.js";
 import { SegmentedBody } from "./segments.js";
 import { drawThumbnails, type OpenImage } from "./thumbnails.js";
 import type { CardActions } from "./tools.js";
-import {
-  createVersionSwitcher,
-  sameVersions,
-  type VersionSwitcher,
-  type Versions,
-} from "./versions.js";
+import { sameVersions, type Versions } from "./versions.js";
 
 export const DEMO_TOOLTIP = "offline demo provider — no model server configured";
 
@@ -46,14 +43,7 @@ export interface RowPlace {
   versions: Versions | null;
 }
 
-export interface MessageActions extends CardActions {
-  /** Answer the question before reply `id` again; the reply stays as a sibling. */
-  regenerate(id: string): void;
-  resume(): void;
-  /** Ask question `id` again with `text`; the question stays as a sibling. */
-  edit(text: string, id: string): void;
-  /** Show the branch through message `id` (another version of one on screen). */
-  switchTo(id: string): void;
+export interface MessageActions extends CardActions, FootActions {
   /** Show a message's image larger (view/lightbox.ts). */
   openImage: OpenImage;
 }
@@ -73,14 +63,7 @@ export class MessageView {
   private readonly error: HTMLElement;
   private readonly errorText: HTMLElement;
   private readonly errorHint: HTMLElement;
-  private readonly foot: HTMLElement;
-  private readonly stats: HTMLElement;
-  private readonly tags: HTMLElement;
-  private readonly copyButton: HTMLButtonElement;
-  private readonly regenerateButton: HTMLButtonElement;
-  private readonly resumeButton: HTMLButtonElement;
-  private readonly editButton: HTMLButtonElement;
-  private readonly versions: VersionSwitcher;
+  private readonly foot: MessageFoot;
   private renderer: StreamingRenderer | null = null;
   private segmented: SegmentedBody | null = null; // once the reply has tool cards
   private shownCards: readonly ToolCard[] = NO_CARDS;
@@ -88,10 +71,8 @@ export class MessageView {
   private shown = { text: "", final: false, reasoning: "", reasoningFinal: false };
   private plain = false; // body holds plain text until `upgrade()` renders it
   private reasoningAuto: "none" | "opened" | "closed" = "none";
-  private editor: HTMLElement | null = null;
   private row: Row;
   private lastPlace: RowPlace | null = null;
-  private lastKey = "";
 
   constructor(
     row: Row,
@@ -102,7 +83,6 @@ export class MessageView {
     const signal = this.controller.signal;
     const assistant = row.role === "assistant";
     this.demoBadge = h("span", "nbc-badge nbc-badge-demo", { title: DEMO_TOOLTIP }, ["demo"]);
-    this.versions = createVersionSwitcher(row.role, (id) => this.actions.switchTo(id), signal);
     this.head = h("div", "nbc-msg-head", {}, [
       h("span", "nbc-role", {}, [roleLabel(row.role)]),
       this.demoBadge,
@@ -124,45 +104,10 @@ export class MessageView {
     this.errorHint = h("span", "nbc-error-hint");
     // Not an alert: the announcer reads the failure out once (announce.ts).
     this.error = h("div", "nbc-error", {}, [this.errorText, this.errorHint]);
-    this.stats = h("span", "nbc-stats");
-    this.tags = h("span", "nbc-tags");
-    this.copyButton = button(
-      "nbc-act nbc-act-copy",
-      "Copy message",
-      "Copy",
-      () => {
-        void this.copy();
-      },
-      signal,
-    );
-    this.regenerateButton = button(
-      "nbc-act",
-      "Regenerate this reply",
-      "Regenerate",
-      () => this.actions.regenerate(this.row.key),
-      signal,
-    );
-    this.resumeButton = button(
-      "nbc-act",
-      "Continue this reply",
-      "Continue",
-      () => this.actions.resume(),
-      signal,
-    );
-    this.editButton = button("nbc-act", "Edit and resend", "Edit", () => this.openEditor(), signal);
-    this.foot = h("div", "nbc-msg-foot", {}, [
-      this.stats,
-      this.tags,
-      h("span", "nbc-actions", {}, [
-        this.copyButton,
-        this.editButton,
-        this.regenerateButton,
-        this.resumeButton,
-      ]),
-    ]);
+    this.foot = new MessageFoot(row.role, () => this.row, this.body, this.actions, signal);
     // A question's head is for screen readers only: its switcher goes in its foot.
-    if (assistant) this.head.append(this.versions.el);
-    else this.foot.prepend(this.versions.el);
+    if (assistant) this.head.append(this.foot.versions.el);
+    else this.foot.el.prepend(this.foot.versions.el);
     this.el = h("article", `nbc-msg nbc-msg-${row.role}`, { "aria-label": ariaLabel(row.role) }, [
       this.head,
       this.reasoning,
@@ -170,7 +115,7 @@ export class MessageView {
       this.images,
       this.body,
       this.error,
-      this.foot,
+      this.foot.el,
     ]);
     this.plain = assistant && options.deferRender === true;
   }
@@ -223,7 +168,7 @@ export class MessageView {
     if (!hold) this.drawReasoning(reasoning, streaming, text);
     show(this.typing, streaming && text === "" && reasoning === "");
     const cards = live !== null ? live.parts : cardsOf(msg);
-    if (this.editor === null && !hold) this.drawBody(text, !streaming, cards);
+    if (!this.foot.editing && !hold) this.drawBody(text, !streaming, cards);
     this.drawImages(msg);
 
     const meta = msg?.meta;
@@ -236,7 +181,7 @@ export class MessageView {
       show(this.errorHint, error.hint !== "");
     }
 
-    this.drawFoot(row, place, now, text, cards);
+    this.foot.draw(row, place, now, text, cards);
   }
 
   /** Render a deferred body now (it came near the viewport). */
@@ -320,132 +265,6 @@ export class MessageView {
     this.reasoningRenderer ??= createPacedRenderer(this.reasoningBody);
     this.reasoningRenderer.update(reasoning, final);
   }
-
-  private drawFoot(
-    row: Row,
-    place: RowPlace,
-    now: number,
-    text: string,
-    cards: readonly ToolCard[],
-  ): void {
-    const live = row.live;
-    const meta = row.message?.meta;
-    const assistant = row.role === "assistant";
-    const streaming = live !== null && live.phase === "streaming";
-
-    let stats = "";
-    if (assistant && live !== null) {
-      stats = formatStats(liveStats(live, now));
-      if (streaming && awaitsApproval(cards)) stats = `waiting for your approval · ${stats}`;
-    } else if (assistant && meta !== undefined) {
-      stats = formatStats({
-        model: meta.model ?? "",
-        tokens: meta.tokens ?? null,
-        tokensPerSecond: meta.tokens_per_s ?? null,
-        elapsedSeconds: meta.elapsed_s ?? null,
-      });
-    }
-    setText(this.stats, stats);
-    const title = meta?.model ?? live?.model ?? "";
-    if (this.stats.title !== title) this.stats.title = title;
-
-    const tags: [string, string][] = [];
-    if (row.unconfirmed) tags.push(["pending", "sending…"]);
-    if (live === null && meta?.stopped) tags.push(["stopped", "stopped"]);
-    if (live === null && meta?.finish_reason === "length") {
-      tags.push(["length", "cut off at the length limit"]);
-    }
-    const tagKey = tags.map(([name]) => name).join(" ");
-    if (tagKey !== this.lastKey) {
-      this.lastKey = tagKey;
-      this.tags.replaceChildren(
-        ...tags.map(([name, label]) => h("span", `nbc-tag nbc-tag-${name}`, {}, [label])),
-      );
-    }
-
-    const idle = !place.busy && live === null && !row.pending;
-    show(this.copyButton, text !== "" && !streaming);
-    // Any committed reply can be answered again and any question edited: the earlier
-    // version stays, as a sibling (‹ 1/2 ›). Continue extends the reply that ends the chat.
-    const committed = idle && row.message !== null;
-    show(this.regenerateButton, assistant && committed);
-    show(this.resumeButton, assistant && place.lastAssistant && idle && canResume(row.message));
-    show(this.editButton, row.role === "user" && committed && this.editor === null);
-    this.versions.draw(place.versions, idle);
-    const switcher = !this.versions.el.hidden;
-    show(this.foot, stats !== "" || tags.length > 0 || !this.copyButton.hidden || switcher);
-  }
-
-  private async copy(): Promise<void> {
-    const text = this.row.live?.text ?? this.row.text;
-    const ok = await copyText(text, this.el.ownerDocument);
-    flash(this.copyButton, ok ? "Copied" : "Copy failed", this.controller.signal);
-  }
-
-  private openEditor(): void {
-    if (this.editor !== null) return;
-    const signal = this.controller.signal;
-    const area = h("textarea", "nbc-edit-input", { "aria-label": "Edit message", rows: "3" });
-    area.value = this.row.text;
-    const close = (): void => {
-      this.editor?.remove();
-      this.editor = null;
-      show(this.body, true);
-      this.editButton.hidden = false;
-      this.editButton.focus();
-    };
-    const save = (): void => {
-      const text = area.value;
-      if (text.trim() === "") return;
-      close();
-      this.actions.edit(text, this.row.key);
-    };
-    area.addEventListener(
-      "keydown",
-      (event) => {
-        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-          event.preventDefault();
-          save();
-        } else if (event.key === "Escape") {
-          event.preventDefault();
-          close();
-        }
-      },
-      { signal },
-    );
-    this.editor = h("div", "nbc-edit", {}, [
-      area,
-      h("div", "nbc-edit-actions", {}, [
-        button("nbc-btn nbc-btn-primary", "Save and resend", "Save & resend", save, signal),
-        button("nbc-btn", "Cancel editing", "Cancel", close, signal),
-      ]),
-    ]);
-    show(this.body, false);
-    this.editButton.hidden = true;
-    this.body.after(this.editor);
-    area.focus();
-  }
-}
-
-/** Continue makes sense after a stop, a length cut-off, or an error that left partial text. */
-export function canResume(message: Message | null): boolean {
-  const meta = message?.meta;
-  if (message === null || message.role !== "assistant" || meta === undefined) return false;
-  if (meta.stopped === true || meta.finish_reason === "length") return true;
-  return meta.error !== undefined && meta.error !== "" && message.content !== "";
-}
-
-function liveStats(live: LiveReply, now: number): ReplyStats {
-  const end = live.finishedAt ?? now;
-  const elapsed = (end - live.startedAt) / 1000;
-  const since = live.firstTokenAt === null ? 0 : (end - live.firstTokenAt) / 1000;
-  return {
-    model: live.model,
-    tokens: live.tokens,
-    // Too early a rate is noise (one token over a few ms).
-    tokensPerSecond: since >= 0.25 && live.tokens > 1 ? live.tokens / since : null,
-    elapsedSeconds: elapsed,
-  };
 }
 
 function roleLabel(role: Role): string {
@@ -454,18 +273,4 @@ function roleLabel(role: Role): string {
 
 function ariaLabel(role: Role): string {
   return role === "user" ? "Your message" : role === "assistant" ? "Reply" : "System message";
-}
-
-/** Show `text` on a button for a moment, then its own label again. */
-export function flash(el: HTMLButtonElement, text: string, signal: AbortSignal): void {
-  const original = el.dataset.label ?? el.textContent ?? "";
-  el.dataset.label = original;
-  el.textContent = text;
-  later(
-    () => {
-      el.textContent = original;
-    },
-    1500,
-    signal,
-  );
 }

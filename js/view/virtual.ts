@@ -2,9 +2,12 @@
 // margin) are in the DOM, so a chat of a thousand turns costs what a short one costs to lay
 // out, style and open. Heights are measured as messages render (@tanstack/virtual-core,
 // measureElement with a ResizeObserver) and remembered by message id; a message never seen
-// is estimated from its length.
+// is estimated from its length, once: the virtualizer asks again for every row after the
+// first changed one (each time the count changes, for all of them), and re-reading a long
+// conversation's text on every turn was O(conversation) work, so an estimate is kept by
+// message id and redone only when that row's text changes.
 //
-// The reply in flight is not in here: it lives in the live region below (chat.ts), in normal
+// The reply in flight is not in here: it lives in the live region below (list.ts), in normal
 // flow, so its growth never makes the virtualizer shift the scroll position. When it is
 // committed its view moves in here, with the height it already has, so nothing jumps.
 
@@ -49,6 +52,8 @@ export class VirtualList {
   private rows: readonly Row[] = [];
   private readonly index = new Map<string, number>();
   private readonly views = new Map<string, MessageView>();
+  /** Each row's estimated height, with the text it was estimated from. */
+  private readonly estimates = new Map<string, { text: string; px: number }>();
   private readonly virtualizer: Virtualizer<HTMLElement, HTMLElement>;
   private margin = 0;
   private unmount: () => void;
@@ -102,6 +107,11 @@ export class VirtualList {
     this.rows = rows;
     this.index.clear();
     for (const [i, row] of rows.entries()) this.index.set(row.key, i);
+    // Forget rows that left (a clear, an edit, another branch): the cache stays as big as
+    // the list.
+    if (this.estimates.size > rows.length) {
+      for (const key of this.estimates.keys()) if (!this.index.has(key)) this.estimates.delete(key);
+    }
     this.margin = layout.margin;
     this.virtualizer.setOptions({
       ...this.virtualizer.options,
@@ -174,10 +184,21 @@ export class VirtualList {
     const row = this.rows[i];
     if (row === undefined) return BASE_PX;
     const text = row.message?.content ?? row.text;
-    let lines = 0;
-    for (const paragraph of text.split("\n")) {
-      lines += Math.max(1, Math.ceil(paragraph.length / CHARS_PER_LINE));
-    }
-    return Math.min(MAX_ESTIMATE_PX, BASE_PX + lines * LINE_PX);
+    const known = this.estimates.get(row.key);
+    // The same string (usually the same object: one comparison) is the same estimate.
+    if (known !== undefined && known.text === text) return known.px;
+    const px = estimateHeight(text);
+    this.estimates.set(row.key, { text, px });
+    return px;
   }
+}
+
+/** A message's height before it is drawn, from its text: a line per paragraph and per
+ * CHARS_PER_LINE characters of it. */
+function estimateHeight(text: string): number {
+  let lines = 0;
+  for (const paragraph of text.split("\n")) {
+    lines += Math.max(1, Math.ceil(paragraph.length / CHARS_PER_LINE));
+  }
+  return Math.min(MAX_ESTIMATE_PX, BASE_PX + lines * LINE_PX);
 }

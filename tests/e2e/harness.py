@@ -146,6 +146,9 @@ class JupyterServer:
             "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
             "IPYTHONDIR": str(base / "ipython"),
             "JUPYTER_PLATFORM_DIRS": "1",
+            # In a virtualenv jupyter_core puts the env's data dirs before the user's unless
+            # told otherwise, and the venv's jupyter-nbchat may be another checkout's build.
+            "JUPYTER_PREFER_ENV_PATH": "0",
             # The kernel must never find a real model server by accident: demo only.
             "NBCHAT_MODEL": "demo:showcase",
             "PYTHONUNBUFFERED": "1",

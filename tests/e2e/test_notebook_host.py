@@ -118,13 +118,17 @@ def test_a_blocking_ask_shows_how_to_stop_it_and_the_toolbar_interrupt_ends_it_i
     note = widget.locator(".nbc-blocking")
     assert note.is_visible()
     assert "interrupt" in (note.text_content() or "").lower()
-    # Keyboard users reach the note and Interrupt, just above the input box.
+    # Keyboard users reach the note and Interrupt, just above the input box (and its Attach).
     widget.locator("textarea.nbc-input").focus()
     focused = []
-    for _ in range(2):
+    for _ in range(3):
         lab.page.keyboard.press("Shift+Tab")
         focused.append(lab.page.evaluate("() => document.activeElement.className"))
-    assert focused == ["nbc-btn nbc-stop nbc-interrupt", "nbc-blocking-text"]
+    assert focused == [
+        "nbc-btn nbc-attach-button",
+        "nbc-btn nbc-stop nbc-interrupt",
+        "nbc-blocking-text",
+    ]
     lab.screenshot("blocking-note", widget)
 
     # The notebook's own ■.

@@ -6,12 +6,8 @@ import {
   reduce,
   streamingReply,
 } from "../../js/channel.js";
-import {
-  type ClientMessage,
-  isServerMessage,
-  type Message,
-  type ServerMessage,
-} from "../../js/protocol.js";
+import { isServerMessage } from "../../js/guards.js";
+import type { ClientMessage, Message, ServerMessage } from "../../js/protocol.js";
 import { displayRows } from "../../js/view/rows.js";
 import { assistant, deltas, snapshot, user } from "./helpers.js";
 

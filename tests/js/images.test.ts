@@ -520,6 +520,13 @@ describe("sending images", () => {
   });
 });
 
+/** The larger view's image, once it shows one (it has no image element before). */
+function largeImage(dialog: Element): HTMLImageElement {
+  const img = dialog.querySelector("img");
+  if (img === null) throw new Error("the larger view shows no image yet");
+  return img;
+}
+
 describe("images of sent messages", () => {
   const THUMB = "data:image/png;base64,iVBORw0KGgo=";
   const withImages = (thumbnails: (string | undefined)[]): FakeModel =>
@@ -580,13 +587,14 @@ describe("images of sent messages", () => {
     model.push({ kind: "image", request: 1, id: "img0", mime: "image/png" }, [
       new DataView(full.buffer),
     ]);
-    const big = dialog.querySelector<HTMLImageElement>("img")!;
-    await vi.waitFor(() => expect(big.hidden).toBe(false));
+    expect(dialog.querySelector("img")).toBeNull(); // no image element until there is one
+    const big = await vi.waitFor(() => largeImage(dialog));
     const url = big.getAttribute("src")!;
     expect(urls.made.get(url)?.type).toBe("image/png");
     expect(document.activeElement?.getAttribute("aria-label")).toBe("Close image");
     press(document.activeElement as HTMLElement, "Escape");
     expect(dialog.hidden).toBe(true);
+    expect(dialog.querySelector("img")).toBeNull();
     expect(urls.revoked.has(url)).toBe(true);
     expect(document.activeElement).toBe(thumb);
   });
@@ -599,7 +607,7 @@ describe("images of sent messages", () => {
     model.push({ kind: "image", request: 1, id: "img0" }, [new DataView(svg.buffer)]);
     const status = view.root.querySelector<HTMLElement>(".nbc-lightbox-status")!;
     await vi.waitFor(() => expect(status.textContent).toContain("not available"));
-    expect(view.root.querySelector(".nbc-lightbox img")!.hasAttribute("src")).toBe(false);
+    expect(view.root.querySelector(".nbc-lightbox img")).toBeNull();
   });
 
   it("the larger view of an image this browser sent uses its own copy, asking nothing", async () => {
@@ -623,8 +631,7 @@ describe("images of sent messages", () => {
     ]);
     frames.flush();
     view.root.querySelector<HTMLButtonElement>(".nbc-thumb")!.click();
-    const big = view.root.querySelector<HTMLImageElement>(".nbc-lightbox img")!;
-    await vi.waitFor(() => expect(big.hidden).toBe(false));
+    const big = await vi.waitFor(() => largeImage(view.root.querySelector(".nbc-lightbox")!));
     expect(model.sentOf("image")).toEqual([]);
     const shown = urls.made.get(big.getAttribute("src")!)!;
     expect(new Uint8Array(await shown.arrayBuffer())).toEqual(data);

@@ -3,9 +3,9 @@
 
 import { describe, expect, it } from "vitest";
 import { initialChannelState, reduce } from "../../js/channel.js";
+import { isServerMessage } from "../../js/guards.js";
 import { applyPart, cardsOf, NO_CARDS } from "../../js/parts.js";
 import type { ChatTraits, Message, PartMsg, ServerMessage } from "../../js/protocol.js";
-import { isServerMessage } from "../../js/protocol.js";
 import { segments } from "../../js/view/segments.js";
 import { prettyArguments } from "../../js/view/tools.js";
 import {

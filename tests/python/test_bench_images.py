@@ -35,7 +35,8 @@ class FakeCDP:
 
     def send(self, payload: bytes, request: str = "ws") -> None:
         response = {"opcode": 2, "payloadData": base64.b64encode(payload).decode()}
-        self.handlers["Network.webSocketFrameSent"]({"requestId": request, "response": response})
+        params = {"requestId": request, "timestamp": 1.0, "response": response}
+        self.handlers["Network.webSocketFrameSent"](params)
 
 
 def test_the_submit_frame_is_counted_with_its_binary_buffer() -> None:

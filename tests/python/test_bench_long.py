@@ -72,3 +72,25 @@ def test_the_benchmark_notebook_is_python() -> None:
     for seed in (None, "seed-100.json"):
         for source in long.cells("/some/src", 100 if seed else 0, seed):
             compile(source, "<cell>", "exec")
+
+
+def test_hot_functions_counts_a_sample_once_per_function_on_its_stack() -> None:
+    def node(id_: int, name: str, children: list[int], line: int = 0) -> dict[str, typing.Any]:
+        frame = {"functionName": name, "url": "http://x/app.js?v=1", "lineNumber": line}
+        return {"id": id_, "callFrame": frame, "children": children}
+
+    profile = {
+        "nodes": [
+            node(1, "(root)", [2, 5]),
+            node(2, "draw", [3], 9),
+            node(3, "draw", [4], 9),  # recursion: still one function
+            node(4, "split", []),
+            node(5, "(idle)", []),
+        ],
+        "samples": [4, 4, 3, 5],
+        "timeDeltas": [1000, 2000, 500, 9000],  # microseconds
+    }
+    lines = long.hot_functions(profile)
+    assert lines[0].startswith("script 4 ms")  # idle is not script
+    totals = {" ".join(x.split()[2:]): float(x.split()[0]) for x in lines[1:]}
+    assert totals == {"draw app.js:10": 3.5, "split app.js:1": 3.0}

@@ -8,15 +8,13 @@ recording comm of :mod:`tests.comms`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
-import time
-from collections.abc import Callable
 
 import pytest
 from PIL import Image as PILImage
 from tests.comms import custom, from_ui, from_ui_with, synced, wire
+from tests.python.widget_rig import until
 
 from nbchat.errors import InvalidImage, InvalidRequest
 from nbchat.images import MAX_SIDE, image_id
@@ -24,7 +22,6 @@ from nbchat.session import Conversation
 from nbchat.widget import Chat
 from nbchat.widget._images import MAX_IMAGES
 
-WAIT = 10.0
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script/></svg>'
 
 
@@ -37,14 +34,6 @@ def picture(width: int, height: int, fmt: str = "PNG") -> bytes:
     out = io.BytesIO()
     PILImage.new("RGB", (width, height), (200, 40, 90)).save(out, fmt)
     return out.getvalue()
-
-
-async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.002)
 
 
 async def submit(chat: Chat, text: str, images: list[bytes], **described: object) -> None:
