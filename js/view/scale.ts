@@ -1,6 +1,8 @@
 // An attached image made ready to send: sniffed, decoded and scaled so its longest side is at
 // most the chat's `max_image_side`, encoded as PNG (kept lossless while small) or JPEG. The
-// scaled image is the message's image from then on; the original never leaves the browser.
+// scaled image is the message's image from then on; the original never leaves the browser:
+// even an image already small enough is drawn and encoded afresh, so what its file carried
+// besides the pixels (EXIF GPS position, camera serial, XMP) is not sent.
 //
 // Pixel work stays off the main thread where the browser allows: `createImageBitmap` decodes
 // and resizes asynchronously — straight to the size sent, when the header says the size
@@ -11,7 +13,7 @@
 import { type Dimensions, HEADER_BYTES, readDimensions } from "./dimensions.js";
 import { type RasterMime, refusal, type SentMime, sniffImage } from "./sniff.js";
 
-/** A PNG (the original or re-encoded) larger than this goes as JPEG instead. */
+/** A PNG larger than this once encoded goes as JPEG instead. */
 export const PNG_KEEP_BYTES = 512 * 1024;
 export const JPEG_QUALITY = 0.9;
 export const DEFAULT_MAX_SIDE = 1568;
@@ -82,10 +84,7 @@ export async function prepareImage(
   }
   try {
     const size = fitWithin(decoded.width, decoded.height, maxSide);
-    const same = size.width === decoded.width && size.height === decoded.height;
     const done = (blob: Blob, as: SentMime): Prepared => ({ blob, mime: as, ...size });
-    if (same && mime === "image/jpeg") return done(source, mime);
-    if (same && mime === "image/png" && source.size <= PNG_KEEP_BYTES) return done(source, mime);
     if (mime !== "image/jpeg") {
       // Screenshots and plots: lossless while that stays small.
       const png = await decoded.encode(size.width, size.height, "image/png");

@@ -229,13 +229,19 @@ describe("preparing an image", () => {
     expect(out).toMatchObject({ mime: "image/jpeg", width: 1568, height: 1176 });
   });
 
-  it("keeps a small PNG's own bytes (lossless, not re-encoded)", async () => {
-    const { decode, calls } = fakeDecode(300, 200);
-    const data = png(100);
-    const out = await prepareImage(file(data, "shot.png", "image/png"), 1568, decode);
-    expect(calls).toEqual([]);
-    expect(out.mime).toBe("image/png");
-    expect(new Uint8Array(await out.blob.arrayBuffer())).toEqual(data);
+  it("re-encodes even a small PNG or JPEG: the file's own bytes (EXIF, GPS) never go", async () => {
+    const cases = [
+      [png(100), "shot.png", "image/png"],
+      [jpegOf(300, 200), "photo.jpg", "image/jpeg"],
+    ] as const;
+    for (const [data, name, mime] of cases) {
+      const { decode, calls } = fakeDecode(300, 200);
+      const out = await prepareImage(file(data, name, mime), 1568, decode);
+      // PNG stays PNG (lossless); a JPEG is written again as JPEG, at the same size.
+      expect(calls.map((c) => [c.mime, c.width, c.height])).toEqual([[mime, 300, 200]]);
+      expect(out).toMatchObject({ mime, width: 300, height: 200 });
+      expect(new Uint8Array(await out.blob.arrayBuffer())).not.toEqual(data);
+    }
   });
 
   it("re-encodes WebP and GIF (which llama.cpp cannot read) as PNG while small", async () => {
@@ -452,7 +458,8 @@ describe("sending images", () => {
     const buffers = model.sentBuffers[at]!;
     expect(buffers).toHaveLength(2);
     expect(buffers[0]).toBeInstanceOf(ArrayBuffer);
-    expect(new Uint8Array(buffers[0] as ArrayBuffer)).toEqual(data);
+    expect(sniffImage(new Uint8Array(buffers[0] as ArrayBuffer))).toBe("image/png");
+    expect(new Uint8Array(buffers[0] as ArrayBuffer)).not.toEqual(data); // drawn afresh
     expect(sniffImage(new Uint8Array(buffers[1] as ArrayBuffer))).toBe("image/jpeg");
     // Not base64 in the JSON: the content stays a few dozen bytes.
     expect(JSON.stringify(model.sent[at]).length).toBeLessThan(200);
@@ -618,7 +625,9 @@ describe("images of sent messages", () => {
     textarea(view).value = "see";
     press(textarea(view), "Enter");
     await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+    const at = model.sent.findIndex((m) => (m as { kind?: string }).kind === "submit");
+    const sent = new Uint8Array(model.sentBuffers[at]![0] as ArrayBuffer);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", sent));
     const id = [...digest.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
     model.kernelShow([
       {
@@ -634,6 +643,6 @@ describe("images of sent messages", () => {
     const big = await vi.waitFor(() => largeImage(view.root.querySelector(".nbc-lightbox")!));
     expect(model.sentOf("image")).toEqual([]);
     const shown = urls.made.get(big.getAttribute("src")!)!;
-    expect(new Uint8Array(await shown.arrayBuffer())).toEqual(data);
+    expect(new Uint8Array(await shown.arrayBuffer())).toEqual(sent);
   });
 });
