@@ -50,16 +50,18 @@ export function createImageSource(
   send: (message: ClientMessage) => void,
 ): ImageSource {
   const kept = new Map<string, Blob>();
-  const waiting = new Map<number, (blob: Blob | null) => void>();
-  let request = 0;
+  const waiting = new Map<number, { id: string; answer: (blob: Blob | null) => void }>();
+  // Every view of a model hears every answer: each asks with numbers of its own (from a
+  // random start), and an answer settles a request only when it is of the image asked for.
+  let request = Math.floor(Math.random() * 2 ** 30);
 
   const onCustom = (content: unknown, buffers?: unknown): void => {
     if (!isImageAnswer(content)) return;
-    const answer = waiting.get(content.request);
-    if (answer === undefined) return;
+    const asked = waiting.get(content.request);
+    if (asked === undefined || asked.id !== content.id) return;
     waiting.delete(content.request);
     const first = Array.isArray(buffers) ? bytesOf(buffers[0]) : null;
-    answer(first === null ? null : shownBlob(first));
+    asked.answer(first === null ? null : shownBlob(first));
   };
   model.on("msg:custom", onCustom);
 
@@ -86,16 +88,19 @@ export function createImageSource(
           waiting.delete(number);
           resolve(null);
         }, ANSWER_MS);
-        waiting.set(number, (blob) => {
-          clearTimeout(timer);
-          resolve(blob);
+        waiting.set(number, {
+          id,
+          answer: (blob) => {
+            clearTimeout(timer);
+            resolve(blob);
+          },
         });
         send({ kind: "image", id, request: number });
       });
     },
     dispose() {
       model.off("msg:custom", onCustom);
-      for (const answer of waiting.values()) answer(null);
+      for (const { answer } of waiting.values()) answer(null);
       waiting.clear();
       kept.clear();
     },

@@ -589,9 +589,9 @@ describe("images of sent messages", () => {
     expect(dialog.getAttribute("role")).toBe("dialog");
     expect(dialog.getAttribute("aria-label")).toBe("Image 1, 1024×768 PNG");
     const [asked] = model.sentOf("image");
-    expect(asked).toEqual({ kind: "image", id: "img0", request: 1 });
+    expect(asked).toEqual({ kind: "image", id: "img0", request: expect.any(Number) });
     const full = png(500);
-    model.push({ kind: "image", request: 1, id: "img0", mime: "image/png" }, [
+    model.push({ kind: "image", request: asked!.request, id: "img0", mime: "image/png" }, [
       new DataView(full.buffer),
     ]);
     expect(dialog.querySelector("img")).toBeNull(); // no image element until there is one
@@ -606,12 +606,60 @@ describe("images of sent messages", () => {
     expect(document.activeElement).toBe(thumb);
   });
 
+  it("with two views of one chat, each shows the image it asked for, not the other's", async () => {
+    const { model, view: first } = setup(withImages([THUMB, THUMB]));
+    const second = renderView(model);
+    cleanups.push(second.cleanup);
+    frames.flush();
+    first.root.querySelectorAll<HTMLButtonElement>(".nbc-thumb")[0]!.click();
+    second.root.querySelectorAll<HTMLButtonElement>(".nbc-thumb")[1]!.click();
+    const [askedFirst, askedSecond] = model.sentOf("image");
+    expect([askedFirst!.id, askedSecond!.id]).toEqual(["img0", "img1"]);
+    const image1 = png(300);
+    const image0 = png(200);
+    // Both views hear both answers; the second's comes first.
+    model.push({ kind: "image", request: askedSecond!.request, id: "img1" }, [
+      new DataView(image1.buffer),
+    ]);
+    model.push({ kind: "image", request: askedFirst!.request, id: "img0" }, [
+      new DataView(image0.buffer),
+    ]);
+    const shown = async (view: Mounted): Promise<Uint8Array> => {
+      const big = await vi.waitFor(() => largeImage(view.root.querySelector(".nbc-lightbox")!));
+      return new Uint8Array(await urls.made.get(big.getAttribute("src")!)!.arrayBuffer());
+    };
+    expect(await shown(first)).toEqual(image0);
+    expect(await shown(second)).toEqual(image1);
+  });
+
+  it("an answer for another image under the number asked is not taken", async () => {
+    const { model, view } = setup(withImages([THUMB]));
+    frames.flush();
+    view.root.querySelector<HTMLButtonElement>(".nbc-thumb")!.click();
+    const [asked] = model.sentOf("image");
+    const other = png(300);
+    model.push({ kind: "image", request: asked!.request, id: "elsewhere" }, [
+      new DataView(other.buffer),
+    ]);
+    const mine = png(200);
+    model.push({ kind: "image", request: asked!.request, id: "img0" }, [
+      new DataView(mine.buffer),
+    ]);
+    const big = await vi.waitFor(() => largeImage(view.root.querySelector(".nbc-lightbox")!));
+    expect(new Uint8Array(await urls.made.get(big.getAttribute("src")!)!.arrayBuffer())).toEqual(
+      mine,
+    );
+  });
+
   it("a kernel answer that is not a PNG or JPEG is never shown", async () => {
     const { model, view } = setup(withImages([THUMB]));
     frames.flush();
     view.root.querySelector<HTMLButtonElement>(".nbc-thumb")!.click();
     const svg = new TextEncoder().encode(SVG);
-    model.push({ kind: "image", request: 1, id: "img0" }, [new DataView(svg.buffer)]);
+    const [asked] = model.sentOf("image");
+    model.push({ kind: "image", request: asked!.request, id: "img0" }, [
+      new DataView(svg.buffer),
+    ]);
     const status = view.root.querySelector<HTMLElement>(".nbc-lightbox-status")!;
     await vi.waitFor(() => expect(status.textContent).toContain("not available"));
     expect(view.root.querySelector(".nbc-lightbox img")).toBeNull();
