@@ -109,7 +109,17 @@ export function mountChat(
   // The last message sent with images: a refusal gives its text back, and its images too.
   let lastSent: { text: string; images: Prepared[] } | null = null;
   const submitWithImages = async (text: string, images: Prepared[]): Promise<void> => {
-    const buffers = await Promise.all(images.map((image) => image.blob.arrayBuffer()));
+    let buffers: ArrayBuffer[];
+    try {
+      buffers = await Promise.all(images.map((image) => image.blob.arrayBuffer()));
+    } catch {
+      // The box was cleared and the tray taken when Send was pressed: nothing is lost.
+      if (signal.aborted) return;
+      input.restore(text);
+      input.tray.restore(images);
+      input.explain("The images could not be read, so nothing was sent — try Send again.");
+      return;
+    }
     if (signal.aborted) return;
     for (const bytes of buffers) void fullImages.keep(bytes);
     lastSent = { text, images };

@@ -513,6 +513,20 @@ describe("sending images", () => {
     expect(trayImages(view)).toHaveLength(1);
   });
 
+  it("images that cannot be read at Send give back the text and images, saying why", async () => {
+    const { model, view } = setup();
+    paste(textarea(view), [file(png(), "a.png", "image/png")]);
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
+    vi.spyOn(Blob.prototype, "arrayBuffer").mockRejectedValue(new Error("NotReadableError"));
+    textarea(view).value = "look";
+    press(textarea(view), "Enter");
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
+    expect(textarea(view).value).toBe("look");
+    expect(reason(view).hidden).toBe(false);
+    expect(reason(view).textContent).toMatch(/could not be read.*nothing was sent/);
+    expect(model.sentOf("submit")).toEqual([]);
+  });
+
   it("a refused message of images only gives back its images", async () => {
     const { model, view } = setup();
     paste(textarea(view), [file(png(), "a.png", "image/png")]);
