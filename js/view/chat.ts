@@ -106,7 +106,8 @@ export function mountChat(
   const lightbox = createLightbox(signal);
   const fullImages = createImageSource(model, send);
   signal.addEventListener("abort", () => fullImages.dispose(), { once: true });
-  // The last message sent with images: a refusal gives its text back, and its images too.
+  // The last message sent, when it had images: a refusal gives its text back, and its images
+  // too. Any other submit or edit clears it, so a later refusal brings back no old images.
   let lastSent: { text: string; images: Prepared[] } | null = null;
   const submitWithImages = async (text: string, images: Prepared[]): Promise<void> => {
     let buffers: ArrayBuffer[];
@@ -133,8 +134,10 @@ export function mountChat(
   const input = createInput(
     {
       submit: (text, images) => {
-        if (images.length === 0) send({ kind: "submit", text });
-        else void submitWithImages(text, images);
+        if (images.length === 0) {
+          lastSent = null; // a refusal of this one has no images to give back
+          send({ kind: "submit", text });
+        } else void submitWithImages(text, images);
         scroll.jumpToBottom();
       },
       stop: () => send({ kind: "stop" }),
@@ -248,6 +251,7 @@ export function mountChat(
       scroll.jumpToBottom();
     },
     edit: (text: string, id: string) => {
+      lastSent = null; // an edit carries no new images: its refusal gives back text only
       send({ kind: "edit", text, id });
       scroll.jumpToBottom();
     },

@@ -527,6 +527,23 @@ describe("sending images", () => {
     expect(model.sentOf("submit")).toEqual([]);
   });
 
+  it("a refused text-only message after an accepted one with images brings no images back", async () => {
+    const { model, view } = setup();
+    paste(textarea(view), [file(png(), "a.png", "image/png")]);
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
+    textarea(view).value = "look";
+    press(textarea(view), "Enter");
+    await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
+    // Accepted: no refusal. The same words again, without images, are refused.
+    textarea(view).value = "look";
+    press(textarea(view), "Enter");
+    expect(model.sentOf("submit")).toHaveLength(2);
+    model.push({ kind: "error", id: null, message: "One turn at a time.", hint: "" });
+    frames.flush();
+    expect(textarea(view).value).toBe("look");
+    expect(trayImages(view)).toHaveLength(0);
+  });
+
   it("a refused message of images only gives back its images", async () => {
     const { model, view } = setup();
     paste(textarea(view), [file(png(), "a.png", "image/png")]);
