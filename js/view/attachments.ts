@@ -35,7 +35,7 @@ export interface AttachmentTray {
   count(): number;
   /** The prepared images in order, leaving the tray empty. */
   take(): Prepared[];
-  /** Put back images a refused message carried (when the tray is empty). */
+  /** Put back images a refused message carried, after those already there (up to the limit). */
   restore(images: readonly Prepared[]): void;
 }
 
@@ -91,7 +91,9 @@ export function createAttachmentTray(options: TrayOptions, signal: AbortSignal):
         next?.item.querySelector<HTMLButtonElement>(".nbc-attach-remove")?.focus();
         if (next === undefined) options.emptied?.();
       },
-      signal,
+      // Let go with the image, not the chat: a tray sees many images come and go. (The
+      // chat's end drops every entry, which aborts this too.)
+      gone.signal,
     );
     item.append(
       h("span", "nbc-attach-busy", { role: "img", "aria-label": "Preparing image…" }),
@@ -155,9 +157,17 @@ export function createAttachmentTray(options: TrayOptions, signal: AbortSignal):
       return out;
     },
     restore(images) {
-      if (entries.length > 0) return;
-      for (const image of images) place(image);
+      // After what the user attached meanwhile, as many as one message may carry.
+      const room = Math.max(0, MAX_ATTACHMENTS - entries.length);
+      for (const image of images.slice(0, room)) place(image);
       relabel();
+      const left = images.length - room;
+      if (left > 0) {
+        const what = left === 1 ? "1 image" : `${left} images`;
+        options.refuse(
+          `${what} of the refused message could not be put back: at most ${MAX_ATTACHMENTS} go with one message.`,
+        );
+      }
     },
   };
 }

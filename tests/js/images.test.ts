@@ -3,6 +3,7 @@
 // messages (only PNG/JPEG data: URLs) and the larger view.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MAX_ATTACHMENTS } from "../../js/view/attachments.js";
 import { readDimensions } from "../../js/view/dimensions.js";
 import { PREPARING_REASON } from "../../js/view/input.js";
 import {
@@ -413,6 +414,28 @@ describe("attaching images", () => {
     expect(document.activeElement).toBe(removeButtons(view)[0]);
   });
 
+  it("a removed image's × button lets go of its click listener", async () => {
+    const signals: AbortSignal[] = [];
+    const add = HTMLButtonElement.prototype.addEventListener;
+    vi.spyOn(HTMLButtonElement.prototype, "addEventListener").mockImplementation(function (
+      this: HTMLButtonElement,
+      type: string,
+      listener: EventListenerOrEventListenerObject | null,
+      options?: boolean | AddEventListenerOptions,
+    ) {
+      if (this.classList.contains("nbc-attach-remove") && typeof options === "object") {
+        signals.push(options.signal!);
+      }
+      add.call(this, type, listener, options);
+    });
+    const { view } = setup();
+    paste(textarea(view), [file(png(), "a.png", "image/png"), file(png(), "b.png", "image/png")]);
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(2));
+    expect(signals).toHaveLength(2);
+    removeButtons(view)[0]!.click();
+    expect(signals.map((s) => s.aborted)).toEqual([true, false]);
+  });
+
   it("a large photo is decoded straight to the chat's max_image_side", async () => {
     const { view } = setup(new FakeModel(traits({ max_image_side: 1000 })));
     paste(textarea(view), [file(jpegOf(4000, 3000), "photo.jpg", "image/jpeg")]);
@@ -544,6 +567,25 @@ describe("sending images", () => {
     expect(trayImages(view)).toHaveLength(0);
   });
 
+  it("a refused message's images go back after those attached meanwhile, up to the limit", async () => {
+    const { model, view } = setup();
+    const pngs = (n: number): File[] =>
+      Array.from({ length: n }, (_, i) => file(png(), `${i}.png`, "image/png"));
+    paste(textarea(view), pngs(3));
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(3));
+    textarea(view).value = "look";
+    press(textarea(view), "Enter");
+    await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
+    paste(textarea(view), pngs(MAX_ATTACHMENTS - 1));
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(MAX_ATTACHMENTS - 1));
+    model.push({ kind: "error", id: null, message: "One turn at a time.", hint: "" });
+    frames.flush();
+    expect(textarea(view).value).toBe("look");
+    expect(trayImages(view)).toHaveLength(MAX_ATTACHMENTS);
+    expect(reason(view).hidden).toBe(false);
+    expect(reason(view).textContent).toMatch(/^2 images .* could not be put back/);
+  });
+
   it("a refused message of images only gives back its images", async () => {
     const { model, view } = setup();
     paste(textarea(view), [file(png(), "a.png", "image/png")]);
@@ -673,9 +715,7 @@ describe("images of sent messages", () => {
       new DataView(other.buffer),
     ]);
     const mine = png(200);
-    model.push({ kind: "image", request: asked!.request, id: "img0" }, [
-      new DataView(mine.buffer),
-    ]);
+    model.push({ kind: "image", request: asked!.request, id: "img0" }, [new DataView(mine.buffer)]);
     const big = await vi.waitFor(() => largeImage(view.root.querySelector(".nbc-lightbox")!));
     expect(new Uint8Array(await urls.made.get(big.getAttribute("src")!)!.arrayBuffer())).toEqual(
       mine,
@@ -688,9 +728,7 @@ describe("images of sent messages", () => {
     view.root.querySelector<HTMLButtonElement>(".nbc-thumb")!.click();
     const svg = new TextEncoder().encode(SVG);
     const [asked] = model.sentOf("image");
-    model.push({ kind: "image", request: asked!.request, id: "img0" }, [
-      new DataView(svg.buffer),
-    ]);
+    model.push({ kind: "image", request: asked!.request, id: "img0" }, [new DataView(svg.buffer)]);
     const status = view.root.querySelector<HTMLElement>(".nbc-lightbox-status")!;
     await vi.waitFor(() => expect(status.textContent).toContain("not available"));
     expect(view.root.querySelector(".nbc-lightbox img")).toBeNull();
