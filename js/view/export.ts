@@ -5,13 +5,14 @@
 // and KaTeX's fonts inline as data URLs, no CDN) and inert: model text goes through the same
 // sanitizer as in the widget, and a Content-Security-Policy forbids scripts and any fetch.
 
-import { isExported } from "../guards.js";
+import { imagesOf, isExported } from "../guards.js";
 import { katexFontFaceCss } from "../markdown/fonts.js";
 import { renderMarkdown } from "../markdown/index.js";
 import type { ClientMessage, ExportedMsg, Message } from "../protocol.js";
 import type { ChatModel } from "../store.js";
 import { copyText } from "./clipboard.js";
 import { button, h, show } from "./dom.js";
+import { describeImage, isSafeThumbnail } from "./sniff.js";
 
 /** No script, no remote request: only inline styles, and fonts/images as data URLs. */
 export const EXPORT_CSP =
@@ -29,6 +30,18 @@ function roleName(message: Message): string {
   return message.role === "user" ? "You" : message.role === "assistant" ? "Assistant" : "System";
 }
 
+/** A message's images as the widget shows them: the kernel's thumbnail where it is a safe
+ * PNG/JPEG data: URL (the CSP allows data: images only), else the image named in text. */
+function imagesHtml(message: Message): string {
+  const images = imagesOf(message).map((image, i) => {
+    const label = describeImage(i + 1, image.width, image.height, image.mime);
+    return isSafeThumbnail(image.thumbnail)
+      ? `<img class="nbc-thumb-img" src="${escapeHtml(image.thumbnail)}" alt="${escapeHtml(label)}">`
+      : `<span class="nbc-thumb-text">[image: ${escapeHtml(label.replace(/^Image \d+, /, ""))}]</span>`;
+  });
+  return images.length === 0 ? "" : `<div class="nbc-msg-images">${images.join("")}</div>`;
+}
+
 /** A standalone HTML page of `messages` (the branch on screen), typeset as in the widget. */
 export function conversationHtml(messages: readonly Message[], css: string, title: string): string {
   const body = messages
@@ -41,7 +54,8 @@ export function conversationHtml(messages: readonly Message[], css: string, titl
       const model = reply && m.meta?.model ? ` · ${escapeHtml(m.meta.model)}` : "";
       return (
         `<article class="nbc-msg nbc-msg-${m.role}"><div class="nbc-msg-head">` +
-        `<span class="nbc-role">${roleName(m)}${model}</span></div>${content}</article>`
+        `<span class="nbc-role">${roleName(m)}${model}</span></div>${content}` +
+        `${imagesHtml(m)}</article>`
       );
     })
     .join("\n");

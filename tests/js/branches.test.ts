@@ -259,6 +259,37 @@ describe("exported HTML is inert", () => {
     expect(page.querySelectorAll("script, link")).toHaveLength(0);
   });
 
+  it("embeds a question's safe thumbnails, and names any other image in text", () => {
+    const THUMB = "data:image/jpeg;base64,/9j/4AAQ";
+    const image = (id: string, thumbnail?: string) => ({
+      type: "image" as const,
+      id,
+      mime: "image/png",
+      width: 800,
+      height: 600,
+      ...(thumbnail === undefined ? {} : { thumbnail }),
+    });
+    const question = {
+      ...user("u1", "what?"),
+      parts: [
+        { type: "text" as const, text: "what?" },
+        image("a", THUMB),
+        image("b", "https://example.com/tracker.png"),
+        image("c", 'data:image/png;base64,x" onerror="alert(1)'),
+        image("d"),
+      ],
+    };
+    const html = conversationHtml([question], "", "Chat");
+    const page = new DOMParser().parseFromString(html, "text/html");
+    const imgs = [...page.querySelectorAll(".nbc-msg-user img")];
+    expect(imgs.map((i) => [i.getAttribute("src"), i.getAttribute("alt")])).toEqual([
+      [THUMB, "Image 1, 800×600 PNG"],
+    ]);
+    expect(imgs[0]!.attributes).toHaveLength(3);
+    const named = [...page.querySelectorAll(".nbc-msg-user .nbc-thumb-text")];
+    expect(named.map((t) => t.textContent)).toEqual(Array(3).fill("[image: 800×600 PNG]"));
+  });
+
   it("keeps the XSS corpus inert, in replies and in questions", () => {
     const messages = CORPUS.flatMap((text, i) => [user(`u${i}`, text), assistant(`r${i}`, text)]);
     const html = conversationHtml(messages, "", "</title><script>alert(1)</script>");
