@@ -420,7 +420,7 @@ describe("attaching images", () => {
     vi.spyOn(HTMLButtonElement.prototype, "addEventListener").mockImplementation(function (
       this: HTMLButtonElement,
       type: string,
-      listener: EventListenerOrEventListenerObject | null,
+      listener: EventListenerOrEventListenerObject,
       options?: boolean | AddEventListenerOptions,
     ) {
       if (this.classList.contains("nbc-attach-remove") && typeof options === "object") {
