@@ -9,7 +9,7 @@ import type { ChatModel } from "../store.js";
 import { sniffImage } from "./sniff.js";
 
 /** How long to wait for the kernel's answer (a busy cell delays it). */
-export const ANSWER_MS = 30_000;
+const ANSWER_MS = 30_000;
 /** Sent images kept for the larger view; older ones are asked from the kernel again. */
 const KEPT = 32;
 
@@ -22,7 +22,7 @@ export interface ImageSource {
 }
 
 /** The kernel's id of an image: the first 16 hex digits of the SHA-256 of its bytes. */
-export async function imageId(bytes: ArrayBuffer): Promise<string | null> {
+async function imageId(bytes: ArrayBuffer): Promise<string | null> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) return null; // not a secure context: ask the kernel instead
   // A copy: the digest wants a buffer of this realm, and the caller's may be about to go.
@@ -31,7 +31,7 @@ export async function imageId(bytes: ArrayBuffer): Promise<string | null> {
 }
 
 /** `bytes` as a Blob typed by what they are, if they are a PNG or a JPEG. */
-export function shownBlob(bytes: Uint8Array): Blob | null {
+function shownBlob(bytes: Uint8Array): Blob | null {
   const mime = sniffImage(bytes);
   if (mime !== "image/png" && mime !== "image/jpeg") return null;
   return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime });

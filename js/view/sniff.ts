@@ -11,7 +11,7 @@ export type SentMime = "image/png" | "image/jpeg";
 export const ACCEPTED_TYPES = "image/png,image/jpeg,image/webp,image/gif";
 
 /** Bytes needed to tell the formats (and an SVG) apart. */
-export const SNIFF_BYTES = 512;
+const SNIFF_BYTES = 512;
 
 function startsWith(bytes: Uint8Array, signature: readonly number[], at = 0): boolean {
   if (bytes.length < at + signature.length) return false;
@@ -30,7 +30,7 @@ export function sniffImage(bytes: Uint8Array): RasterMime | null {
 }
 
 /** Whether `bytes` look like SVG (or other XML): text whose first tag is <svg or <?xml. */
-export function looksLikeSvg(bytes: Uint8Array): boolean {
+function looksLikeSvg(bytes: Uint8Array): boolean {
   const head = new TextDecoder("utf-8", { fatal: false })
     .decode(bytes.subarray(0, SNIFF_BYTES))
     .replace(/^\uFEFF/, "")
@@ -59,7 +59,7 @@ export function isSafeThumbnail(url: unknown): url is string {
 }
 
 /** "PNG", "JPEG"…: how a caption names the format. */
-export function formatName(mime: string): string {
+function formatName(mime: string): string {
   const sub = mime.startsWith("image/") ? mime.slice(6) : mime;
   return sub.toUpperCase();
 }
