@@ -23,7 +23,7 @@ import { MessageList } from "./list.js";
 import type { Row, RowPlace } from "./message.js";
 import { createNotice } from "./notice.js";
 import { displayRows } from "./rows.js";
-import { DEFAULT_MAX_SIDE, type Prepared } from "./scale.js";
+import type { Prepared } from "./scale.js";
 import { isAwayFromBottom, stickToBottom } from "./scroll.js";
 import { applyTheme } from "./theme.js";
 import { createToolbar } from "./toolbar.js";
@@ -142,7 +142,9 @@ export function mountChat(
       },
       stop: () => send({ kind: "stop" }),
       isBusy: busy,
-      images: { maxSide: () => trait("max_image_side") ?? DEFAULT_MAX_SIDE },
+      // The trait always arrives with the model, its default Python's alone; were it missing,
+      // 0: the view sets no limit of its own (a second default here would drift from it).
+      images: { maxSide: () => trait("max_image_side") ?? 0 },
     },
     signal,
   );

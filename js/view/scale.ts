@@ -16,7 +16,6 @@ import { type RasterMime, refusal, type SentMime, sniffImage } from "./sniff.js"
 /** A PNG larger than this once encoded goes as JPEG instead. */
 export const PNG_KEEP_BYTES = 512 * 1024;
 export const JPEG_QUALITY = 0.9;
-export const DEFAULT_MAX_SIDE = 1568;
 
 export interface Prepared {
   readonly blob: Blob; // typed `mime`, never anything the browser could render as a document

@@ -447,6 +447,14 @@ describe("attaching images", () => {
     expect(trayImages(view)[0]!.alt).toBe("Image 1, 1000×750 JPEG");
   });
 
+  it("the view has no size limit of its own: max_image_side's default is Python's", async () => {
+    browser.size = { width: 4000, height: 3000 };
+    const { view } = setup(new FakeModel(traits({})));
+    paste(textarea(view), [file(jpegOf(4000, 3000), "photo.jpg", "image/jpeg")]);
+    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
+    expect(trayImages(view)[0]!.alt).toBe("Image 1, 4000×3000 JPEG");
+  });
+
   it("a rotated phone photo is decoded upright first, then scaled", async () => {
     browser.size = { width: 3000, height: 4000 }; // what the browser makes of orientation 6
     const { view } = setup(new FakeModel(traits({ max_image_side: 1000 })));
