@@ -37,14 +37,17 @@ in (a history, a saved file) and refuse a malformed one in one line.
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 import typing
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from .errors import InvalidRequest
 
 __all__ = [
+    "IMAGE_MIMES",
     "SCHEMA_VERSION",
+    "THUMBNAIL_URL",
     "ImagePart",
     "Message",
     "MessageMeta",
@@ -56,6 +59,8 @@ __all__ = [
     "ToolResultPart",
     "check_parent",
     "check_parts",
+    "image_parts",
+    "image_parts_of",
     "linked",
     "new_id",
     "with_parent",
@@ -192,7 +197,47 @@ def check_parts(where: str, value: object) -> list[Part]:
             field = part.get(name)
             if not isinstance(field, kind_of) or isinstance(field, bool):
                 raise InvalidRequest(f"{at} ({kind!r}) needs {kind_of.__name__} {name!r}.")
+        if kind == "image":
+            _check_image(at, part)
     return typing.cast(list[Part], copy.deepcopy(value))
+
+
+# What nbchat writes for an image: the first 16 hex digits of its bytes' SHA-256 (the name
+# of its file beside a saved conversation), PNG or JPEG, a size, a data: URL thumbnail. A
+# file may say anything: an id is a file name, a mime and a thumbnail reach transcripts.
+_IMAGE_ID = re.compile(r"[0-9a-f]{16}")
+IMAGE_MIMES = ("image/png", "image/jpeg")
+THUMBNAIL_URL = re.compile(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}")
+
+
+def _check_image(at: str, part: dict[str, object]) -> None:
+    if not _IMAGE_ID.fullmatch(typing.cast(str, part["id"])):
+        raise InvalidRequest(f"{at} has an image id that is not 16 hex digits.")
+    if part["mime"] not in IMAGE_MIMES:
+        raise InvalidRequest(
+            f"{at} has an image of type {str(part['mime'])[:40]!r}.",
+            hint="Images are image/png or image/jpeg.",
+        )
+    if typing.cast(int, part["width"]) < 0 or typing.cast(int, part["height"]) < 0:
+        raise InvalidRequest(f"{at} has an image of negative size.")
+    thumbnail = part.get("thumbnail")
+    if thumbnail is not None and not (
+        isinstance(thumbnail, str) and THUMBNAIL_URL.fullmatch(thumbnail)
+    ):
+        raise InvalidRequest(
+            f"{at} has a thumbnail that is not a PNG or JPEG data: URL.",
+            hint="A thumbnail is data:image/png;base64,… or data:image/jpeg;base64,….",
+        )
+
+
+def image_parts(message: Message) -> list[ImagePart]:
+    """The image parts of ``message``, in order."""
+    return [p for p in message.get("parts", ()) if p["type"] == "image"]
+
+
+def image_parts_of(messages: Iterable[Message]) -> list[ImagePart]:
+    """The image parts of all ``messages``, in order."""
+    return [part for message in messages for part in image_parts(message)]
 
 
 def linked(messages: Sequence[Message], *, keep_given: bool = False) -> list[Message]:

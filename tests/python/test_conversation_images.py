@@ -18,11 +18,7 @@ import nbchat
 from nbchat import Conversation, magics, testing, transcript
 from nbchat.errors import InvalidImage, InvalidRequest
 from nbchat.images import THUMBNAIL_LIMIT, Image
-from nbchat.messages import ImagePart, Message
-
-
-def images_of(message: Message) -> list[ImagePart]:
-    return [p for p in message.get("parts", []) if p["type"] == "image"]
+from nbchat.messages import ImagePart, Message, image_parts
 
 
 def sent(request: typing.Any) -> list[list[tuple[str, tuple[int, int]]]]:
@@ -39,11 +35,11 @@ def test_the_user_message_holds_its_text_then_its_images() -> None:
     assert question["content"] == "Compare these."
     parts = question.get("parts", [])
     assert parts[0] == {"type": "text", "text": "Compare these."}
-    assert [(p["mime"], p["width"], p["height"]) for p in images_of(question)] == [
+    assert [(p["mime"], p["width"], p["height"]) for p in image_parts(question)] == [
         ("image/png", 64, 48),
         ("image/png", 40, 30),
     ]
-    assert all(len(p.get("thumbnail", "")) <= THUMBNAIL_LIMIT for p in images_of(question))
+    assert all(len(p.get("thumbnail", "")) <= THUMBNAIL_LIMIT for p in image_parts(question))
     assert reply.endswith("I received 2 images: 64×48 PNG, 40×30 PNG.")
 
 
@@ -78,7 +74,7 @@ def test_an_edit_keeps_the_question_s_images_unless_given_others() -> None:
 
     assert sent(script.requests[1]) == [[("PNG", (20, 10))]]
     assert sent(script.requests[2]) == [[("PNG", (30, 10))]]
-    assert [(p["width"]) for p in images_of(chat.messages[0])] == [30]
+    assert [(p["width"]) for p in image_parts(chat.messages[0])] == [30]
 
 
 def test_save_and_load_keep_the_images_byte_for_byte(tmp_path: pathlib.Path) -> None:
@@ -90,7 +86,7 @@ def test_save_and_load_keep_the_images_byte_for_byte(tmp_path: pathlib.Path) -> 
     chat.save(str(path))
     loaded = Conversation.load(str(path))
 
-    ids = [p["id"] for p in images_of(chat.messages[0])]
+    ids = [p["id"] for p in image_parts(chat.messages[0])]
     assert [loaded.images.get(i) for i in ids] == [chat.images.get(i) for i in ids]
     assert loaded.images.get(ids[0]) == jpeg  # a small JPEG is never re-encoded
     assert sorted(f.name for f in (tmp_path / "talk.json.images").iterdir()) == sorted(
@@ -112,7 +108,7 @@ def test_a_loaded_file_without_its_images_keeps_the_thumbnails(tmp_path: pathlib
     with pytest.warns(UserWarning, match="1 image"):
         loaded = Conversation.load(str(path))
 
-    assert images_of(loaded.messages[0]) == images_of(chat.messages[0])
+    assert image_parts(loaded.messages[0]) == image_parts(chat.messages[0])
     assert loaded.prompt("Still here?").result() == "Still here?"
 
 
@@ -124,7 +120,7 @@ def test_an_autosaved_conversation_reopens_with_its_images(tmp_path: pathlib.Pat
 
     again = Conversation("demo:echo", tokens_per_second=0, file=path)
 
-    part = images_of(again.messages[0])[0]
+    part = image_parts(again.messages[0])[0]
     assert again.images.get(part["id"]) == chat.images.get(part["id"])
     again.close()
 
@@ -132,7 +128,7 @@ def test_an_autosaved_conversation_reopens_with_its_images(tmp_path: pathlib.Pat
 def test_exports_embed_thumbnails_and_the_static_transcript_shows_placeholders() -> None:
     chat = Conversation("demo:echo", tokens_per_second=0)
     chat.prompt("Look.", images=[flat(1024, 768)]).result()
-    thumbnail = images_of(chat.messages[0])[0].get("thumbnail", "")
+    thumbnail = image_parts(chat.messages[0])[0].get("thumbnail", "")
 
     exported = chat.to_markdown()
     page = chat.to_html()

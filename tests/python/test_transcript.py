@@ -250,6 +250,38 @@ def test_loading_something_else_is_a_clear_error(text: str, words: str) -> None:
         transcript.loads(text)
 
 
+IMAGE = {"type": "image", "id": "0123456789abcdef", "mime": "image/png", "width": 4, "height": 3}
+
+
+@pytest.mark.parametrize(
+    ("changed", "words"),
+    [
+        # A mime reaches the static transcript, which JupyterLab renders as trusted Markdown.
+        ({"mime": "image/<img src=x onerror=alert(1)>"}, "an image of type"),
+        ({"mime": "image/svg+xml"}, "an image of type"),
+        # An id names the image's file beside a saved conversation.
+        ({"id": "../../etc/passwd"}, "not 16 hex digits"),
+        ({"id": "/home/u/secret"}, "not 16 hex digits"),
+        ({"width": -1}, "negative size"),
+        ({"thumbnail": "https://example.com/x.png"}, "thumbnail that is not"),
+        ({"thumbnail": "data:image/svg+xml;base64,PHN2Zz4="}, "thumbnail that is not"),
+    ],
+)
+def test_a_hostile_image_part_in_a_file_is_refused(changed: dict[str, object], words: str) -> None:
+    part = {**IMAGE, **changed}
+    message = {"id": "1", "role": "user", "content": "", "parts": [part]}
+    text = json.dumps({"format": "nbchat.transcript", "version": 3, "messages": [message]})
+    with pytest.raises(InvalidRequest, match=words):
+        transcript.loads(text)
+
+
+def test_an_image_part_as_nbchat_writes_it_loads() -> None:
+    part = {**IMAGE, "thumbnail": "data:image/png;base64,iVBORw0KGgo="}
+    message = {"id": "1", "role": "user", "content": "", "parts": [part]}
+    text = json.dumps({"format": "nbchat.transcript", "version": 3, "messages": [message]})
+    assert transcript.loads(text).messages[0]["parts"] == [part]
+
+
 def test_options_that_are_not_json_are_a_clear_error() -> None:
     with pytest.raises(InvalidRequest, match="JSON"):
         transcript.dumps([], options={"stop": object()})

@@ -115,7 +115,8 @@ def _from_path(path: str | os.PathLike[str], max_side: int) -> Image:
     if not isinstance(text, str):
         raise InvalidImage(f"Cannot use {_named(path)} as an image path.", hint=_HINT)
     scheme = urllib.parse.urlsplit(text.strip()).scheme.lower()
-    if scheme in ("http", "https", "ftp", "file") or text.strip().startswith("//"):
+    # A network path (//host/…, or Windows' \\server\share) is a remote fetch too.
+    if scheme in ("http", "https", "ftp", "file") or text.strip().startswith(("//", "\\\\")):
         raise InvalidImage(
             f"The image {text.strip()[:80]!r} is a URL: nbchat never fetches images.",
             hint="Download it and pass the file (or its bytes).",

@@ -113,7 +113,14 @@ def from_pil(
     return Image(png, "image/png", *picture.size)
 
 
+# What a photo carries about its owner (EXIF: GPS, camera serial; XMP; comments): a file that
+# has any is re-encoded without it, so it reaches neither a server nor a saved conversation.
+_METADATA = ("exif", "xmp", "XML:com.adobe.xmp", "comment")
+
+
 def _sendable_as_is(picture: PILImage.Image, mime: str, size: int) -> bool:
+    if any(key in picture.info for key in _METADATA) or picture.getexif():
+        return False
     if mime == "image/jpeg":
         upright = picture.getexif().get(_EXIF_ORIENTATION, 1) == 1
         return upright and picture.mode in ("L", "RGB")

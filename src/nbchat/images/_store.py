@@ -30,6 +30,10 @@ class ImageStore(typing.Protocol):
         """Keep ``data`` and describe it; the part's ``id`` is :func:`image_id` of it."""
         ...
 
+    def image(self, image_id: str) -> Image:
+        """The image as the store decoded it; :class:`KeyError` if the store does not have it."""
+        ...
+
 
 def image_id(data: bytes) -> str:
     """An image's id: the first 16 hex digits of the SHA-256 of its bytes."""

@@ -24,14 +24,13 @@ from collections.abc import Callable, Mapping
 
 from ..errors import InvalidRequest
 from ..images import Image
-from ..messages import ImagePart, Message, Part, ToolCallPart, ToolResultPart
+from ..messages import ImagePart, Message, Part, ToolCallPart, ToolResultPart, image_parts
 from ..providers.base import WireMessage, WireToolCall
 
 __all__ = [
     "NOT_RUN",
     "check_has_question",
     "has_tool_parts",
-    "image_parts",
     "wire_history",
     "wire_messages",
 ]
@@ -41,10 +40,6 @@ NOT_RUN = "The call was not run."
 
 def has_tool_parts(message: Message) -> bool:
     return any(p["type"] in ("tool_call", "tool_result") for p in message.get("parts", ()))
-
-
-def image_parts(message: Message) -> list[ImagePart]:
-    return [p for p in message.get("parts", ()) if p["type"] == "image"]
 
 
 def wire_messages(

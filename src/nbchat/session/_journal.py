@@ -20,13 +20,12 @@ from collections.abc import Iterable, Mapping
 from .. import transcript
 from ..errors import ConversationFileError, InvalidImage, NbchatError
 from ..images import ImageStore
-from ..messages import ImagePart, Message
+from ..messages import Message, image_parts_of
 from .tree import Tree
 
 __all__ = [
     "EXTENSIONS",
     "Restored",
-    "image_parts",
     "images_path",
     "journal_path",
     "read",
@@ -207,7 +206,7 @@ def read_images(path: pathlib.Path, messages: Iterable[Message], store: ImageSto
     the ids whose file is missing, unreadable or changed."""
     missing: list[str] = []
     folder = images_path(path)
-    for part in image_parts(list(messages)):
+    for part in image_parts_of(messages):
         target = folder / f"{part['id']}.{EXTENSIONS.get(part['mime'], 'bin')}"
         try:
             kept = store.put(target.read_bytes(), part["mime"])
@@ -217,12 +216,3 @@ def read_images(path: pathlib.Path, messages: Iterable[Message], store: ImageSto
         if kept["id"] != part["id"]:  # the file was changed: not the image the part names
             missing.append(part["id"])
     return missing
-
-
-def image_parts(messages: list[Message]) -> list[ImagePart]:
-    return [
-        typing.cast(ImagePart, part)
-        for message in messages
-        for part in message.get("parts", ())
-        if part.get("type") == "image"
-    ]

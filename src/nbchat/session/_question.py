@@ -10,16 +10,14 @@ has (a restored file's missing images are not sent).
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 
-from ..images import Image, ImageStore, MemoryImageStore, Mime, to_image
-from ..messages import ImagePart, Message, Part, new_id
+from ..images import Image, ImageStore, MemoryImageStore, to_image
+from ..messages import ImagePart, Message, Part, image_parts, new_id
 from ..providers.base import WireMessage
-from ._history import image_parts
 
 __all__ = [
     "image_of",
-    "image_parts_of",
     "images_to_resend",
     "listed",
     "question",
@@ -66,13 +64,11 @@ def question(
 
 
 def image_of(store: ImageStore, part: ImagePart) -> Image | None:
-    """The image ``part`` describes, from ``store`` (``None``: its bytes are missing)."""
+    """The image ``part`` names, as the store decoded it (``None``: its bytes are missing)."""
     try:
-        data = store.get(part["id"])
+        return store.image(part["id"])
     except KeyError:
         return None
-    mime: Mime = "image/jpeg" if part["mime"] == "image/jpeg" else "image/png"
-    return Image(data, mime, part["width"], part["height"])
 
 
 def images_to_resend(
@@ -102,7 +98,3 @@ def images_to_resend(
                 send.setdefault(part["id"], image)
                 counted += 1
     return send
-
-
-def image_parts_of(messages: Iterable[Message]) -> list[ImagePart]:
-    return [part for message in messages for part in image_parts(message)]

@@ -14,8 +14,8 @@ import pathlib
 import typing
 
 from .. import transcript
+from ..messages import image_parts_of
 from . import autosave
-from ._question import image_parts_of
 
 if typing.TYPE_CHECKING:
     from .conversation import Conversation

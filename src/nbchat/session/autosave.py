@@ -53,9 +53,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from .. import transcript
 from ..errors import ConversationFileError
 from ..images import ImageStore
-from ..messages import ImagePart, Message
+from ..messages import ImagePart, Message, image_parts_of
 from . import _file_lock
-from ._journal import EXTENSIONS, Restored, image_parts, images_path, read, read_images
+from ._journal import EXTENSIONS, Restored, images_path, read, read_images
 
 __all__ = ["COMPACT_AT", "Autosave", "Restored", "read", "read_images", "write_images"]
 
@@ -146,13 +146,13 @@ class Autosave:
             if restored is not None and restored.journal_id and not restored.journal_records:
                 self._dirty = False  # a clean snapshot: nothing to rewrite
             if self._dirty:  # a new file may start with messages (and their images)
-                self._write_images(image_parts(list(snapshot()["messages"])))
+                self._write_images(image_parts_of(snapshot()["messages"]))
             self._write_pending()
 
     def put(self, messages: Iterable[Message]) -> None:
         """Record a turn: its messages added (or a continued reply replaced), the last shown."""
         listed = list(messages)
-        self._append({"put": listed}, images=image_parts(listed))
+        self._append({"put": listed}, images=image_parts_of(listed))
 
     def select(self, message_id: str) -> None:
         """Record that the branch through ``message_id`` is shown."""

@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Mapping
 from .. import settings, transcript
 from ..errors import ConversationBusy, ConversationFileError, InvalidRequest
 from ..images import MAX_SIDE, MemoryImageStore
-from ..messages import ImagePart, Message
+from ..messages import ImagePart, Message, image_parts
 from ..providers.base import Provider, Timeouts, WireMessage
 from ..tools import Approval, ApprovePolicy, ToolLike, Tools
 from . import _saving, autosave
 from ._cuts import Cut, edit_cut, regenerate_cut, resume_cut
-from ._history import check_has_question, image_parts, wire_history
+from ._history import check_has_question, wire_history
 from ._input import check_text
 from ._loop import DEFAULT_MAX_STEPS
 from ._question import images_to_resend, listed, question, take_images

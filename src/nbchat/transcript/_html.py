@@ -10,8 +10,8 @@ import html
 import re
 from collections.abc import Iterable
 
-from ..messages import Message
-from ._lines import FENCE, ROLE_TITLES, image_label, images_of, meta_line, thumbnail, with_tools
+from ..messages import Message, image_parts
+from ._lines import FENCE, ROLE_TITLES, image_label, meta_line, thumbnail, with_tools
 
 __all__ = ["to_html"]
 
@@ -50,7 +50,7 @@ def to_html(
                     out.append(f'<p class="nbchat-tool">🔧 <code>{html.escape(value)}</code></p>')
         elif message["content"]:
             out.append(_html_body(message["content"]))
-        for image in images_of(message):
+        for image in image_parts(message):
             label = html.escape(image_label(image))
             shown = thumbnail(image) if thumbnails else None
             out.append(

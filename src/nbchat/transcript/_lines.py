@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import re
 
-from ..messages import ImagePart, Message, MessageMeta, Part, ToolCallPart, ToolResultPart
+from ..messages import (
+    THUMBNAIL_URL,
+    ImagePart,
+    Message,
+    MessageMeta,
+    Part,
+    ToolCallPart,
+    ToolResultPart,
+)
 
 __all__ = [
     "FENCE",
     "ROLE_TITLES",
     "count",
     "image_label",
-    "images_of",
     "meta_line",
     "thumbnail",
     "tool_line",
@@ -28,23 +35,21 @@ ROLE_TITLES = {"system": "System", "user": "User", "assistant": "Assistant"}
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
+_KINDS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+
+
 def image_label(part: ImagePart) -> str:
-    """``"image: 1024x768 PNG"`` (a multiplication sign): an image as a transcript names it."""
-    kind = str(part["mime"]).rpartition("/")[2].upper() or "?"
-    return f"image: {part['width']}×{part['height']} {kind}"
-
-
-# Only a thumbnail nbchat could have made is embedded: a file's could say anything.
-_THUMBNAIL = re.compile(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}")
+    """``"image: 1024x768 PNG"`` (a multiplication sign): an image as a transcript names it.
+    Built from known words and integers only: a label goes into Markdown unescaped."""
+    kind = _KINDS.get(str(part["mime"]), "?")
+    return f"image: {int(part['width'])}×{int(part['height'])} {kind}"
 
 
 def thumbnail(part: ImagePart) -> str | None:
+    """The part's thumbnail, only if it is one nbchat could have made (a PNG or JPEG
+    ``data:`` URL): loaded messages are checked, but a transcript is written from any list."""
     url = part.get("thumbnail")
-    return url if isinstance(url, str) and _THUMBNAIL.fullmatch(url) else None
-
-
-def images_of(message: Message) -> list[ImagePart]:
-    return [p for p in message.get("parts") or () if p["type"] == "image"]
+    return url if isinstance(url, str) and THUMBNAIL_URL.fullmatch(url) else None
 
 
 _SUMMARY = 160  # characters of arguments and of a result in a transcript's tool line

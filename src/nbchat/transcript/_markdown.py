@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..messages import Message
+from ..messages import Message, image_parts
 from ._inert import inert_markdown
-from ._lines import FENCE, ROLE_TITLES, image_label, images_of, meta_line, thumbnail, with_tools
+from ._lines import FENCE, ROLE_TITLES, image_label, meta_line, thumbnail, with_tools
 
 __all__ = ["to_markdown"]
 
@@ -63,7 +63,7 @@ def to_markdown(
                     parts.append(inert_markdown(line) if inert else line)
         elif message["content"]:
             parts.append(body(message["content"]))
-        for image in images_of(message):
+        for image in image_parts(message):
             label = image_label(image)
             shown = thumbnail(image) if thumbnails else None
             parts.append(f"![{label}]({shown})" if shown else f"\\[{label}\\]")

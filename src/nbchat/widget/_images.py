@@ -19,7 +19,8 @@ from ._protocol import ImageMsg
 
 __all__ = ["MAX_BYTES", "MAX_IMAGES", "full_image", "submitted_images"]
 
-#: Images one message may carry (the browser allows as many; more is a forged message).
+#: Images one message may carry: as many as the browser's tray holds (MAX_ATTACHMENTS in
+#: js/view/attachments.ts); more is a forged message.
 MAX_IMAGES = 10
 #: Bytes one image may have on arrival. The browser sends a scaled PNG or JPEG (well under
 #: a megabyte at the default size); this only stops a runaway message.

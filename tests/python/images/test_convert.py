@@ -122,6 +122,8 @@ def refused(given: object) -> InvalidImage:
         ("http://example.com/cat.png", "http://example.com/cat.png"),
         ("https://example.com/cat.png", "URL"),
         ("file:///etc/passwd", "URL"),
+        ("//fileserver/share/cat.png", "URL"),
+        ("\\\\fileserver\\share\\cat.png", "URL"),
         (42, "int"),
         (None, "NoneType"),
         (3.5, "float"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import typing
 
 from PIL import Image as PILImage
 from tests.pictures import decoded, encoded, flat, photo, with_exif_rotation
@@ -39,6 +40,34 @@ def test_a_small_png_or_jpeg_is_sent_as_it_is() -> None:
 
     assert to_image(png).data == png
     assert to_image(jpeg).data == jpeg
+
+
+def test_metadata_never_leaves_with_the_image() -> None:
+    # A small upright photo with a location, and a PNG with an XMP packet: re-encoded bare.
+    picture = PILImage.fromarray(photo(640, 480))
+    exif = picture.getexif()
+    exif[0x8825] = {2: (48.0, 51.0, 24.0)}  # GPSInfo: latitude
+    exif[0x0110] = "Phone X"  # camera model
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif)
+    tagged_png = io.BytesIO()
+    PILImage.fromarray(flat(64, 48)).save(tagged_png, "PNG", pnginfo=_xmp("<x:xmpmeta/>"))
+
+    for given in (out.getvalue(), tagged_png.getvalue()):
+        sent = to_image(given)
+        assert sent.data != given
+        with PILImage.open(io.BytesIO(sent.data)) as again:
+            assert not again.getexif()
+            assert not {"exif", "xmp", "XML:com.adobe.xmp"} & set(again.info)
+            assert again.size == PILImage.open(io.BytesIO(given)).size
+
+
+def _xmp(packet: str) -> typing.Any:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", packet)
+    return info
 
 
 def test_a_photo_given_as_png_goes_as_jpeg_when_png_would_be_heavy() -> None:
