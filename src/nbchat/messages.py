@@ -66,7 +66,8 @@ __all__ = [
     "with_parent",
 ]
 
-#: The version of this schema; the transcript format's ``version`` is the same number.
+#: The version of this schema. The transcript file format counts apart (version 3 holds these
+#: messages as a tree, with the branch on screen): see :mod:`nbchat.transcript`.
 SCHEMA_VERSION = 2
 
 # "system" only where a caller hands in a history: the conversation turns it into its prompt.
