@@ -4,7 +4,6 @@ that records what each widget sends and when."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 import typing
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from tests.comms import custom, from_ui, wire
 from tests.ports import free_port
+from tests.python.widget_rig import until
 
 import nbchat
 from nbchat.errors import InvalidRequest, NbchatError, ServerError, ServerUnreachable
@@ -23,7 +23,6 @@ from nbchat.widget._compare_text import exchange_markdown, figures, marks
 if typing.TYPE_CHECKING:
     from tests.servers.server import EmulatorServer
 
-WAIT = 15.0
 TEXT = "one two three four five six seven eight nine ten eleven twelve"
 
 
@@ -56,14 +55,6 @@ def max_per_second(times: list[float]) -> int:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
-
-
-async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
 
 
 def test_ask_streams_every_model_at_once_and_returns_each_reply(server: EmulatorServer) -> None:

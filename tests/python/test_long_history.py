@@ -6,14 +6,12 @@ counted, for one turn at the start of a chat and for one after hundreds of turns
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import typing
-from collections.abc import Callable
 
 import pytest
 from tests.comms import branch, custom, from_ui, synced, wire
+from tests.python.widget_rig import until
 
 from nbchat import testing
 from nbchat.messages import Message
@@ -41,13 +39,6 @@ def history(turns: int) -> list[Message]:
 
 def size(value: object) -> int:
     return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.002)
 
 
 async def one_turn(turns: int) -> tuple[Chat, int, int]:

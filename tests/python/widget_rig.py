@@ -16,7 +16,7 @@ from nbchat.widget import Chat
 
 __all__ = ["WAIT", "ui_turn", "until"]
 
-WAIT = 10.0
+WAIT = 15.0  # a failure's timeout only: a loaded 2-core machine streams slowly
 
 
 async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
