@@ -20,17 +20,15 @@ knows particular protocols: the two it probes for, and the offline demo it falls
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import os
-import threading
-import time
 import types
 import typing
 import urllib.parse
 from collections.abc import Mapping
 
 from . import _worker, providers, settings
+from ._probes import NEGATIVE_CACHE_S, Found, forget_detections, probe, probe_default_ollama
 from .errors import (
     InvalidRequest,
     NbchatError,
@@ -47,9 +45,6 @@ __all__ = [
     "resolve",
     "split_model",
 ]
-
-#: A server that did not answer is asked again after this long (it may have been started).
-NEGATIVE_CACHE_S = 10.0
 
 
 def _detect() -> types.ModuleType:
@@ -143,15 +138,6 @@ class Resolution:
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclasses.dataclass(frozen=True)
-class _Found:
-    """A server that answered a probe."""
-
-    provider: str  # "ollama" or "openai"
-    base_url: str  # root for Ollama, the /v1 base for OpenAI-compatible
-    reason: str  # how we know, from the probe
-
-
 def resolve(
     model: str | None = None, base_url: str | None = None, api_key: str | None = None
 ) -> Resolution:
@@ -243,7 +229,7 @@ def _resolve_detected(
         return "; ".join(p for p in parts if p)
 
     if url is not None:
-        found = _probe(url, key)
+        found = probe(url, key)
         if found is None:
             hint = "Check the base URL and that the server is running."
             if not name:
@@ -269,7 +255,7 @@ def _resolve_detected(
 
     ollama_url = typing.cast(str, ollama.base_url_for(None))
     ollama_key = key or ollama.api_key_from_env()
-    found = _probe_default_ollama(ollama_url)
+    found = probe_default_ollama(ollama_url)
     openai_set = [
         v for v in (openai.key_env_var, openai.base_url_env_var) if v and os.environ.get(v)
     ]
@@ -328,7 +314,7 @@ def _resolved_as(cls: type[Provider], name: str, key: str | None, why: str) -> R
     )
 
 
-def _installed(name: str, found: _Found, key: str | None) -> bool:
+def _installed(name: str, found: Found, key: str | None) -> bool:
     """Whether the server found has ``name``; if it cannot say, assume it does."""
     try:
         models = _list_models(found.provider, found.base_url, key)
@@ -346,56 +332,3 @@ def _choose_model(provider: str, base: str | None, key: str | None) -> tuple[str
 def _list_models(provider: str, base: str | None, key: str | None) -> list[str]:
     instance = providers.get(provider)(base_url=base, api_key=key)
     return _worker.run(instance.amodels)
-
-
-# ---------------------------------------------------------------------------------------
-# Detection (probing lives in nbchat.providers.detect; this caches and adapts it).
-
-_probe_cache: dict[str, tuple[float, _Found | None]] = {}
-_probe_lock = threading.Lock()
-
-
-def _cached(cache_key: str, probe: typing.Callable[[], _Found | None]) -> _Found | None:
-    with _probe_lock:
-        cached = _probe_cache.get(cache_key)
-    if cached is not None:
-        when, found = cached
-        if found is not None or time.monotonic() - when < NEGATIVE_CACHE_S:
-            return found
-    found = probe()
-    with _probe_lock:
-        _probe_cache[cache_key] = (time.monotonic(), found)
-    return found
-
-
-def _probe(url: str, key: str | None) -> _Found | None:
-    """What answers at ``url`` (Ollama preferred over its ``/v1``); ``None``: nothing."""
-    return _cached(url, lambda: _worker.run(lambda: _adetect(url, key)))
-
-
-def _probe_default_ollama(url: str) -> _Found | None:
-    """Ollama at ``OLLAMA_HOST`` / localhost:11434, if one answers (one quick GET)."""
-    return _cached(f"ollama-default {url}", lambda: _worker.run(_adetect_default_ollama))
-
-
-async def _adetect(url: str, key: str | None) -> _Found | None:
-    from .providers import detect
-
-    try:
-        found = await detect.detect(url, key)
-    except NbchatError:
-        return None  # nothing answers there
-    return _Found(found.provider, found.base_url.rstrip("/"), found.reason)
-
-
-async def _adetect_default_ollama() -> _Found | None:
-    from .providers import detect
-
-    url = await detect.probe_default_ollama()
-    return _Found(detect.OLLAMA, url, f"Ollama answers at {url}") if url else None
-
-
-def forget_detections() -> None:
-    """Drop cached probe results (a server was started or stopped)."""
-    with _probe_lock:
-        _probe_cache.clear()
