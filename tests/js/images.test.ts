@@ -321,6 +321,20 @@ const removeButtons = (view: Mounted): HTMLButtonElement[] => [
 const reason = (view: Mounted): HTMLElement => view.root.querySelector(".nbc-input-reason")!;
 
 /** A paste event as a browser makes it, holding `files` (jsdom has no DataTransfer). */
+/** Paste one small PNG and wait for its thumbnail in the tray. */
+async function attachOne(view: Mounted): Promise<void> {
+  paste(textarea(view), [file(png(), "a.png", "image/png")]);
+  await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
+}
+
+/** Type `text`, press Enter, and wait for one more submit to leave. */
+async function send(view: Mounted, model: FakeModel, text: string): Promise<void> {
+  const before = model.sentOf("submit").length;
+  textarea(view).value = text;
+  press(textarea(view), "Enter");
+  await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(before + 1));
+}
+
 function paste(target: HTMLElement, files: File[], text = ""): Event {
   const event = new Event("paste", { bubbles: true, cancelable: true });
   const data = { files, items: [], types: ["Files"], getData: () => text };
@@ -500,10 +514,8 @@ describe("sending images", () => {
 
   it("an image alone can be sent (no text)", async () => {
     const { model, view } = setup();
-    paste(textarea(view), [file(png(), "a.png", "image/png")]);
-    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
-    press(textarea(view), "Enter");
-    await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
+    await attachOne(view);
+    await send(view, model, "");
     expect(model.sentOf("submit")[0]).toMatchObject({ text: "", images: [{ mime: "image/png" }] });
   });
 
@@ -533,11 +545,8 @@ describe("sending images", () => {
 
   it("a refused message gives back its text and its images", async () => {
     const { model, view } = setup();
-    paste(textarea(view), [file(png(), "a.png", "image/png")]);
-    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
-    textarea(view).value = "look";
-    press(textarea(view), "Enter");
-    await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
+    await attachOne(view);
+    await send(view, model, "look");
     model.push({ kind: "error", id: null, message: "The image is damaged.", hint: "" });
     frames.flush();
     expect(textarea(view).value).toBe("look");
@@ -546,8 +555,7 @@ describe("sending images", () => {
 
   it("images that cannot be read at Send give back the text and images, saying why", async () => {
     const { model, view } = setup();
-    paste(textarea(view), [file(png(), "a.png", "image/png")]);
-    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
+    await attachOne(view);
     vi.spyOn(Blob.prototype, "arrayBuffer").mockRejectedValue(new Error("NotReadableError"));
     textarea(view).value = "look";
     press(textarea(view), "Enter");
@@ -560,11 +568,8 @@ describe("sending images", () => {
 
   it("a refused text-only message after an accepted one with images brings no images back", async () => {
     const { model, view } = setup();
-    paste(textarea(view), [file(png(), "a.png", "image/png")]);
-    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
-    textarea(view).value = "look";
-    press(textarea(view), "Enter");
-    await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
+    await attachOne(view);
+    await send(view, model, "look");
     // Accepted: no refusal. The same words again, without images, are refused.
     textarea(view).value = "look";
     press(textarea(view), "Enter");
@@ -581,9 +586,7 @@ describe("sending images", () => {
       Array.from({ length: n }, (_, i) => file(png(), `${i}.png`, "image/png"));
     paste(textarea(view), pngs(3));
     await vi.waitFor(() => expect(trayImages(view)).toHaveLength(3));
-    textarea(view).value = "look";
-    press(textarea(view), "Enter");
-    await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
+    await send(view, model, "look");
     paste(textarea(view), pngs(MAX_ATTACHMENTS - 1));
     await vi.waitFor(() => expect(trayImages(view)).toHaveLength(MAX_ATTACHMENTS - 1));
     model.push({ kind: "error", id: null, message: "One turn at a time.", hint: "" });
@@ -596,10 +599,8 @@ describe("sending images", () => {
 
   it("a refused message of images only gives back its images", async () => {
     const { model, view } = setup();
-    paste(textarea(view), [file(png(), "a.png", "image/png")]);
-    await vi.waitFor(() => expect(trayImages(view)).toHaveLength(1));
-    press(textarea(view), "Enter");
-    await vi.waitFor(() => expect(model.sentOf("submit")).toHaveLength(1));
+    await attachOne(view);
+    await send(view, model, "");
     expect(trayImages(view)).toHaveLength(0);
     model.push({ kind: "error", id: null, message: "One turn at a time.", hint: "" });
     frames.flush();
