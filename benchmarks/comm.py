@@ -32,7 +32,8 @@ import anywidget
 import comm
 import ipywidgets
 import traitlets
-from tests.comms import RecordingComm
+from tests.comms import RecordingComm, custom
+from tests.python.widget_rig import until
 
 from nbchat.providers.base import TextDelta
 from nbchat.session import Conversation
@@ -153,8 +154,6 @@ def run_ui(rate: int, tokens: int | None) -> dict[str, typing.Any]:
     async def go() -> dict[str, typing.Any]:
         chat = Chat("demo:long", **options(rate, tokens))
         counter = typing.cast(RecordingComm, chat.comm)
-        ended = asyncio.Event()
-        chat.observe(lambda change: ended.set() if change["new"] != "streaming" else None, "status")
         counter.handle_msg(
             {
                 "content": {
@@ -163,8 +162,7 @@ def run_ui(rate: int, tokens: int | None) -> dict[str, typing.Any]:
                 "buffers": [],
             }
         )
-        await ended.wait()
-        await asyncio.sleep(0)  # let the task send `done` after the final update
+        await until(lambda: bool(custom(chat, "done")), timeout=600)
         reply = chat.messages[-1]["content"]
         result = summarize(counted(chat), reply)
         chat.close()
@@ -202,16 +200,7 @@ def run_compare(ui: bool) -> dict[str, typing.Any]:
                 "buffers": [],
             }
         )
-        ended = asyncio.Event()
-        for column in cmp.columns:
-            column.observe(
-                lambda _: (
-                    ended.set() if all(c.status != "streaming" for c in cmp.columns) else None
-                ),
-                "status",
-            )
-        await ended.wait()
-        await asyncio.sleep(0)  # let each task send `done` after its final update
+        await until(lambda: all(custom(c, "done") for c in cmp.columns), timeout=600)
 
     n = COMPARE["models"]
     cmp = Compare(
