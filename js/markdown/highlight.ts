@@ -22,6 +22,7 @@ import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
+import { escapeHtml } from "../escape.js";
 
 const LANGUAGES = {
   bash,
@@ -51,9 +52,6 @@ hljs.registerAliases(["py3", "python3"], { languageName: "python" });
 hljs.registerAliases(["node"], { languageName: "javascript" });
 hljs.registerAliases(["jsonc", "json5"], { languageName: "json" });
 hljs.registerAliases(["sh-session", "terminal"], { languageName: "shell" });
-
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** The fence's language word, reduced to characters safe in a class name and a label. */
 export function languageOf(info: string): string {

@@ -7,6 +7,7 @@
 
 import katex from "katex";
 import type { MarkdownIt, StateBlock, StateInline, Token } from "markdown-it";
+import { escapeHtml } from "../escape.js";
 
 export interface MathOpener {
   readonly open: string;
@@ -131,9 +132,6 @@ export function typeset(tex: string, display: boolean): Typeset {
   cache.set(key, result);
   return result;
 }
-
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /**
  * HTML for one formula. Bad TeX shows its source: in the error style once the text is final,

@@ -4,6 +4,7 @@
 
 import type { Env, MarkdownIt, Token } from "markdown-it";
 import markdownIt from "markdown-it";
+import { escapeHtml } from "../escape.js";
 import { codeBlockHtml } from "./highlight.js";
 import { mathPlugin } from "./math.js";
 
@@ -31,9 +32,6 @@ export interface RenderedBlocks {
   readonly blocks: RenderedBlock[];
   readonly references: References;
 }
-
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 function createMarkdown(): MarkdownIt {
   const md = markdownIt({ html: false, linkify: true, typographer: false, breaks: false });

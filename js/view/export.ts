@@ -5,6 +5,7 @@
 // and KaTeX's fonts inline as data URLs, no CDN) and inert: model text goes through the same
 // sanitizer as in the widget, and a Content-Security-Policy forbids scripts and any fetch.
 
+import { escapeHtml } from "../escape.js";
 import { imagesOf, isExported } from "../guards.js";
 import { katexFontFaceCss } from "../markdown/fonts.js";
 import { renderMarkdown } from "../markdown/index.js";
@@ -12,23 +13,12 @@ import type { ClientMessage, ExportedMsg, Message } from "../protocol.js";
 import type { ChatModel } from "../store.js";
 import { copyText } from "./clipboard.js";
 import { button, h, show } from "./dom.js";
+import { roleLabel } from "./message.js";
 import { describeImage, isSafeThumbnail } from "./sniff.js";
 
 /** No script, no remote request: only inline styles, and fonts/images as data URLs. */
 export const EXPORT_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:";
-
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
-}
-
-function roleName(message: Message): string {
-  return message.role === "user" ? "You" : message.role === "assistant" ? "Assistant" : "System";
-}
 
 /** A message's images as the widget shows them: the kernel's thumbnail where it is a safe
  * PNG/JPEG data: URL (the CSP allows data: images only), else the image named in text. */
@@ -54,7 +44,7 @@ export function conversationHtml(messages: readonly Message[], css: string, titl
       const model = reply && m.meta?.model ? ` · ${escapeHtml(m.meta.model)}` : "";
       return (
         `<article class="nbc-msg nbc-msg-${m.role}"><div class="nbc-msg-head">` +
-        `<span class="nbc-role">${roleName(m)}${model}</span></div>${content}` +
+        `<span class="nbc-role">${roleLabel(m.role)}${model}</span></div>${content}` +
         `${imagesHtml(m)}</article>`
       );
     })

@@ -267,7 +267,7 @@ export class MessageView {
   }
 }
 
-function roleLabel(role: Role): string {
+export function roleLabel(role: Role): string {
   return role === "user" ? "You" : role === "assistant" ? "Assistant" : "System";
 }
 
