@@ -36,10 +36,6 @@ class ReplyBody:
     def reasoning(self) -> str:
         return _joined(self._reasoning)
 
-    @property
-    def has_tools(self) -> bool:
-        return self._has_tools
-
     def add_text(self, piece: str) -> None:
         self._text.append(piece)
         self._tail.append(piece)

@@ -90,9 +90,6 @@ class Tree:
         """Ids of the versions of ``message_id``'s place, itself included, in order."""
         return self.children(self.parent(message_id))
 
-    def active_child(self, message_id: str | None) -> str | None:
-        return self._active.get(message_id)
-
     def path(self, message_id: str | None) -> list[Message]:
         """The messages from the first one down to ``message_id`` (``None``: none)."""
         out: list[Message] = []
