@@ -4,6 +4,7 @@
 
 import type { LiveReply } from "../channel.js";
 import type { Message } from "../protocol.js";
+import { formatStats, liveStats } from "./format.js";
 
 export type ColumnState = "streaming" | "done" | "stopped" | "error";
 
@@ -23,14 +24,13 @@ export function columnFigures(
   now: number,
 ): Figures | null {
   if (live !== null && live.phase === "streaming") {
-    const since = live.firstTokenAt === null ? 0 : (now - live.firstTokenAt) / 1000;
+    const stats = liveStats(live, now);
     return {
       state: "streaming",
       firstToken: live.firstTokenAt === null ? null : (live.firstTokenAt - live.startedAt) / 1000,
-      tokens: live.tokens,
-      // Too early a rate is noise (one token over a few ms).
-      rate: since >= 0.25 && live.tokens > 1 ? live.tokens / since : null,
-      total: (now - live.startedAt) / 1000,
+      tokens: stats.tokens,
+      rate: stats.tokensPerSecond,
+      total: stats.elapsedSeconds,
     };
   }
   const meta = last?.role === "assistant" ? last.meta : undefined;
@@ -45,16 +45,13 @@ export function columnFigures(
 }
 
 export function formatFigures(f: Figures): string {
-  const parts: string[] = [];
-  if (f.firstToken !== null) parts.push(`first token ${f.firstToken.toFixed(2)} s`);
-  if (f.tokens !== null) parts.push(`${f.tokens} ${f.tokens === 1 ? "token" : "tokens"}`);
-  if (f.rate !== null && Number.isFinite(f.rate)) {
-    parts.push(`${f.rate.toFixed(f.rate < 10 ? 1 : 0)} tok/s`);
-  }
-  if (f.total !== null && Number.isFinite(f.total)) parts.push(`${f.total.toFixed(1)} s`);
-  if (f.state === "stopped") parts.push("stopped");
-  if (f.state === "error") parts.push("failed");
-  return parts.join(" · ");
+  const stats = { model: "", tokens: f.tokens, tokensPerSecond: f.rate, elapsedSeconds: f.total };
+  const parts = [
+    f.firstToken === null ? "" : `first token ${f.firstToken.toFixed(2)} s`,
+    formatStats(stats),
+    f.state === "stopped" ? "stopped" : f.state === "error" ? "failed" : "",
+  ];
+  return parts.filter((part) => part !== "").join(" · ");
 }
 
 export interface Fastest {

@@ -1,5 +1,7 @@
 // The status line under a reply: `model · N tokens · X tok/s · 3.2 s`.
 
+import type { LiveReply } from "../channel.js";
+
 export interface ReplyStats {
   model: string;
   tokens: number | null;
@@ -35,4 +37,18 @@ export function formatStats(stats: ReplyStats): string {
     parts.push(`${stats.elapsedSeconds.toFixed(1)} s`);
   }
   return parts.join(" · ");
+}
+
+/** A streaming (or just finished) reply's figures by the local clock. */
+export function liveStats(live: LiveReply, now: number): ReplyStats {
+  const end = live.finishedAt ?? now;
+  const elapsed = (end - live.startedAt) / 1000;
+  const since = live.firstTokenAt === null ? 0 : (end - live.firstTokenAt) / 1000;
+  return {
+    model: live.model,
+    tokens: live.tokens,
+    // Too early a rate is noise (one token over a few ms).
+    tokensPerSecond: since >= 0.25 && live.tokens > 1 ? live.tokens / since : null,
+    elapsedSeconds: elapsed,
+  };
 }

@@ -4,12 +4,11 @@
 // (message.ts) because which actions a message offers is decided by where it sits in the chat
 // (RowPlace), not by what it holds.
 
-import type { LiveReply } from "../channel.js";
 import { awaitsApproval, type ToolCard } from "../parts.js";
 import type { Message, Role } from "../protocol.js";
 import { copyText } from "./clipboard.js";
 import { button, flash, h, setText, show } from "./dom.js";
-import { formatStats, type ReplyStats } from "./format.js";
+import { formatStats, liveStats } from "./format.js";
 import type { Row, RowPlace } from "./message.js";
 import { createVersionSwitcher, type VersionSwitcher } from "./versions.js";
 
@@ -196,17 +195,4 @@ export function canResume(message: Message | null): boolean {
   if (message === null || message.role !== "assistant" || meta === undefined) return false;
   if (meta.stopped === true || meta.finish_reason === "length") return true;
   return meta.error !== undefined && meta.error !== "" && message.content !== "";
-}
-
-function liveStats(live: LiveReply, now: number): ReplyStats {
-  const end = live.finishedAt ?? now;
-  const elapsed = (end - live.startedAt) / 1000;
-  const since = live.firstTokenAt === null ? 0 : (end - live.firstTokenAt) / 1000;
-  return {
-    model: live.model,
-    tokens: live.tokens,
-    // Too early a rate is noise (one token over a few ms).
-    tokensPerSecond: since >= 0.25 && live.tokens > 1 ? live.tokens / since : null,
-    elapsedSeconds: elapsed,
-  };
 }
