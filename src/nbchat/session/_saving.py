@@ -25,19 +25,9 @@ __all__ = ["save", "to_json"]
 
 def to_json(conversation: Conversation) -> str:
     """Every message of every branch, which branch is on screen, system, model, options."""
-    with conversation._lock:
-        messages = copy.deepcopy(list(conversation._tree))
-        active = conversation._tree.active_map()
-        leaf = conversation._tree.leaf
-    return transcript.dumps(
-        messages,
-        model=conversation.model,
-        system=conversation.system,
-        options=conversation.options,
-        base_url=conversation.resolution.base_url,
-        leaf=leaf,
-        active=active,
-    )
+    with conversation._lock:  # the fields autosave writes, as one consistent copy
+        fields = copy.deepcopy(conversation._snapshot())
+    return transcript.dumps(**typing.cast(dict[str, typing.Any], fields))
 
 
 def save(conversation: Conversation, path: str) -> None:
