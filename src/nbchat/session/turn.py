@@ -131,9 +131,10 @@ class Turn:
         self._provider = conversation.provider
         self._label = conversation.resolution.label
         self._wire = wire  # the history before this reply, as the model reads it
+        self._body = ReplyBody(base)  # a continued reply goes on from what it said
         self._request = ChatRequest(
             model=conversation.resolution.model,
-            messages=[*wire, *(ReplyBody(base).wire() if base is not None else [])],
+            messages=[*wire, *self._body.wire()],
             options=options,
             tools=conversation.tools.specs(),
         )
@@ -142,7 +143,6 @@ class Turn:
         self._tally = Tally(
             copy.deepcopy(base.get("meta", MessageMeta())) if base else MessageMeta()
         )
-        self._body = ReplyBody(base)
         self._version = conversation._version
         self._events: list[TurnEvent] = []
         self._lock = threading.Lock()  # guards _state and the moves out of it
