@@ -23,7 +23,9 @@ front-end fix outside the widget gets its before and after in one run too. Ratio
 against N = 0 of the same code in the same run. ``--profile`` also records every
 measured turn with Chromium's sampling profiler (``results/long-NAME-N-K.cpuprofile``, and
 the functions with the most CPU time, printed): for attribution only, the profiler's
-overhead inflates that run's figures. ``python -m benchmarks long``
+overhead inflates that run's figures. ``--explain`` traces more (script calls, style, layout,
+paint, GC) and prints each turn's longest task as a tree of what ran in it (attribution
+only too). ``python -m benchmarks long``
 (after ``npm run build``), ``-- --depths 0,100``; raw figures: ``results/long.json``.
 """
 
@@ -46,7 +48,7 @@ import typing
 from tests.e2e.harness import BUNDLE, CHROMIUM, CHROMIUM_ARGS, Jupyter, JupyterServer
 
 from benchmarks.comm import SLACK_BYTES, wire_size
-from benchmarks.render import _main_thread_events
+from benchmarks.render import _main_thread_events, explain_longest
 
 if typing.TYPE_CHECKING:
     from playwright.sync_api import Browser, CDPSession
@@ -228,6 +230,10 @@ def cpu_busy(trace: bytes) -> tuple[float, float]:
     return total, longest
 
 
+#: What ``--explain`` traces besides ``toplevel``: script calls, style, layout, paint, GC.
+EXPLAIN_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8"]
+
+
 def hot_functions(profile: dict[str, typing.Any], top: int = 25) -> list[str]:
     """The functions a CPU profile spent most time in, self and total (a sample counts
     once per function on its stack): ``total ms  self ms  name  script:line``."""
@@ -272,6 +278,8 @@ class Bench:
         self.frames = Frames(cdp)
         #: Where the next measure() writes a CPU profile of what it measures (then None).
         self.profile_to: pathlib.Path | None = None
+        #: Trace more than ``toplevel`` and print what the longest task ran.
+        self.explain = False
 
     def wait_for(self, expression: str, arg: object = None) -> None:
         self.page.wait_for_function(expression, arg=arg, polling=100, timeout=self.timeout * 1e3)
@@ -327,7 +335,8 @@ class Bench:
             self.cdp.send("Profiler.enable")
             self.cdp.send("Profiler.setSamplingInterval", {"interval": PROFILE_INTERVAL_US})
             self.cdp.send("Profiler.start")
-        browser.start_tracing(page=self.page, categories=["toplevel"])
+        categories = ["toplevel", *(EXPLAIN_CATEGORIES if self.explain else ())]
+        browser.start_tracing(page=self.page, categories=categories)
         try:
             value = action()
             self.quiet()
@@ -342,6 +351,9 @@ class Bench:
                 for line in hot_functions(profile):
                     print(f"    {line}", flush=True)
         after = self.metrics()
+        if self.explain:
+            for line in explain_longest(trace):
+                print(f"    {line}", flush=True)
         busy_cpu, longest_cpu = cpu_busy(trace)
         long_tasks = self.page.evaluate("(t) => window.__bench.longTasksSince(t)", t0)
         dom = self.page.evaluate("() => window.__bench.dom()")
@@ -374,6 +386,7 @@ def run_depth(
     n: int,
     timeout: float,
     profile: bool = False,
+    explain: bool = False,
 ) -> dict[str, typing.Any]:
     seed = None
     if n:
@@ -389,6 +402,7 @@ def run_depth(
     cdp.send("Network.enable")
     jupyter = Jupyter(server, page, f"long-{name}-{n}")
     bench = Bench(jupyter, cdp, timeout)
+    bench.explain = explain
     result: dict[str, typing.Any] = {"n": n, "src": src}
     try:
         jupyter.open_notebook(*notebook, name=f"long-{name}-{n}.ipynb")
@@ -541,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         help="open code NAME's pages with this JupyterLab plugin disabled (repeatable)",
     )
     add("--profile", action="store_true", help="CPU-profile every measured turn")
+    add("--explain", action="store_true", help="print what each turn's longest task ran")
     add("--timeout", type=float, default=600.0, help="seconds per wait")
     args, _ = parser.parse_known_args(argv)  # `python -m benchmarks -- …` passes all options
     depths = sorted({0, *args.depths})
@@ -567,6 +582,12 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
+                # A first page in a fresh browser is slower throughout (its JIT and caches are
+                # cold): whichever code and depth came first would pay for it. One throwaway
+                # depth warms the browser; nothing of it is kept.
+                print("long: warm-up (not measured)", flush=True)
+                with contextlib.redirect_stdout(None):
+                    run_depth(browser, server, "warm-up", codes[0][1], 0, args.timeout)
                 for n in depths:
                     for name, src, most in codes:
                         if n > most:
@@ -576,7 +597,14 @@ def main(argv: list[str] | None = None) -> int:
                             set_disabled(server, {p: p in disable[name] for p in toggled})
                         try:
                             row = run_depth(
-                                browser, server, name, src, n, args.timeout, args.profile
+                                browser,
+                                server,
+                                name,
+                                src,
+                                n,
+                                args.timeout,
+                                args.profile,
+                                args.explain,
                             )
                         except Exception as exc:  # a depth that falls over is a finding
                             print(f"  failed: {type(exc).__name__}: {exc}", flush=True)

@@ -24,6 +24,11 @@ export interface StreamingRenderer {
   update(text: string, final?: boolean): void;
   /** Forget cached state and listeners. */
   destroy(): void;
+  /**
+   * How many elements the renderer has put on screen so far (a running count: the browser
+   * styles and lays out each of them once), when it counts them.
+   */
+  readonly inserted?: number;
 }
 
 /**
@@ -44,8 +49,16 @@ interface Chunk {
   readonly mayUseReferences: boolean;
 }
 
-/** Formulas on screen are kept when a render asks for the same one; new ones typeset. */
-const PATCH_HOOKS: PatchHooks = { keep: sameFormula, prepare: fillMath };
+/** Elements in `node` and below (a fragment counts its children's). */
+function elementsIn(node: Node): number {
+  if (node.nodeType === Node.ELEMENT_NODE) {
+    return 1 + (node as Element).getElementsByTagName("*").length;
+  }
+  if (node.nodeType === Node.DOCUMENT_FRAGMENT_NODE) {
+    return (node as DocumentFragment).querySelectorAll("*").length;
+  }
+  return 0;
+}
 
 /** What the tail's last render showed: its source, and which of its nodes each block drew. */
 interface DrawnTail {
@@ -103,11 +116,24 @@ export class MarkdownStream implements StreamingRenderer {
   private drawn: DrawnTail | null = null;
   /** Definitions that render knew: the settled ones and any in the tail. */
   private tailReferences: References = {};
+  private added = 0;
+  /** Formulas on screen are kept when a render asks for the same one; new ones typeset. */
+  private readonly hooks: PatchHooks = {
+    keep: sameFormula,
+    prepare: (node) => {
+      fillMath(node);
+      this.added += elementsIn(node);
+    },
+  };
 
   constructor(
     private readonly el: HTMLElement,
     private readonly meter: WorkMeter = () => {},
   ) {}
+
+  get inserted(): number {
+    return this.added;
+  }
 
   /** How much of the (normalised) text is settled: its blocks are drawn for good. */
   get settledLength(): number {
@@ -228,10 +254,11 @@ export class MarkdownStream implements StreamingRenderer {
     if (old.length === 0) {
       const fragment = sanitizeToFragment(html);
       nodes = Array.from(fragment.childNodes);
+      this.added += elementsIn(fragment);
       this.el.insertBefore(fragment, this.tail[0] ?? null);
     } else {
       const fresh = sanitizeToFragment(html, { formulas: false });
-      nodes = patchRun(this.el, old, fresh, PATCH_HOOKS, this.tail[0] ?? null);
+      nodes = patchRun(this.el, old, fresh, this.hooks, this.tail[0] ?? null);
     }
     this.chunks.push({ src, nodes, referencesKey: key, mayUseReferences: src.includes("]") });
   }
@@ -256,11 +283,12 @@ export class MarkdownStream implements StreamingRenderer {
       const sanitized = sanitizeBlocksToFragment(htmls);
       counts = sanitized.counts;
       this.tail = Array.from(sanitized.fragment.childNodes);
+      this.added += elementsIn(sanitized.fragment);
       this.el.append(sanitized.fragment);
     } else {
       const sanitized = sanitizeBlocksToFragment(htmls, { formulas: false });
       counts = sanitized.counts;
-      this.tail = patchRun(this.el, this.tail, sanitized.fragment, PATCH_HOOKS);
+      this.tail = patchRun(this.el, this.tail, sanitized.fragment, this.hooks);
     }
     this.drawn = counts && {
       src,
@@ -296,6 +324,7 @@ export class MarkdownStream implements StreamingRenderer {
     this.meter("block", chunk.src.length);
     const fragment = sanitizeToFragment(renderHtml(chunk.src, references, false).html);
     const nodes = Array.from(fragment.childNodes);
+    this.added += elementsIn(fragment);
     const anchor = chunk.nodes[0] ?? this.nodeAfter(chunk);
     this.el.insertBefore(fragment, anchor);
     for (const node of chunk.nodes) node.remove();

@@ -69,7 +69,6 @@ export class MessageView {
   private shownCards: readonly ToolCard[] = NO_CARDS;
   private reasoningRenderer: StreamingRenderer | null = null;
   private shown = { text: "", final: false, reasoning: "", reasoningFinal: false };
-  private plain = false; // body holds plain text until `upgrade()` renders it
   private reasoningAuto: "none" | "opened" | "closed" = "none";
   private row: Row;
   private lastPlace: RowPlace | null = null;
@@ -77,7 +76,6 @@ export class MessageView {
   constructor(
     row: Row,
     private readonly actions: MessageActions,
-    options: { deferRender?: boolean } = {},
   ) {
     this.row = row;
     const signal = this.controller.signal;
@@ -117,7 +115,6 @@ export class MessageView {
       this.error,
       this.foot.el,
     ]);
-    this.plain = assistant && options.deferRender === true;
   }
 
   /** Redraw from `row`; cheap when nothing changed. `now` drives the live status line. */
@@ -184,17 +181,6 @@ export class MessageView {
     this.foot.draw(row, place, now, text, cards);
   }
 
-  /** Render a deferred body now (it came near the viewport). */
-  upgrade(): void {
-    if (!this.plain) return;
-    this.plain = false;
-    this.el.classList.remove("is-plain");
-    this.body.textContent = "";
-    const { text, final } = this.shown;
-    this.shown.text = "";
-    this.drawBody(text, final);
-  }
-
   destroy(): void {
     this.controller.abort();
     this.renderer?.destroy();
@@ -216,19 +202,12 @@ export class MessageView {
       if (this.segmented === null) {
         this.renderer?.destroy();
         this.renderer = null;
-        this.plain = false;
-        this.el.classList.remove("is-plain");
         this.segmented = new SegmentedBody(this.body, this.actions, this.controller.signal);
       }
       this.segmented.update(text, cards, final);
       return;
     }
     if (this.row.role !== "assistant") {
-      setText(this.body, text);
-      return;
-    }
-    if (this.plain) {
-      this.el.classList.add("is-plain");
       setText(this.body, text);
       return;
     }

@@ -144,6 +144,7 @@ export class VirtualList {
     v._willUpdate();
     const items = v.getVirtualItems();
     const keep = new Set<string>();
+    const drawn: [MessageView, Row][] = [];
     for (const item of items) {
       const row = this.rows[item.index];
       if (row === undefined) continue;
@@ -155,13 +156,20 @@ export class VirtualList {
         view.el.classList.add("is-virtual");
         this.views.set(row.key, view);
       }
-      this.hooks.update(view, row);
+      drawn.push([view, row]);
       const el = view.el;
       el.dataset.index = String(item.index);
       const top = `translateY(${item.start - this.margin}px)`;
       if (el.style.transform !== top) el.style.transform = top;
       if (el.parentNode !== this.el) this.el.append(el);
-      v.measureElement(el);
+    }
+    // Last first: the paced renderer gives its frame's room to whoever asks first, and a
+    // chat opens at its end (scrolled up, the rows just mounted above are nearest the view
+    // from the bottom of them up too).
+    for (let i = drawn.length - 1; i >= 0; i--) {
+      const [view, row] = drawn[i]!;
+      this.hooks.update(view, row);
+      v.measureElement(view.el);
     }
     for (const [key, view] of this.views) {
       if (keep.has(key)) continue;

@@ -1,7 +1,7 @@
 """A long conversation in a real JupyterLab: the list keeps only what is on screen in the DOM,
-opens at the newest message, the chat's own find (Ctrl+F) reaches a message out of the DOM,
-"jump to latest" brings it back, and a default save (no widget state) holds the whole
-conversation, read back with nbconvert."""
+opens at the newest message, never skips the newest exchange (content-visibility), the chat's
+own find (Ctrl+F) reaches a message out of the DOM, "jump to latest" brings it back, and a
+default save (no widget state) holds the whole conversation, read back with nbconvert."""
 
 from __future__ import annotations
 
@@ -94,6 +94,13 @@ def test_a_deep_chat_stays_small_finds_follows_jumps_and_saves_whole(lab: Jupyte
         arg=scroller.element_handle(),
     )
     assert widget.locator(".nbc-msg").count() <= 40
+    # The newest exchange is never skipped while off screen (a reply mounted below the
+    # viewport would be styled and laid out whole when it scrolls in); older ones may be.
+    visibility = "el => getComputedStyle(el).contentVisibility"
+    newest = widget.locator(".nbc-msg", has_text="The newest reply.")
+    assert newest.evaluate(visibility) == "visible"
+    older = widget.locator(".nbc-msg", has_text=f"Answer {TURNS - 1}:")
+    assert older.evaluate(visibility) == "auto"
 
     # A default save (JupyterLab does not save widget state): the transcript is all there.
     lab.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")

@@ -71,4 +71,23 @@ describe("the DOM of a long chat", () => {
     expect(deep.root.querySelector('.nbc-msg[data-key="u0"]')).toBeNull();
     expect(deep.root.querySelector('.nbc-msg[data-key="r0"]')).toBeNull();
   }, 60_000); // building 1,000 turns of messages in jsdom takes seconds on a busy machine
+
+  it("renders the newest messages first: a chat opens at its end", () => {
+    // Replies dense enough that one fills the first frame's room.
+    const formulas = Array.from({ length: 12 }, (_, i) => `$\\frac{a_${i}}{b_${i}}$`).join(" ");
+    const messages = Array.from({ length: 10 }, (_, i) => [
+      user(`u${i}`, `question ${i}`),
+      assistant(`r${i}`, `| a | b |\n|---|---|\n| ${i} | 2 |\n\n${formulas}\n`),
+    ]).flat();
+    const { view } = mount(new FakeModel(traits({ messages })));
+    const bodies = [...view.root.querySelectorAll(".nbc-msg-assistant .nbc-body")];
+    expect(bodies.length).toBeGreaterThan(2);
+    // The first frame has room for a few replies' elements (markdown/paced.ts): the last ones.
+    expect(bodies.at(-1)?.querySelector("table")).not.toBeNull();
+    expect(bodies[0]?.querySelector("table")).toBeNull();
+    for (let i = 0; i < 20 && frames.pending() > 0; i++) frames.flush();
+    const later = [...view.root.querySelectorAll(".nbc-msg-assistant .nbc-body")];
+    expect(later.length).toBeGreaterThan(2);
+    expect(later.every((body) => body.querySelector("table") !== null)).toBe(true);
+  });
 });

@@ -3,7 +3,13 @@
 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { renderMarkdown } from "../../../js/markdown/index.js";
-import { BUDGET_MS, drainPaced, PacedRenderer, STEP_CHARS } from "../../../js/markdown/paced.js";
+import {
+  BUDGET_MS,
+  drainPaced,
+  FRAME_ELEMENTS,
+  PacedRenderer,
+  STEP_CHARS,
+} from "../../../js/markdown/paced.js";
 import { MarkdownStream } from "../../../js/markdown/renderer.js";
 
 afterEach(() => {
@@ -43,6 +49,43 @@ describe("paced renderer", () => {
     expect(el.innerHTML).toBe(expected.innerHTML);
     renderer.destroy();
   }, 60_000);
+
+  it("puts about a frame's worth of elements on screen per animation frame", async () => {
+    // The browser styles and lays out what a task inserted in the next frame: a math-heavy
+    // reply that arrives whole must not land in one.
+    const frames: FrameRequestCallback[] = [];
+    vi.stubGlobal("requestAnimationFrame", (cb: FrameRequestCallback) => frames.push(cb));
+    vi.stubGlobal("cancelAnimationFrame", () => {});
+    const text = Array.from(
+      { length: 80 },
+      (_, i) => `Term ${i}: $\\frac{a_${i}}{b^2 + c_${i}}$.\n`,
+    ).join("\n");
+    const expected = document.createElement("div");
+    expected.innerHTML = renderMarkdown(text);
+    expect(expected.getElementsByTagName("*").length).toBeGreaterThan(4 * FRAME_ELEMENTS);
+    const el = document.createElement("div");
+    const renderer = new PacedRenderer(new MarkdownStream(el));
+    renderer.update(text, true);
+    const added: number[] = [];
+    let shown = 0;
+    for (;;) {
+      // The rest waits for a frame, once later tasks have filled this one.
+      await vi.waitFor(() =>
+        expect(frames.length > 0 || el.innerHTML === expected.innerHTML).toBe(true),
+      );
+      const now = el.getElementsByTagName("*").length;
+      added.push(now - shown);
+      shown = now;
+      const frame = frames.shift();
+      if (frame === undefined) break;
+      frame(performance.now());
+    }
+    expect(el.innerHTML).toBe(expected.innerHTML);
+    expect(added.length).toBeGreaterThan(4);
+    // A step is sized from the density of the one before: it may overshoot a little.
+    expect(Math.max(...added)).toBeLessThan(1.5 * FRAME_ELEMENTS);
+    renderer.destroy();
+  });
 
   it("a small text renders at once", () => {
     const el = document.createElement("div");
